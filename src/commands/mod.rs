@@ -1,0 +1,100 @@
+//! Runs a parsed command: library calls in, a report out, written to stdout.
+
+mod catalog;
+mod recommend;
+
+use std::io::{self, IsTerminal, Write};
+
+use anyhow::{Context, Result};
+
+use jaegis::advisor::AdvisorError;
+use jaegis::catalog::{Catalog, CatalogError};
+use jaegis::report::{self, Format, Report};
+
+use crate::cli::{Cli, ColorChoice, Command};
+
+/// Bad input found by the command layer itself, such as an unknown section name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Where and how to write the result.
+pub struct Output {
+    format: Option<Format>,
+    color: bool,
+    terminal: bool,
+}
+
+impl Output {
+    fn new(format: Option<Format>, color: ColorChoice) -> Self {
+        let terminal = io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        };
+        Self {
+            format,
+            color,
+            terminal,
+        }
+    }
+
+    /// Writes the report in the chosen format, or in `default` when none was chosen.
+    pub fn emit(&self, report: &Report, default: Format) -> Result<()> {
+        let format = self.format.unwrap_or(default);
+        let exporter = report::exporter(format, self.color, self.terminal);
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        exporter.export(report, &mut out)?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let output = Output::new(cli.global.format, cli.global.color);
+    let load = || -> Result<Catalog> {
+        match &cli.global.catalog {
+            Some(path) => Ok(Catalog::with_overlay(path)?.0),
+            None => Ok(Catalog::embedded()),
+        }
+    };
+    match cli.command {
+        Command::List { section } => catalog::list(&load()?, section.as_deref(), &output),
+        Command::Show { name } => catalog::show(&load()?, &name, &output),
+        Command::Search { text } => catalog::search(&load()?, &text.join(" "), &output),
+        Command::Recommend(args) => recommend::run(&load()?, &args, &output),
+        Command::Catalog(action) => {
+            catalog::catalog(action, cli.global.catalog.as_deref(), &output)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "jaegis", &mut out);
+            out.flush().context("writing completions")
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            out.flush().context("writing the man page")
+        }
+    }
+}
+
+/// True when the error comes from what the user gave: exit code 2.
+pub fn is_bad_input(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<Usage>() || cause.is::<CatalogError>() || cause.is::<AdvisorError>()
+    })
+}
+
+/// True when stdout was closed early, as by `| head`: not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

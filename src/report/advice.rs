@@ -1,0 +1,155 @@
+//! The `recommend` report: the ranking, then the settings advised for the winner.
+
+use serde_json::{Value, json};
+
+use crate::advisor::{Recommendation, Request};
+
+use super::{Cell, Emphasis, Report, Table, document, number};
+
+/// Describes the request in words for the table title.
+fn describe(request: &Request) -> String {
+    let mut parts = vec![format!("{} agents", request.agents)];
+    for (label, level) in [
+        ("fault tolerance", request.fault_tolerance),
+        ("latency", request.latency),
+        ("throughput", request.throughput),
+        ("complexity at most", request.max_complexity),
+    ] {
+        if let Some(level) = level {
+            parts.push(format!("{label} {level}"));
+        }
+    }
+    parts.extend(
+        request
+            .traits
+            .iter()
+            .map(|t| t.flag().trim_start_matches("--").replace('-', " ")),
+    );
+    parts.join(", ")
+}
+
+/// `top` limits the ranking shown; `explain` adds every criterion's weight and reason.
+pub fn recommendation(rec: &Recommendation, top: usize, explain: bool) -> Report {
+    let ranking = &rec.ranking[..top.min(rec.ranking.len())];
+    let criteria: Vec<&str> = rec
+        .ranking
+        .first()
+        .map(|r| r.criteria.iter().map(|c| c.criterion).collect())
+        .unwrap_or_default();
+    let mut header = vec!["rank", "pattern", "score"];
+    header.extend(criteria.iter().copied());
+    header.push("where it lost points");
+    let mut table = Table::new(header)
+        .titled(format!("Patterns for {}", describe(&rec.request)))
+        .numeric([0].into_iter().chain(2..criteria.len() + 3));
+    for r in ranking {
+        let mut row = vec![
+            Cell::new(r.rank.to_string()),
+            Cell::new(&r.pattern).with(if r.rank == 1 {
+                Emphasis::Strong
+            } else {
+                Emphasis::Plain
+            }),
+            Cell::new(number(r.score, 2)).with(if r.eligible {
+                Emphasis::Plain
+            } else {
+                Emphasis::Bad
+            }),
+        ];
+        for c in &r.criteria {
+            let emphasis = if c.score >= 1.0 {
+                Emphasis::Good
+            } else if c.score < 0.5 {
+                Emphasis::Bad
+            } else {
+                Emphasis::Plain
+            };
+            row.push(Cell::new(format!("{:.2}", c.score)).with(emphasis));
+        }
+        row.push(Cell::new(if r.shortfalls.is_empty() {
+            "-".to_string()
+        } else {
+            r.shortfalls.join("; ")
+        }));
+        table.rows.push(row);
+    }
+    let mut report = Report::new(document(json!({
+        "request": rec.request,
+        "ranking": ranking,
+        "advice": rec.advice,
+    })))
+    .records(ranking.iter().map(|r| json!(r)).collect::<Vec<Value>>())
+    .table(table);
+
+    if explain {
+        let mut why = Table::new(["pattern", "criterion", "weight", "score", "points", "reason"])
+            .titled("How each score was reached (points = weight x score, score = points / total weight x 100)")
+            .numeric([2, 3, 4]);
+        for r in ranking {
+            for c in &r.criteria {
+                why.row([
+                    r.pattern.clone(),
+                    c.criterion.to_string(),
+                    number(c.weight, 1),
+                    format!("{:.2}", c.score),
+                    number(c.weight * c.score, 2),
+                    c.reason.clone(),
+                ]);
+            }
+        }
+        report = report.table(why);
+    }
+
+    let a = &rec.advice;
+    let mut settings = Table::new(["setting", "choice", "reason"])
+        .titled(format!("Recommended settings for {}", a.pattern));
+    let balancer_reason = match &a.balancer.pattern_default {
+        Some(default) if *default != a.balancer.balancer => format!(
+            "{}; the catalog configures {default} for this pattern",
+            a.balancer.reason
+        ),
+        _ => a.balancer.reason.clone(),
+    };
+    settings.row([
+        "load balancer".to_string(),
+        a.balancer.balancer.clone(),
+        balancer_reason,
+    ]);
+    settings.row([
+        "retry".to_string(),
+        format!("{}: {}", a.retry.policy, a.retry.settings),
+        a.retry.reason.clone(),
+    ]);
+    let b = &a.circuit_breaker;
+    settings.row([
+        "circuit breaker".to_string(),
+        format!(
+            "open after {} failures, {} s recovery, {} half-open requests, close after {} successes",
+            b.failure_threshold,
+            number(b.recovery_timeout_s, 3),
+            b.half_open_requests,
+            b.success_threshold
+        ),
+        b.reason.clone(),
+    ]);
+    let h = &a.heartbeat;
+    settings.row([
+        "heartbeat".to_string(),
+        format!(
+            "every {} s, timeout {} s, dead after {} missed ({} s)",
+            number(h.interval_s, 3),
+            number(h.timeout_s, 3),
+            h.missed_heartbeats,
+            number(h.detection_s, 3)
+        ),
+        h.reason.clone(),
+    ]);
+    for c in &a.caching {
+        settings.row([
+            "caching".to_string(),
+            format!("{} ({})", c.strategy, c.gain),
+            c.reason.clone(),
+        ]);
+    }
+    report.table(settings)
+}

@@ -1,0 +1,253 @@
+//! Output: every command builds one [`Report`], and an [`Exporter`] writes it in the
+//! format the user chose. The report holds the JSON document, the JSON lines and the
+//! tables side by side, so all formats show the same result.
+
+mod advice;
+mod catalog;
+mod csv;
+mod json;
+mod markdown;
+mod table;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use serde_json::Value;
+
+pub use self::advice::recommendation;
+pub use self::catalog::{entry, export, schema, search, section_list, sections, validation};
+pub use self::csv::CsvExporter;
+pub use self::json::{JsonExporter, JsonlExporter};
+pub use self::markdown::MarkdownExporter;
+pub use self::table::TableExporter;
+
+/// Version of every JSON document's layout; raised when a field is renamed or removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 5] = ["table", "json", "jsonl", "csv", "markdown"];
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            "csv" => Format::Csv,
+            "markdown" | "md" => Format::Markdown,
+            _ => return Err(format!("expected one of {}", Format::NAMES.join(", "))),
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+        })
+    }
+}
+
+/// How a cell should stand out when colour is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Emphasis {
+    #[default]
+    Plain,
+    Strong,
+    Good,
+    Bad,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cell {
+    pub text: String,
+    pub emphasis: Emphasis,
+}
+
+impl Cell {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            emphasis: Emphasis::Plain,
+        }
+    }
+
+    pub fn with(mut self, emphasis: Emphasis) -> Self {
+        self.emphasis = emphasis;
+        self
+    }
+}
+
+impl<T: Into<String>> From<T> for Cell {
+    fn from(text: T) -> Self {
+        Cell::new(text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub title: Option<String>,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// Columns holding numbers, aligned right in terminal tables.
+    pub numeric: Vec<usize>,
+}
+
+impl Table {
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            header: header.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    pub fn numeric(mut self, columns: impl IntoIterator<Item = usize>) -> Self {
+        self.numeric = columns.into_iter().collect();
+        self
+    }
+
+    pub fn row<C: Into<Cell>>(&mut self, cells: impl IntoIterator<Item = C>) {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+}
+
+/// A piece of human-readable output, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Table(Table),
+    /// A line of prose, such as a verdict under a table.
+    Text(String),
+}
+
+/// A command's result, ready for any format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The `--format json` document.
+    pub document: Value,
+    /// The `--format jsonl` lines: one object per item where the result is a list.
+    pub records: Vec<Value>,
+    /// What `table` and `markdown` show; `csv` writes the first table.
+    pub blocks: Vec<Block>,
+}
+
+impl Report {
+    pub fn new(document: Value) -> Self {
+        Self {
+            records: vec![document.clone()],
+            document,
+            blocks: Vec::new(),
+        }
+    }
+
+    pub fn records(mut self, records: Vec<Value>) -> Self {
+        self.records = records;
+        self
+    }
+
+    pub fn table(mut self, table: Table) -> Self {
+        self.blocks.push(Block::Table(table));
+        self
+    }
+
+    pub fn text(mut self, line: impl Into<String>) -> Self {
+        self.blocks.push(Block::Text(line.into()));
+        self
+    }
+
+    pub fn first_table(&self) -> Option<&Table> {
+        self.blocks.iter().find_map(|b| match b {
+            Block::Table(t) => Some(t),
+            Block::Text(_) => None,
+        })
+    }
+}
+
+/// Writes a report in one format.
+pub trait Exporter {
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The exporter for a format; `color` and `fit` (to the terminal's width) matter only to tables.
+pub fn exporter(format: Format, color: bool, fit: bool) -> Box<dyn Exporter> {
+    match format {
+        Format::Table => Box::new(TableExporter { color, fit }),
+        Format::Json => Box::new(JsonExporter),
+        Format::Jsonl => Box::new(JsonlExporter),
+        Format::Csv => Box::new(CsvExporter),
+        Format::Markdown => Box::new(MarkdownExporter),
+    }
+}
+
+/// Wraps a command's payload with the document header every JSON output carries.
+pub fn document(fields: Value) -> Value {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), Value::from(SCHEMA_VERSION));
+    doc.insert(
+        "tool_version".into(),
+        Value::from(env!("CARGO_PKG_VERSION")),
+    );
+    if let Value::Object(fields) = fields {
+        doc.extend(fields);
+    }
+    Value::Object(doc)
+}
+
+/// Formats a number for a table: at most `digits` decimals, without trailing zeros.
+pub fn number(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() { "-".into() } else { "inf".into() };
+    }
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_drop_trailing_zeros() {
+        assert_eq!(number(1.50, 2), "1.5");
+        assert_eq!(number(2.0, 3), "2");
+        assert_eq!(number(0.123456, 3), "0.123");
+        assert_eq!(number(f64::NAN, 2), "-");
+    }
+
+    #[test]
+    fn formats_parse_by_name() {
+        assert_eq!("JSONL".parse(), Ok(Format::Jsonl));
+        assert_eq!("md".parse(), Ok(Format::Markdown));
+        assert!(
+            "yaml"
+                .parse::<Format>()
+                .unwrap_err()
+                .contains("table, json")
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! The README's `console` examples are run and their output compared, so they stay real.
+
+#[test]
+fn readme_examples_print_what_the_readme_shows() {
+    trycmd::TestCases::new()
+        .register_bin("jaegis", std::path::Path::new(env!("CARGO_BIN_EXE_jaegis")))
+        .case("README.md");
+}
