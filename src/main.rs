@@ -40,7 +40,7 @@ fn usage_error(err: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = err.print();
+            eprintln!("{}", missing_command(&err.render().to_string()));
             ExitCode::from(EXIT_BAD_INPUT)
         }
         _ => {
@@ -48,6 +48,36 @@ fn usage_error(err: clap::Error) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// Names the commands that could follow, instead of printing the whole help.
+fn missing_command(rendered: &str) -> String {
+    let usage = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage:"))
+        .unwrap_or(" jaegis <COMMAND>")
+        .trim();
+    let mut command = <cli::Cli as clap::CommandFactory>::command();
+    for word in usage.split_whitespace().skip(1) {
+        match command.find_subcommand(word) {
+            Some(sub) => command = sub.clone(),
+            None => break,
+        }
+    }
+    let names: Vec<String> = command
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let path = usage
+        .split_whitespace()
+        .take_while(|w| !w.starts_with('<') && !w.starts_with('['))
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "error: {path} needs a command: {}\nusage: {usage} (see {path} --help)",
+        names.join(", ")
+    )
 }
 
 /// Folds clap's multi-line error into two lines: the error (with what it lists) and the usage.

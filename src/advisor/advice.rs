@@ -89,6 +89,12 @@ fn balancer_words(t: Trait) -> (&'static [&'static str], &'static [&'static str]
     }
 }
 
+/// How much a trait's words count. Specialized agents make capability routing a constraint,
+/// not a preference, so their words count twice.
+fn trait_weight(t: Trait) -> i32 {
+    if t == Trait::SpecializedAgents { 2 } else { 1 }
+}
+
 /// Picks the algorithm whose `best_for` matches the most trait words and contradicts the fewest.
 /// With no balancer trait the work is taken as homogeneous and uniform; with two or more it is "complex".
 fn balancer(catalog: &Catalog, pattern: &Pattern, request: &Request) -> BalancerAdvice {
@@ -98,24 +104,31 @@ fn balancer(catalog: &Catalog, pattern: &Pattern, request: &Request) -> Balancer
         .copied()
         .filter(|t| !balancer_words(*t).0.is_empty())
         .collect();
-    let mut seek: Vec<(&str, String)> = Vec::new();
+    let mut seek: Vec<(&str, String, i32)> = Vec::new();
     let mut avoid: Vec<&str> = Vec::new();
     for t in &traits {
         let (want, not) = balancer_words(*t);
-        seek.extend(want.iter().map(|w| (*w, t.flag().to_string())));
+        seek.extend(
+            want.iter()
+                .map(|w| (*w, t.flag().to_string(), trait_weight(*t))),
+        );
         avoid.extend(not);
     }
     if traits.is_empty() {
         let why = "no trait says agents differ or tasks vary".to_string();
-        seek.push(("homogeneous", why.clone()));
-        seek.push(("uniform", why));
+        seek.push(("homogeneous", why.clone(), 1));
+        seek.push(("uniform", why, 1));
     }
     if traits.len() >= 2 {
-        seek.push(("complex", format!("{} traits together", traits.len())));
+        seek.push(("complex", format!("{} traits together", traits.len()), 1));
     }
     let score = |lb: &LoadBalancingAlgorithm| -> i32 {
         let words: Vec<&str> = lb.best_for.split('_').collect();
-        let gained = seek.iter().filter(|(w, _)| words.contains(w)).count() as i32;
+        let gained: i32 = seek
+            .iter()
+            .filter(|(w, ..)| words.contains(w))
+            .map(|(.., weight)| weight)
+            .sum();
         let lost = avoid.iter().filter(|w| words.contains(w)).count() as i32;
         gained - lost
     };
@@ -134,7 +147,7 @@ fn balancer(catalog: &Catalog, pattern: &Pattern, request: &Request) -> Balancer
         .expect("the catalog has load-balancing algorithms");
     let words: Vec<&str> = lb.best_for.split('_').collect();
     let mut because: Vec<String> = Vec::new();
-    for (_, why) in seek.iter().filter(|(w, _)| words.contains(w)) {
+    for (_, why, _) in seek.iter().filter(|(w, ..)| words.contains(w)) {
         if !because.contains(why) {
             because.push(why.clone());
         }
@@ -280,8 +293,20 @@ fn heartbeat(catalog: &Catalog, pattern: &Pattern) -> HeartbeatAdvice {
         .get("heartbeat_interval")
         .and_then(Param::as_duration)
         .map_or(h.frequency.seconds, |d| d.seconds);
-    let missed = h.failure_threshold.count;
-    let detection = interval * missed as f64;
+    // A pattern's own failure_detection_timeout (master-slave) sets how long silence lasts
+    // before a failure is declared; otherwise the catalog's missed-heartbeat threshold does.
+    let own_timeout = pattern
+        .configuration_parameters
+        .get("failure_detection_timeout")
+        .and_then(Param::as_duration)
+        .map(|d| d.seconds);
+    let (missed, detection, timeout) = match own_timeout {
+        Some(t) => ((t / interval).ceil() as u64, t, t),
+        None => {
+            let missed = h.failure_threshold.count;
+            (missed, interval * missed as f64, h.timeout.seconds)
+        }
+    };
     let mut reason = if pattern
         .configuration_parameters
         .contains_key("heartbeat_interval")
@@ -301,7 +326,10 @@ fn heartbeat(catalog: &Catalog, pattern: &Pattern) -> HeartbeatAdvice {
         param_text(pattern, "gather_timeout"),
     ) {
         (Some(timeout), Some(failover), ..) => {
-            format!("; a master silent for {timeout} fails over to the {failover}")
+            format!(
+                "; detection follows {}'s failure_detection_timeout ({timeout}), then the master fails over to the {failover}",
+                pattern.short_name()
+            )
         }
         (_, _, Some(election), ..) => {
             format!("; a lost leader is replaced by an election timing out after {election}")
@@ -317,7 +345,7 @@ fn heartbeat(catalog: &Catalog, pattern: &Pattern) -> HeartbeatAdvice {
     reason.push_str(&after);
     HeartbeatAdvice {
         interval_s: interval,
-        timeout_s: h.timeout.seconds,
+        timeout_s: timeout,
         missed_heartbeats: missed,
         detection_s: detection,
         reason,
@@ -424,6 +452,11 @@ mod tests {
             "predictive_load_balancing"
         );
         assert_eq!(balancer_for(&[Trait::SequentialStages]), "round_robin");
+        assert_eq!(
+            balancer_for(&[Trait::SpecializedAgents, Trait::VariableTaskDuration]),
+            "capability_based",
+            "specialized agents make capability routing a constraint"
+        );
     }
 
     #[test]
@@ -449,7 +482,8 @@ mod tests {
         );
         assert_eq!(advice.circuit_breaker.failure_threshold, 5);
         assert_eq!(advice.circuit_breaker.recovery_timeout_s, 30.0);
-        assert_eq!(advice.heartbeat.detection_s, 15.0);
+        assert_eq!(advice.heartbeat.detection_s, 30.0);
+        assert_eq!(advice.heartbeat.missed_heartbeats, 6);
         assert!(advice.heartbeat.reason.contains("designated_backup"));
         assert!(
             advice

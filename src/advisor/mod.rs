@@ -25,14 +25,6 @@ pub enum Trait {
 }
 
 impl Trait {
-    pub const ALL: [Trait; 5] = [
-        Trait::HeterogeneousAgents,
-        Trait::VariableTaskDuration,
-        Trait::SpecializedAgents,
-        Trait::SequentialStages,
-        Trait::NeedsConsensus,
-    ];
-
     pub fn flag(self) -> &'static str {
         match self {
             Trait::HeterogeneousAgents => "--heterogeneous-agents",
@@ -48,16 +40,9 @@ impl Trait {
     /// Empty when the trait concerns the balancer only.
     pub fn pattern_keywords(self) -> &'static [&'static str] {
         match self {
-            Trait::HeterogeneousAgents => {
-                &["heterogeneous", "capability based", "capability score"]
-            }
+            Trait::HeterogeneousAgents => &["heterogeneous", "capability based"],
             Trait::VariableTaskDuration => &[],
-            Trait::SpecializedAgents => &[
-                "specialized",
-                "specialization",
-                "capability based",
-                "capability score",
-            ],
+            Trait::SpecializedAgents => &["specialized", "specialization", "capability based"],
             Trait::SequentialStages => &["sequential", "stage", "pipeline", "chain"],
             Trait::NeedsConsensus => &["consensus", "voting"],
         }
@@ -155,10 +140,17 @@ pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation,
             }
         })
         .collect();
+    let rating = |id: &str| {
+        let p = catalog
+            .pattern(id)
+            .expect("ranked patterns come from the catalog");
+        (p.reliability_rating, p.scalability_rating)
+    };
     ranking.sort_by(|a, b| {
         b.eligible
             .cmp(&a.eligible)
             .then(b.score.total_cmp(&a.score))
+            .then(rating(&b.pattern).cmp(&rating(&a.pattern)))
             .then(a.pattern.cmp(&b.pattern))
     });
     for (i, r) in ranking.iter_mut().enumerate() {
@@ -236,6 +228,24 @@ mod tests {
                     r.max_complexity = Some(Level::Medium);
                 }),
                 "pipeline_001",
+            ),
+            (
+                "1,000 agents: the pattern made for 100 beats the one made for 50",
+                ask(1000, |_| {}),
+                "scatter_gather_001",
+            ),
+            (
+                "3,000 agents: still scatter_gather, not the simplest (pipeline, 3-15)",
+                ask(3000, |_| {}),
+                "scatter_gather_001",
+            ),
+            (
+                "10 agents, high fault tolerance, complexity at most medium: not pipeline (reliability 6)",
+                ask(10, |r| {
+                    r.fault_tolerance = Some(Level::High);
+                    r.max_complexity = Some(Level::Medium);
+                }),
+                "scatter_gather_001",
             ),
             (
                 "30 agents needing consensus but complexity capped at medium",

@@ -14,6 +14,9 @@ pub const WEIGHT_USE_CASE: f64 = 25.0;
 pub const WEIGHT_FAULT_TOLERANCE: f64 = 20.0;
 pub const WEIGHT_LATENCY: f64 = 15.0;
 pub const WEIGHT_THROUGHPUT: f64 = 15.0;
+/// Applies with `--fault-tolerance`: the catalog's reliability rating separates patterns
+/// that share a fault-tolerance level.
+pub const WEIGHT_RELIABILITY: f64 = 15.0;
 pub const WEIGHT_COMPLEXITY: f64 = 10.0;
 
 /// Score lost per level a pattern falls short of a stated requirement.
@@ -58,36 +61,47 @@ fn levels(n: i32) -> String {
     }
 }
 
-/// Inside the optimal range scores 1; outside, the ratio to the nearest bound.
+/// "1 agent", "40 agents".
+fn agents_text(n: u32) -> String {
+    if n == 1 {
+        "1 agent".into()
+    } else {
+        format!("{n} agents")
+    }
+}
+
+/// Inside the optimal range scores 1; outside, `1 / (1 + ln r)` where `r` is the ratio to the
+/// nearest bound: twice the maximum scores 0.59, ten times 0.30, a hundred times 0.18. The
+/// logarithm keeps far-off counts apart, so a pattern made for 100 agents still beats one made
+/// for 15 at 3,000.
 pub fn agent_fit(pattern: &Pattern, agents: u32) -> Criterion {
     let range = &pattern.optimal_agent_count;
-    let (score, reason) = if agents > range.max {
+    let n = agents_text(agents);
+    let (ratio, reason) = if agents > range.max {
         let ratio = f64::from(agents) / f64::from(range.max);
         (
-            1.0 / ratio,
+            ratio,
             format!(
-                "{agents} agents is {} its optimal maximum of {}",
+                "{n} is {} its optimal maximum of {}",
                 times(ratio),
                 range.max
             ),
         )
     } else if agents < range.min {
         (
-            f64::from(agents) / f64::from(range.min),
-            format!(
-                "{agents} agents is below its optimal minimum of {}",
-                range.min
-            ),
+            f64::from(range.min) / f64::from(agents),
+            format!("{n} is below its optimal minimum of {}", range.min),
         )
     } else {
         (
             1.0,
             format!(
-                "{agents} agents is within its optimal range {}-{}",
+                "{n} is within its optimal range {}-{}",
                 range.min, range.max
             ),
         )
     };
+    let score = 1.0 / (1.0 + ratio.ln());
     Criterion::new("agent_fit", WEIGHT_AGENT_FIT, score, reason)
 }
 
@@ -236,6 +250,13 @@ pub fn criteria(pattern: &Pattern, request: &Request) -> Vec<Criterion> {
             perf.fault_tolerance,
             required,
         ));
+        let rating = pattern.reliability_rating;
+        out.push(Criterion::new(
+            "reliability",
+            WEIGHT_RELIABILITY,
+            f64::from(rating) / 10.0,
+            format!("reliability rating {rating}/10"),
+        ));
     }
     if let Some(limit) = request.latency {
         out.push(at_most(
@@ -281,10 +302,14 @@ mod tests {
         let catalog = Catalog::embedded();
         let master = catalog.pattern("master_slave").unwrap();
         let c = agent_fit(master, 40);
-        assert_eq!(c.score, 0.5);
+        assert!((c.score - 1.0 / (1.0 + 2f64.ln())).abs() < 1e-12);
         assert_eq!(c.reason, "40 agents is twice its optimal maximum of 20");
         assert_eq!(agent_fit(master, 10).score, 1.0);
-        assert_eq!(agent_fit(master, 4).score, 0.8);
+        assert!((agent_fit(master, 4).score - 1.0 / (1.0 + 1.25f64.ln())).abs() < 1e-12);
+        assert_eq!(
+            agent_fit(master, 1).reason,
+            "1 agent is below its optimal minimum of 5"
+        );
         assert_eq!(
             agent_fit(master, 30).reason,
             "30 agents is 1.5x its optimal maximum of 20"

@@ -24,7 +24,7 @@ const EMBEDDED_NAME: &str = "embedded catalog";
 /// Why a catalog could not be loaded or a name not resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("cannot read catalog file {path}: {source}")]
+    #[error("cannot read catalog file {path}")]
     Read {
         path: String,
         source: std::io::Error,
@@ -48,6 +48,8 @@ pub enum CatalogError {
         name: String,
         suggestions: Vec<String>,
     },
+    #[error("'{name}' matches several entries: {}; give one of them", .matches.join(", "))]
+    Ambiguous { name: String, matches: Vec<String> },
 }
 
 /// Formats "; did you mean a or b?" for a list of suggestions.
@@ -200,13 +202,22 @@ impl Catalog {
                 ));
             }
             for (param, kind) in SIMULATOR_PARAMETERS {
-                if let Some(value) = p.configuration_parameters.get(*param)
-                    && value.kind() != *kind
-                {
+                let Some(value) = p.configuration_parameters.get(*param) else {
+                    continue;
+                };
+                let field = at(&format!("configuration_parameters.{param}"));
+                if value.kind() != *kind {
                     return Err(invalid(
-                        at(&format!("configuration_parameters.{param}")),
-                        format!("expected {kind}, got {} ({value})", value.kind()),
+                        field,
+                        format!(
+                            "expected {kind} such as {}, got {} ({value})",
+                            example(kind),
+                            value.kind()
+                        ),
                     ));
+                }
+                if value.as_duration().is_some_and(|d| d.seconds <= 0.0) {
+                    return Err(invalid(field, "expected a duration above 0".into()));
                 }
             }
         }
@@ -304,13 +315,20 @@ impl Catalog {
         Ok(())
     }
 
-    /// The pattern with this id or short name.
+    /// The pattern with this id or, if unambiguous, short name.
     pub fn pattern(&self, name: &str) -> Result<&Pattern, CatalogError> {
         let wanted = normalize(name);
-        self.patterns
+        if let Some(p) = self.patterns.iter().find(|p| p.pattern_id == wanted) {
+            return Ok(p);
+        }
+        let matches: Vec<&Pattern> = self
+            .patterns
             .iter()
-            .find(|p| p.pattern_id == wanted || p.short_name() == wanted)
-            .ok_or_else(|| CatalogError::Unknown {
+            .filter(|p| p.short_name() == wanted)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => Err(CatalogError::Unknown {
                 kind: "pattern",
                 name: name.to_string(),
                 suggestions: closest(
@@ -322,7 +340,12 @@ impl Catalog {
                 .into_iter()
                 .map(|s| self.pattern_id_of(&s))
                 .fold(Vec::new(), dedup),
-            })
+            }),
+            many => Err(CatalogError::Ambiguous {
+                name: name.to_string(),
+                matches: many.iter().map(|p| p.pattern_id.clone()).collect(),
+            }),
+        }
     }
 
     fn pattern_id_of(&self, name: &str) -> String {
@@ -332,28 +355,40 @@ impl Catalog {
             .map_or_else(|| name.to_string(), |p| p.pattern_id.clone())
     }
 
-    /// Any entry of any section by id, short name or `section/id`, in any case, dashes or underscores.
+    /// Any entry of any section by id, short name or `section/id`, in any case, dashes or
+    /// underscores. An exact id wins over a short name.
     pub fn find(&self, name: &str) -> Result<Entry, CatalogError> {
-        let entries = self.entries();
         let (section, wanted) = match name.split_once('/') {
-            Some((section, rest)) => (section.parse::<Section>().ok(), rest),
+            Some((section, rest)) => {
+                let parsed = section
+                    .parse::<Section>()
+                    .map_err(|()| CatalogError::Unknown {
+                        kind: "section",
+                        name: section.to_string(),
+                        suggestions: closest(section, Section::ALL.iter().map(|s| s.id())),
+                    })?;
+                (Some(parsed), rest)
+            }
             None => (None, name),
         };
         let wanted = normalize(wanted);
-        let mut matches = entries
-            .iter()
-            .filter(|e| section.is_none_or(|s| e.section == s) && e.aliases().contains(&wanted));
-        match (matches.next(), matches.next()) {
-            (Some(one), None) => Ok(one.clone()),
-            (Some(first), Some(second)) => Err(CatalogError::Unknown {
-                kind: "entry (the name is in several sections)",
-                name: name.to_string(),
-                suggestions: [first, second]
-                    .iter()
-                    .map(|e| format!("{}/{}", e.section, e.id))
-                    .collect(),
-            }),
-            (None, _) => {
+        let entries: Vec<Entry> = self
+            .entries()
+            .into_iter()
+            .filter(|e| section.is_none_or(|s| e.section == s))
+            .collect();
+        let exact: Vec<&Entry> = entries.iter().filter(|e| e.id == wanted).collect();
+        let matches = if exact.is_empty() {
+            entries
+                .iter()
+                .filter(|e| e.aliases().contains(&wanted))
+                .collect()
+        } else {
+            exact
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => {
                 let names: Vec<String> = entries.iter().flat_map(|e| e.aliases()).collect();
                 let suggestions = closest(wanted.as_str(), names.iter().map(String::as_str))
                     .into_iter()
@@ -370,6 +405,13 @@ impl Catalog {
                     suggestions,
                 })
             }
+            many => Err(CatalogError::Ambiguous {
+                name: name.to_string(),
+                matches: many
+                    .iter()
+                    .map(|e| format!("{}/{}", e.section, e.id))
+                    .collect(),
+            }),
         }
     }
 
@@ -402,6 +444,14 @@ const SIMULATOR_PARAMETERS: &[(&str, &str)] = &[
     ("gather_timeout", "a duration"),
     ("failure_threshold", "a percentage"),
 ];
+
+fn example(kind: &str) -> &'static str {
+    match kind {
+        "a duration" => "30_seconds",
+        "a count" => "1000_items",
+        _ => "20_percent",
+    }
+}
 
 /// Rewrites `patterns[3]` into `patterns[scatter_gather_001]`, which a user can find in their file.
 fn name_pattern_indices(path: &str, ids: &[String]) -> String {
@@ -468,6 +518,7 @@ fn merge_catalog(base: &mut Value, overlay: Value, name: &str) -> Result<(), Cat
                 let base_patterns = base["patterns"]
                     .as_array_mut()
                     .expect("embedded patterns are a list");
+                let mut seen = std::collections::HashSet::new();
                 for (i, pattern) in patterns.into_iter().enumerate() {
                     let Some(id) = pattern.get("pattern_id").and_then(Value::as_str) else {
                         return Err(invalid(
@@ -476,6 +527,12 @@ fn merge_catalog(base: &mut Value, overlay: Value, name: &str) -> Result<(), Cat
                         ));
                     };
                     let id = id.to_string();
+                    if !seen.insert(id.clone()) {
+                        return Err(invalid(
+                            &format!("patterns[{id}].pattern_id"),
+                            "appears twice in this file",
+                        ));
+                    }
                     match base_patterns.iter_mut().find(|p| p["pattern_id"] == *id) {
                         Some(existing) => deep_merge(existing, pattern),
                         None => base_patterns.push(pattern),
@@ -586,6 +643,18 @@ mod tests {
                 r#"{"patterns": [{"pattern_id": "pipeline_001", "optimal_agent_count": "20-5"}]}"#,
                 "expected 1 <= min <= max",
             ),
+            (
+                r#"{"patterns": [{"pattern_id": "pipeline_001"}, {"pattern_id": "pipeline_001"}]}"#,
+                "patterns[pipeline_001].pattern_id: appears twice in this file",
+            ),
+            (
+                r#"{"caching_strategies": {"result_caching": {"memory_overhed": "low"}}}"#,
+                "unknown field `memory_overhed`",
+            ),
+            (
+                r#"{"patterns": [{"pattern_id": "peer_to_peer_001", "configuration_parameters": {"heartbeat_interval": "0_seconds"}}]}"#,
+                "heartbeat_interval: expected a duration above 0",
+            ),
         ];
         for (text, expected) in cases {
             let err = Catalog::with_overlay_text(text, "user.json")
@@ -618,5 +687,33 @@ mod tests {
         );
         let err = catalog.find("scater_gather").unwrap_err().to_string();
         assert!(err.contains("did you mean scatter_gather_001"), "{err}");
+        let err = catalog
+            .find("nonexistent/pipeline")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "unknown section 'nonexistent'");
+    }
+
+    #[test]
+    fn short_names_shared_by_two_patterns_are_ambiguous_but_ids_are_not() {
+        let merged: Value = {
+            let mut base: Value = serde_json::from_str(EMBEDDED).unwrap();
+            let mut second = base["patterns"][2].clone();
+            second["pattern_id"] = "pipeline_002".into();
+            merge_catalog(&mut base, serde_json::json!({"patterns": [second]}), "x").unwrap();
+            base
+        };
+        let catalog = Catalog::from_value(merged, "x").unwrap();
+        let err = catalog.find("pipeline").unwrap_err().to_string();
+        assert!(
+            err.contains("patterns/pipeline_001, patterns/pipeline_002"),
+            "{err}"
+        );
+        assert!(catalog.pattern("pipeline").is_err());
+        assert_eq!(catalog.find("pipeline_002").unwrap().id, "pipeline_002");
+        assert_eq!(
+            catalog.pattern("pipeline_001").unwrap().pattern_id,
+            "pipeline_001"
+        );
     }
 }

@@ -109,6 +109,7 @@ pub struct ConflictResolutionStrategy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "RawCachingStrategy")]
 pub struct CachingStrategy {
     pub description: String,
     pub memory_overhead: Level,
@@ -117,6 +118,41 @@ pub struct CachingStrategy {
     /// The measured gain, named by what improves (`cache_hit_improvement`, `startup_time_improvement`, ...).
     #[serde(flatten)]
     pub improvements: IndexMap<String, PercentRange>,
+}
+
+/// A caching strategy as written: its gains are the fields named `*_improvement` or `*_efficiency`.
+#[derive(Deserialize, JsonSchema)]
+struct RawCachingStrategy {
+    description: String,
+    memory_overhead: Level,
+    implementation_complexity: Level,
+    invalidation_strategy: String,
+    #[serde(flatten)]
+    gains: IndexMap<String, serde_json::Value>,
+}
+
+impl TryFrom<RawCachingStrategy> for CachingStrategy {
+    type Error = String;
+    fn try_from(raw: RawCachingStrategy) -> Result<Self, String> {
+        let mut improvements = IndexMap::new();
+        for (key, value) in raw.gains {
+            if !(key.ends_with("_improvement") || key.ends_with("_efficiency")) {
+                return Err(format!(
+                    "unknown field `{key}`, expected description, memory_overhead, implementation_complexity, invalidation_strategy or a gain named *_improvement or *_efficiency"
+                ));
+            }
+            let range: PercentRange =
+                serde_json::from_value(value).map_err(|e| format!("{key}: {e}"))?;
+            improvements.insert(key, range);
+        }
+        Ok(CachingStrategy {
+            description: raw.description,
+            memory_overhead: raw.memory_overhead,
+            implementation_complexity: raw.implementation_complexity,
+            invalidation_strategy: raw.invalidation_strategy,
+            improvements,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,5 +1,6 @@
-//! Full-text search over every entry: all query words must appear in the entry,
-//! and entries where they appear in the name or description rank first.
+//! Full-text search over every entry: every query word must begin a word of the entry
+//! (`time` finds `timeout`, `low` does not find `workflow`), and entries where the words
+//! appear in the name or description rank first.
 
 use serde::Serialize;
 
@@ -18,17 +19,19 @@ pub struct Hit {
     pub text: String,
 }
 
+/// Lower-case words, each preceded by a space, so that `contains(" word")` tests for
+/// the start of a word.
 fn words(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| {
-            if c == '_' || c == '-' || c == '.' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len() + 1);
+    for word in text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push(' ');
+        out.push_str(word);
+    }
+    out
 }
 
 /// How much a match in this field says about the entry.
@@ -44,11 +47,8 @@ fn weight(path: &str) -> f64 {
 
 /// Entries whose text contains every word of `query`, best first.
 pub fn search(catalog: &Catalog, query: &str) -> Vec<Hit> {
-    let phrase = words(query)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let tokens: Vec<&str> = phrase.split_whitespace().collect();
+    let phrase = words(query);
+    let tokens: Vec<String> = phrase.split_whitespace().map(|t| format!(" {t}")).collect();
     if tokens.is_empty() {
         return Vec::new();
     }
@@ -66,7 +66,7 @@ pub fn search(catalog: &Catalog, query: &str) -> Vec<Hit> {
     hits
 }
 
-fn score(entry: &Entry, phrase: &str, tokens: &[&str]) -> Option<Hit> {
+fn score(entry: &Entry, phrase: &str, tokens: &[String]) -> Option<Hit> {
     let mut fields = vec![
         ("id".to_string(), entry.id.clone()),
         ("name".to_string(), entry.name.clone()),
@@ -87,7 +87,7 @@ fn score(entry: &Entry, phrase: &str, tokens: &[&str]) -> Option<Hit> {
     for token in tokens {
         let best = searchable
             .iter()
-            .filter(|(_, text)| text.contains(token))
+            .filter(|(_, text)| text.contains(token.as_str()))
             .map(|(w, _)| *w)
             .fold(0.0, f64::max);
         if best == 0.0 {
@@ -101,7 +101,7 @@ fn score(entry: &Entry, phrase: &str, tokens: &[&str]) -> Option<Hit> {
         .iter()
         .enumerate()
         .map(|(i, (w, text))| {
-            let covered = tokens.iter().filter(|t| text.contains(*t)).count();
+            let covered = tokens.iter().filter(|t| text.contains(t.as_str())).count();
             (i, (covered, text.contains(phrase), *w))
         })
         .max_by(|a, b| {
@@ -146,6 +146,21 @@ mod tests {
         let hits = search(&catalog, "gather timeout");
         assert_eq!(hits[0].id, "scatter_gather_001");
         assert_eq!(hits[0].field, "configuration_parameters.gather_timeout");
+    }
+
+    #[test]
+    fn words_match_at_their_start_only() {
+        let catalog = Catalog::embedded();
+        assert!(
+            search(&catalog, "low")
+                .iter()
+                .all(|h| h.id != "workflow_template_caching")
+        );
+        assert!(
+            search(&catalog, "time")
+                .iter()
+                .any(|h| h.id == "request_response")
+        );
     }
 
     #[test]

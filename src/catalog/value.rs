@@ -104,8 +104,12 @@ impl FromStr for Duration {
             return Err(err());
         }
         let scale = time_unit_seconds(&unit).ok_or_else(err)?;
+        let seconds = number * scale;
+        if !seconds.is_finite() {
+            return Err(err());
+        }
         Ok(Self {
-            seconds: number * scale,
+            seconds,
             text: text.to_string(),
         })
     }
@@ -116,6 +120,9 @@ impl fmt::Display for Duration {
         write!(f, "{} s", fmt_number(self.seconds))
     }
 }
+
+/// Counts above this are surely typos, and beyond it f64 no longer holds every whole number.
+const MAX_COUNT: f64 = 1e15;
 
 /// A whole count read from wording such as `"5_consecutive_failures"`, `"1000_items"` or `"every_100_items"`.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,9 +135,16 @@ impl FromStr for Count {
     type Err = ValueError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         const EXPECTED: &str = "a whole count such as 5_consecutive_failures or 1000_items";
-        let (number, _) = split_number(text).ok_or_else(|| ValueError::new(EXPECTED, text))?;
-        if number.fract() != 0.0 {
-            return Err(ValueError::new(EXPECTED, text));
+        let err = || ValueError::new(EXPECTED, text);
+        // The number leads, or follows `every_`: "ipv6_items" is a word, not six items.
+        let body = text.trim();
+        let body = body.strip_prefix("every_").unwrap_or(body);
+        if !body.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(err());
+        }
+        let (number, _) = split_number(body).ok_or_else(err)?;
+        if number.fract() != 0.0 || number > MAX_COUNT {
+            return Err(err());
         }
         Ok(Self {
             count: number as u64,
@@ -155,10 +169,16 @@ pub struct Percent {
 impl FromStr for Percent {
     type Err = ValueError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        const EXPECTED: &str = "a percentage such as 20_percent or 20%";
+        const EXPECTED: &str = "a percentage from 0 to 100 such as 20_percent or 20%";
         let err = || ValueError::new(EXPECTED, text);
+        if !text
+            .trim()
+            .starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        {
+            return Err(err());
+        }
         let (number, unit) = split_number(text).ok_or_else(err)?;
-        if !matches!(unit.as_str(), "percent" | "%") {
+        if !matches!(unit.as_str(), "percent" | "%") || number > 100.0 {
             return Err(err());
         }
         Ok(Self {
@@ -517,7 +537,7 @@ impl SameValue for PercentRange {
 }
 
 fn whole(x: f64) -> Option<u64> {
-    (x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64).then_some(x as u64)
+    (x >= 0.0 && x.fract() == 0.0 && x <= MAX_COUNT).then_some(x as u64)
 }
 
 quantity_serde!(
@@ -699,7 +719,7 @@ impl<'de> Deserialize<'de> for Param {
                 typed(serde_json::from_value(value).map(Param::Count))
             }
             _ => Err(de::Error::custom(
-                "expected text such as 30_seconds, 20_percent, 1000_items or a word, or an object with seconds, percent or count",
+                "expected text with its unit, such as 30_seconds, 20_percent, 1000_items or a word, or an object with seconds, percent or count",
             )),
         }
     }
@@ -755,6 +775,14 @@ mod tests {
         assert_eq!("every_100_items".parse::<Count>().unwrap().count, 100);
         assert_eq!("1000_items".parse::<Count>().unwrap().count, 1000);
         assert!("many_items".parse::<Count>().is_err());
+        assert!("ipv6_items".parse::<Count>().is_err());
+        assert!("99999999999999999999999_items".parse::<Count>().is_err());
+        assert!("150_percent".parse::<Percent>().is_err());
+        assert!(
+            format!("{}_seconds", "9".repeat(400))
+                .parse::<Duration>()
+                .is_err()
+        );
         assert_eq!("20_percent".parse::<Percent>().unwrap().percent, 20.0);
         assert!("20_items".parse::<Percent>().is_err());
         let r: AgentRange = "5-100".parse().unwrap();
@@ -792,6 +820,8 @@ mod tests {
             Param::parse("raft_consensus"),
             Param::Text("raft_consensus".into())
         );
+        assert_eq!(Param::parse("http2_only"), Param::Text("http2_only".into()));
+        assert_eq!(Param::parse("ipv6_items"), Param::Text("ipv6_items".into()));
     }
 
     #[test]

@@ -1,5 +1,3 @@
-use std::path::Path;
-
 use anyhow::Result;
 
 use jaegis::catalog::{self, Catalog, Section, closest, suggest};
@@ -40,13 +38,11 @@ pub fn search(catalog: &Catalog, text: &str, output: &Output) -> Result<()> {
     output.emit(&report::search(text, &hits), Format::Table)
 }
 
-pub fn catalog(action: CatalogCommand, overlay: Option<&Path>, output: &Output) -> Result<()> {
-    let load = || -> Result<Catalog> {
-        Ok(match overlay {
-            Some(path) => Catalog::with_overlay(path)?.0,
-            None => Catalog::embedded(),
-        })
-    };
+pub fn catalog(
+    action: CatalogCommand,
+    load: &dyn Fn() -> Result<Catalog>,
+    output: &Output,
+) -> Result<()> {
     match action {
         CatalogCommand::Export => output.emit(&report::export(&load()?), Format::Json),
         CatalogCommand::Schema => output.emit(&report::schema(), Format::Json),

@@ -5,7 +5,7 @@ mod recommend;
 
 use std::io::{self, IsTerminal, Write};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use jaegis::advisor::AdvisorError;
 use jaegis::catalog::{Catalog, CatalogError};
@@ -54,33 +54,55 @@ impl Output {
 
 pub fn run(cli: Cli) -> Result<()> {
     let output = Output::new(cli.global.format, cli.global.color);
-    let load = || -> Result<Catalog> {
-        match &cli.global.catalog {
-            Some(path) => Ok(Catalog::with_overlay(path)?.0),
-            None => Ok(Catalog::embedded()),
-        }
-    };
+    let catalog_file = cli.global.catalog.as_deref();
+    let load = || load_catalog(catalog_file);
+    if matches!(cli.command, Command::Completions { .. } | Command::Man)
+        && cli.global.format.is_some()
+    {
+        return Err(Usage(
+            "--format does not apply to completions and man, which print a script and a roff page"
+                .into(),
+        )
+        .into());
+    }
     match cli.command {
         Command::List { section } => catalog::list(&load()?, section.as_deref(), &output),
         Command::Show { name } => catalog::show(&load()?, &name, &output),
         Command::Search { text } => catalog::search(&load()?, &text.join(" "), &output),
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
-        Command::Catalog(action) => {
-            catalog::catalog(action, cli.global.catalog.as_deref(), &output)
-        }
+        Command::Catalog(action) => catalog::catalog(action, &load, &output),
+        // Both render in memory: clap_complete panics on a failed write, and a closed
+        // stdout must surface as the io::Error it is.
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut out = io::stdout().lock();
-            clap_complete::generate(shell, &mut command, "jaegis", &mut out);
-            out.flush().context("writing completions")
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli_command(), "jaegis", &mut script);
+            write_raw(&script)
         }
         Command::Man => {
-            let command = <Cli as clap::CommandFactory>::command();
-            let mut out = io::stdout().lock();
-            clap_mangen::Man::new(command).render(&mut out)?;
-            out.flush().context("writing the man page")
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli_command()).render(&mut page)?;
+            write_raw(&page)
         }
     }
+}
+
+/// The embedded catalog, overlaid by the user's `--catalog` file if there is one.
+pub fn load_catalog(file: Option<&std::path::Path>) -> Result<Catalog> {
+    Ok(match file {
+        Some(path) => Catalog::with_overlay(path)?.0,
+        None => Catalog::embedded(),
+    })
+}
+
+fn cli_command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+fn write_raw(bytes: &[u8]) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// True when the error comes from what the user gave: exit code 2.

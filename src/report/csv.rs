@@ -10,11 +10,13 @@ impl Exporter for CsvExporter {
         let Some(table) = report.first_table() else {
             return Ok(());
         };
-        let mut writer = csv::Writer::from_writer(out);
+        // Rendered in memory, so that a closed stdout surfaces as the io::Error it is.
+        let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(&table.header)?;
         for row in &table.rows {
             writer.write_record(row.iter().map(|c| c.text.as_str()))?;
         }
-        writer.flush()
+        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+        out.write_all(&bytes)
     }
 }

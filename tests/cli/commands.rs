@@ -2,10 +2,10 @@
 
 use crate::{bad_input, check_format, jaegis, stdout};
 
-const FORMATS: [&str; 5] = ["table", "json", "jsonl", "csv", "markdown"];
+pub const FORMATS: [&str; 5] = ["table", "json", "jsonl", "csv", "markdown"];
 
 /// Every catalog and advisor command, as a user would type it.
-const COMMANDS: &[&[&str]] = &[
+pub const COMMANDS: &[&[&str]] = &[
     &["list"],
     &["list", "sections"],
     &["list", "load-balancing"],
@@ -130,7 +130,10 @@ fn recommend_ranks_explains_and_advises() {
         .iter()
         .map(|c| c["criterion"].as_str().unwrap())
         .collect();
-    assert_eq!(criteria, ["agent_fit", "fault_tolerance", "complexity"]);
+    assert_eq!(
+        criteria,
+        ["agent_fit", "fault_tolerance", "reliability", "complexity"]
+    );
     let advice = &doc["advice"];
     assert_eq!(advice["pattern"], ranking[0]["pattern"]);
     for key in [

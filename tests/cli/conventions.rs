@@ -1,6 +1,5 @@
 //! Conventions every command keeps: exit codes, one-line errors, colour rules, broken pipes.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 
 use crate::{bad_input, jaegis, stdout};
@@ -67,31 +66,42 @@ fn colour_only_when_asked_or_on_a_terminal() {
     assert!(!json.contains(escape), "JSON must never be coloured");
 }
 
+/// Runs `args` with stdout already closed when it writes, as a `| head` that has exited.
+fn close_early(args: &[&str]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jaegis"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn closing_stdout_early_is_not_an_error() {
-    for args in [
-        &["list", "--format", "jsonl"][..],
-        &["catalog", "export", "--format", "table"][..],
-        &["catalog", "export", "--format", "jsonl"][..],
-    ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jaegis"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let mut first = [0u8; 16];
-        let _ = stdout.read(&mut first);
-        drop(stdout);
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        assert!(
-            out.stderr.is_empty(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for args in crate::commands::COMMANDS {
+        for format in crate::commands::FORMATS {
+            let mut full = args.to_vec();
+            full.extend(["--format", format]);
+            close_early(&full);
+        }
     }
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        close_early(&["completions", shell]);
+    }
+    close_early(&["man"]);
     let status = Command::new("bash")
         .args([
             "-c",
@@ -109,6 +119,14 @@ fn closing_stdout_early_is_not_an_error() {
 fn unknown_subcommands_and_flags_exit_2() {
     bad_input(&["frobnicate"]);
     bad_input(&["list", "--frobnicate"]);
+    let err = bad_input(&[]);
+    assert!(err.contains("jaegis needs a command: list, show"), "{err}");
+    let err = bad_input(&["catalog"]);
+    assert!(err.contains("export, validate, schema"), "{err}");
+    let err = bad_input(&["man", "--format", "json"]);
+    assert!(err.contains("--format does not apply"), "{err}");
+    let err = bad_input(&["show", "nowhere/pipeline"]);
+    assert!(err.contains("unknown section 'nowhere'"), "{err}");
 }
 
 #[test]
