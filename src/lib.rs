@@ -7,3 +7,4 @@
 pub mod advisor;
 pub mod catalog;
 pub mod report;
+pub mod sim;

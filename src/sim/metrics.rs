@@ -1,0 +1,430 @@
+//! Streaming statistics: per replication a fixed-size latency histogram and running sums,
+//! never a vector of per-task values; across replications a mean and a Student-t interval.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+/// Latencies are recorded in microseconds, from 1 µs to about 11.6 days, to 3 significant digits.
+const HIST_MAX_US: u64 = 1_000_000_000_000;
+
+/// The metrics every result carries, in output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metric {
+    Throughput,
+    Goodput,
+    LatencyMean,
+    LatencyP50,
+    LatencyP90,
+    LatencyP95,
+    LatencyP99,
+    LatencyP999,
+    LatencyMax,
+    WaitMean,
+    SuccessRate,
+    AttemptsPerTask,
+    Utilization,
+    Fairness,
+    InSystemMean,
+    CoordinatorUtilization,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 16] = [
+        Metric::Throughput,
+        Metric::Goodput,
+        Metric::LatencyMean,
+        Metric::LatencyP50,
+        Metric::LatencyP90,
+        Metric::LatencyP95,
+        Metric::LatencyP99,
+        Metric::LatencyP999,
+        Metric::LatencyMax,
+        Metric::WaitMean,
+        Metric::SuccessRate,
+        Metric::AttemptsPerTask,
+        Metric::Utilization,
+        Metric::Fairness,
+        Metric::InSystemMean,
+        Metric::CoordinatorUtilization,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Metric::Throughput => "throughput",
+            Metric::Goodput => "goodput",
+            Metric::LatencyMean => "latency_mean",
+            Metric::LatencyP50 => "latency_p50",
+            Metric::LatencyP90 => "latency_p90",
+            Metric::LatencyP95 => "latency_p95",
+            Metric::LatencyP99 => "latency_p99",
+            Metric::LatencyP999 => "latency_p999",
+            Metric::LatencyMax => "latency_max",
+            Metric::WaitMean => "wait_mean",
+            Metric::SuccessRate => "success_rate",
+            Metric::AttemptsPerTask => "attempts_per_task",
+            Metric::Utilization => "utilization",
+            Metric::Fairness => "fairness",
+            Metric::InSystemMean => "in_system_mean",
+            Metric::CoordinatorUtilization => "coordinator_utilization",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One replication's value of every metric; NaN where a metric does not apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Values([f64; Metric::ALL.len()]);
+
+impl Values {
+    pub fn get(&self, m: Metric) -> f64 {
+        self.0[m.index()]
+    }
+    pub fn set(&mut self, m: Metric, v: f64) {
+        self.0[m.index()] = v;
+    }
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values([f64::NAN; Metric::ALL.len()])
+    }
+}
+
+/// How a replication's tasks ended. Every generated task is in exactly one of the other three.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TaskCounts {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+}
+
+impl TaskCounts {
+    pub fn add(&mut self, other: &TaskCounts) {
+        self.generated += other.generated;
+        self.completed += other.completed;
+        self.failed += other.failed;
+        self.in_flight += other.in_flight;
+    }
+
+    pub fn conserved(&self) -> bool {
+        self.generated == self.completed + self.failed + self.in_flight
+    }
+}
+
+/// The running statistics of one replication.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    latency: Histogram<u64>,
+    latency_sum: f64,
+    latency_max: f64,
+    successes: u64,
+    failures: u64,
+    wait_sum: f64,
+    waits: u64,
+    attempts: u64,
+    /// Start and end of the measurement window; infinite until known.
+    pub window_start: f64,
+    pub window_end: f64,
+    departures: u64,
+    good_departures: u64,
+    in_system: u64,
+    area: f64,
+    last_change: f64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self {
+            latency: Histogram::new_with_bounds(1, HIST_MAX_US, 3).expect("valid histogram bounds"),
+            latency_sum: 0.0,
+            latency_max: 0.0,
+            successes: 0,
+            failures: 0,
+            wait_sum: 0.0,
+            waits: 0,
+            attempts: 0,
+            window_start: f64::INFINITY,
+            window_end: f64::INFINITY,
+            departures: 0,
+            good_departures: 0,
+            in_system: 0,
+            area: 0.0,
+            last_change: 0.0,
+        }
+    }
+
+    /// Length of `[from, to]` that falls inside the measurement window.
+    #[inline]
+    pub fn overlap(&self, from: f64, to: f64) -> f64 {
+        (to.min(self.window_end) - from.max(self.window_start)).max(0.0)
+    }
+
+    #[inline]
+    fn advance(&mut self, now: f64) {
+        self.area += self.in_system as f64 * self.overlap(self.last_change, now);
+        self.last_change = now;
+    }
+
+    /// A task entered the system.
+    #[inline]
+    pub fn arrived(&mut self, now: f64) {
+        self.advance(now);
+        self.in_system += 1;
+    }
+
+    /// A measured task started its first service after waiting `wait` seconds.
+    #[inline]
+    pub fn waited(&mut self, wait: f64) {
+        self.wait_sum += wait;
+        self.waits += 1;
+    }
+
+    /// A task left the system, successfully or not; `measured` tasks enter the latency statistics.
+    #[inline]
+    pub fn departed(
+        &mut self,
+        now: f64,
+        latency: f64,
+        success: bool,
+        measured: bool,
+        attempts: u32,
+    ) {
+        self.advance(now);
+        self.in_system -= 1;
+        if now >= self.window_start && now <= self.window_end {
+            self.departures += 1;
+            self.good_departures += u64::from(success);
+        }
+        if !measured {
+            return;
+        }
+        self.attempts += u64::from(attempts);
+        if success {
+            self.successes += 1;
+            self.latency_sum += latency;
+            self.latency_max = self.latency_max.max(latency);
+            let us = (latency * 1e6).round().clamp(1.0, HIST_MAX_US as f64) as u64;
+            self.latency.saturating_record(us);
+        } else {
+            self.failures += 1;
+        }
+    }
+
+    /// Closes the books at `end` and computes the replication's values.
+    /// `busy` is each worker's busy time within the window; `coordinator` the master's, if any.
+    pub fn finish(&mut self, end: f64, busy: &[f64], coordinator: Option<f64>) -> Values {
+        self.advance(end);
+        let window = (self.window_end.min(end) - self.window_start).max(0.0);
+        let mut v = Values::default();
+        let per_second = |count: u64| {
+            if window > 0.0 {
+                count as f64 / window
+            } else {
+                f64::NAN
+            }
+        };
+        v.set(Metric::Throughput, per_second(self.departures));
+        v.set(Metric::Goodput, per_second(self.good_departures));
+        let quantile = |q: f64| {
+            if self.successes == 0 {
+                f64::NAN
+            } else {
+                self.latency.value_at_quantile(q) as f64 / 1e6
+            }
+        };
+        let mean = |sum: f64, n: u64| if n == 0 { f64::NAN } else { sum / n as f64 };
+        v.set(Metric::LatencyMean, mean(self.latency_sum, self.successes));
+        v.set(Metric::LatencyP50, quantile(0.5));
+        v.set(Metric::LatencyP90, quantile(0.9));
+        v.set(Metric::LatencyP95, quantile(0.95));
+        v.set(Metric::LatencyP99, quantile(0.99));
+        v.set(Metric::LatencyP999, quantile(0.999));
+        v.set(
+            Metric::LatencyMax,
+            if self.successes == 0 {
+                f64::NAN
+            } else {
+                self.latency_max
+            },
+        );
+        v.set(Metric::WaitMean, mean(self.wait_sum, self.waits));
+        let resolved = self.successes + self.failures;
+        v.set(Metric::SuccessRate, mean(self.successes as f64, resolved));
+        v.set(
+            Metric::AttemptsPerTask,
+            mean(self.attempts as f64, resolved),
+        );
+        if window > 0.0 && !busy.is_empty() {
+            let utilization: Vec<f64> = busy.iter().map(|b| b / window).collect();
+            v.set(
+                Metric::Utilization,
+                utilization.iter().sum::<f64>() / utilization.len() as f64,
+            );
+            v.set(Metric::Fairness, jain(&utilization));
+            v.set(Metric::InSystemMean, self.area / window);
+            if let Some(c) = coordinator {
+                v.set(Metric::CoordinatorUtilization, c / window);
+            }
+        }
+        v
+    }
+}
+
+/// Jain's fairness index: 1 when all shares are equal, 1/n when one agent does everything.
+pub fn jain(shares: &[f64]) -> f64 {
+    let sum: f64 = shares.iter().sum();
+    let squares: f64 = shares.iter().map(|x| x * x).sum();
+    if squares == 0.0 {
+        1.0
+    } else {
+        sum * sum / (shares.len() as f64 * squares)
+    }
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom.
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        // Cornish-Fisher expansion around the normal quantile; within 1e-3 from df = 30 on.
+        _ => {
+            let z: f64 = 1.959_964;
+            let d = df as f64;
+            z + (z.powi(3) + z) / (4.0 * d)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+        }
+    }
+}
+
+/// A metric across replications: the mean and the half-width of its 95% confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+impl Estimate {
+    /// NaN values (metric not applicable in a replication) are left out; all NaN gives NaN.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Estimate {
+        let xs: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
+        let n = xs.len();
+        if n == 0 {
+            return Estimate {
+                mean: f64::NAN,
+                ci95: f64::NAN,
+            };
+        }
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let ci95 = if n < 2 {
+            f64::NAN
+        } else {
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            t_975(n - 1) * (var / n as f64).sqrt()
+        };
+        Estimate { mean, ci95 }
+    }
+
+    pub fn low(&self) -> f64 {
+        self.mean - self.ci95.max(0.0)
+    }
+
+    pub fn high(&self) -> f64 {
+        self.mean + self.ci95.max(0.0)
+    }
+}
+
+/// Rounds to 6 significant digits for output, so documents do not carry floating-point noise.
+pub fn round_sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 6 - 1 - x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits.clamp(-300, 300));
+    (x * scale).round() / scale
+}
+
+impl Serialize for Estimate {
+    /// `{"mean": .., "ci95": ..}`; a value that does not apply is `null`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let finite = |x: f64| x.is_finite().then(|| round_sig(x));
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("mean", &finite(self.mean))?;
+        map.serialize_entry("ci95", &finite(self.ci95))?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jain_index_bounds() {
+        assert_eq!(jain(&[0.5, 0.5, 0.5]), 1.0);
+        assert!((jain(&[1.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
+        assert_eq!(jain(&[0.0, 0.0]), 1.0);
+    }
+
+    #[test]
+    fn student_t_quantiles() {
+        assert_eq!(t_975(1), 12.706);
+        assert_eq!(t_975(4), 2.776);
+        assert!((t_975(60) - 2.000).abs() < 2e-3);
+        assert!((t_975(120) - 1.980).abs() < 2e-3);
+        assert!((t_975(100_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn estimates_skip_missing_values() {
+        let e = Estimate::of([1.0, 2.0, 3.0, f64::NAN]);
+        assert_eq!(e.mean, 2.0);
+        assert!((e.ci95 - 4.303 * (1.0f64 / 3.0).sqrt()).abs() < 1e-9);
+        assert!(Estimate::of([f64::NAN]).mean.is_nan());
+        assert!(Estimate::of([5.0]).ci95.is_nan());
+        assert_eq!(
+            serde_json::to_string(&Estimate::of([5.0])).unwrap(),
+            r#"{"mean":5.0,"ci95":null}"#
+        );
+    }
+
+    #[test]
+    fn recorder_counts_the_window_only() {
+        let mut r = Recorder::new();
+        r.window_start = 10.0;
+        r.window_end = 20.0;
+        r.arrived(0.0);
+        r.departed(5.0, 5.0, true, false, 1);
+        r.arrived(12.0);
+        r.departed(14.0, 2.0, true, true, 1);
+        let v = r.finish(20.0, &[5.0], None);
+        assert_eq!(v.get(Metric::Throughput), 0.1);
+        assert_eq!(v.get(Metric::LatencyMean), 2.0);
+        assert!((v.get(Metric::LatencyP50) - 2.0).abs() < 0.01);
+        assert_eq!(v.get(Metric::Utilization), 0.5);
+        assert!((v.get(Metric::InSystemMean) - 0.2).abs() < 1e-12);
+        assert!(v.get(Metric::CoordinatorUtilization).is_nan());
+    }
+
+    #[test]
+    fn rounding_keeps_six_significant_digits() {
+        assert_eq!(round_sig(1.23456789), 1.23457);
+        assert_eq!(round_sig(123456.789), 123457.0);
+        assert_eq!(round_sig(0.000123456789), 0.000123457);
+    }
+}

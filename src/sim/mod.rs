@@ -1,0 +1,160 @@
+//! The discrete-event simulator: one synthetic workload replayed under each pattern and
+//! balancer, replications in parallel, results as means with 95% confidence intervals.
+//!
+//! `docs/model.md` describes every model as simulated; `tests/validation.rs` holds it to
+//! queueing theory.
+
+pub mod balancer;
+pub mod distribution;
+mod events;
+mod master_slave;
+pub mod metrics;
+mod peer_to_peer;
+mod pipeline;
+mod scatter_gather;
+pub mod scenario;
+pub mod workload;
+mod world;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+pub use balancer::BalancerKind;
+pub use metrics::{Estimate, Metric, TaskCounts};
+pub use scenario::{Model, Scenario, ScenarioError, ScenarioInput};
+pub use world::Replication;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(
+        "internal error: task counts of {pattern} do not add up ({} generated, {} completed, {} failed, {} in flight); please report it",
+        counts.generated, counts.completed, counts.failed, counts.in_flight
+    )]
+    Conservation { pattern: String, counts: TaskCounts },
+}
+
+/// Every metric's estimate across replications, serialized as an object in a fixed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics(pub Vec<(Metric, Estimate)>);
+
+impl Metrics {
+    pub fn get(&self, metric: Metric) -> Estimate {
+        self.0
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|(_, e)| *e)
+            .expect("every metric is estimated")
+    }
+}
+
+impl Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (metric, estimate) in &self.0 {
+            map.serialize_entry(metric.id(), estimate)?;
+        }
+        map.end()
+    }
+}
+
+/// The load a pattern was offered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Offered {
+    pub load: f64,
+    pub arrival_rate: f64,
+}
+
+/// One pattern under one balancer, over all replications.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunResult {
+    pub pattern: String,
+    pub balancer: BalancerKind,
+    pub offered: Offered,
+    pub metrics: Metrics,
+    pub tasks: TaskCounts,
+    /// Events processed over all replications, for speed figures.
+    #[serde(skip)]
+    pub events: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Simulation {
+    pub scenario: Scenario,
+    pub results: Vec<RunResult>,
+}
+
+impl Simulation {
+    pub fn events(&self) -> u64 {
+        self.results.iter().map(|r| r.events).sum()
+    }
+}
+
+/// Runs one replication of one pattern under one balancer.
+pub fn replicate(
+    scenario: &Scenario,
+    pattern: usize,
+    balancer: BalancerKind,
+    replication: u32,
+) -> Result<Replication, SimError> {
+    let params = &scenario.per_pattern[pattern];
+    let agents: Vec<u32> = (0..params.workers).collect();
+    world::World::new(scenario, params, balancer, replication, &agents).run()
+}
+
+/// Runs every pattern under every balancer, `replications` times each, in parallel.
+/// `progress` is called once per finished replication. Results come in the scenario's
+/// order, identical whatever the number of threads.
+pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Simulation, SimError> {
+    let runs: Vec<(usize, BalancerKind, u32)> = (0..scenario.per_pattern.len())
+        .flat_map(|p| {
+            scenario
+                .balancers
+                .iter()
+                .flat_map(move |&b| (0..scenario.replications).map(move |r| (p, b, r)))
+        })
+        .collect();
+    let replications: Vec<Replication> = runs
+        .par_iter()
+        .map(|&(p, b, r)| {
+            let result = replicate(scenario, p, b, r);
+            progress();
+            result
+        })
+        .collect::<Result<_, _>>()?;
+    let per_run = scenario.replications as usize;
+    let results = runs
+        .chunks(per_run)
+        .zip(replications.chunks(per_run))
+        .map(|(keys, reps)| {
+            let (p, b, _) = keys[0];
+            let params = &scenario.per_pattern[p];
+            let mut tasks = TaskCounts::default();
+            for rep in reps {
+                tasks.add(&rep.counts);
+            }
+            RunResult {
+                pattern: params.pattern.clone(),
+                balancer: b,
+                offered: Offered {
+                    load: metrics::round_sig(params.load),
+                    arrival_rate: metrics::round_sig(params.arrival_rate),
+                },
+                metrics: Metrics(
+                    Metric::ALL
+                        .iter()
+                        .map(|&m| (m, Estimate::of(reps.iter().map(|r| r.values.get(m)))))
+                        .collect(),
+                ),
+                tasks,
+                events: reps.iter().map(|r| r.events).sum(),
+            }
+        })
+        .collect();
+    Ok(Simulation {
+        scenario: scenario.clone(),
+        results,
+    })
+}

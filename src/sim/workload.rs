@@ -1,0 +1,194 @@
+//! The synthetic workload, replayed identically under every pattern and balancer.
+//!
+//! Arrival times come from one stream of unit-rate draws scaled by the arrival rate, and each
+//! task's own draws (kind, entry peer, consensus, work sizes) come from a generator seeded by
+//! the task's index. So task `i` has the same kind and the same `j`-th work size whatever the
+//! pattern, the balancer or the number of draws other tasks made: common random numbers.
+
+use rand::RngExt;
+use rand_distr::Exp1;
+use rand_pcg::Pcg64Mcg;
+
+use super::distribution::Arrivals;
+
+/// SplitMix64's finaliser: spreads seeds so that nearby inputs give unrelated streams.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A seed derived from a parent seed and a label, for independent streams.
+pub fn derive(seed: u64, label: u64) -> u64 {
+    mix(mix(seed) ^ label.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// A generator for one stream.
+pub fn stream(seed: u64, label: u64) -> Pcg64Mcg {
+    let hi = derive(seed, label);
+    let lo = mix(hi ^ 0xA076_1D64_78BD_642F);
+    Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(lo))
+}
+
+/// Labels of the streams of one replication.
+pub mod streams {
+    pub const ARRIVALS: u64 = 1;
+    pub const TASKS: u64 = 2;
+    pub const ROUTING: u64 = 3;
+    pub const FAULTS: u64 = 4;
+}
+
+/// Produces arrival times at a given mean rate.
+#[derive(Debug, Clone)]
+pub struct ArrivalClock {
+    rng: Pcg64Mcg,
+    process: Process,
+    now: f64,
+}
+
+#[derive(Debug, Clone)]
+enum Process {
+    Poisson {
+        rate: f64,
+    },
+    Deterministic {
+        gap: f64,
+    },
+    Bursty {
+        rates: [f64; 2],
+        means: [f64; 2],
+        state: usize,
+        left: f64,
+    },
+}
+
+impl ArrivalClock {
+    /// `rate` is the long-run mean; a bursty process keeps its shape and is scaled to it.
+    pub fn new(arrivals: &Arrivals, rate: f64, seed: u64) -> Self {
+        let mut rng = stream(seed, streams::ARRIVALS);
+        let process = match *arrivals {
+            Arrivals::Poisson => Process::Poisson { rate },
+            Arrivals::Deterministic => Process::Deterministic { gap: 1.0 / rate },
+            Arrivals::Bursty {
+                on_rate,
+                off_rate,
+                on_mean,
+                off_mean,
+            } => {
+                let scale = rate / arrivals.bursty_mean_rate().expect("bursty");
+                let left = on_mean * rng.sample::<f64, _>(Exp1);
+                Process::Bursty {
+                    rates: [on_rate * scale, off_rate * scale],
+                    means: [on_mean, off_mean],
+                    state: 0,
+                    left,
+                }
+            }
+        };
+        Self {
+            rng,
+            process,
+            now: 0.0,
+        }
+    }
+
+    /// The time of the next arrival.
+    #[inline]
+    pub fn next_arrival(&mut self) -> f64 {
+        match &mut self.process {
+            Process::Poisson { rate } => {
+                self.now += self.rng.sample::<f64, _>(Exp1) / *rate;
+            }
+            Process::Deterministic { gap } => self.now += *gap,
+            Process::Bursty {
+                rates,
+                means,
+                state,
+                left,
+            } => loop {
+                // Memorylessness: race the next arrival in this state against the state's end.
+                let rate = rates[*state];
+                let gap = if rate > 0.0 {
+                    self.rng.sample::<f64, _>(Exp1) / rate
+                } else {
+                    f64::INFINITY
+                };
+                if gap < *left {
+                    *left -= gap;
+                    self.now += gap;
+                    break;
+                }
+                self.now += *left;
+                *state = 1 - *state;
+                *left = means[*state] * self.rng.sample::<f64, _>(Exp1);
+            },
+        }
+        self.now
+    }
+}
+
+/// The draws of one task: a small generator seeded by the task's index.
+pub fn task_rng(seed: u64, task: u64) -> Pcg64Mcg {
+    let base = derive(seed, streams::TASKS);
+    let hi = mix(base ^ task.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(mix(hi) | 1))
+}
+
+/// A task's fixed draws, taken in this order before any work size.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskDraws {
+    /// Uniform in [0, 1): picks the task's kind.
+    pub kind: f64,
+    /// Uniform in [0, 1): picks the peer a task enters at.
+    pub entry: f64,
+    /// Uniform in [0, 1): whether a task needs consensus.
+    pub consensus: f64,
+}
+
+impl TaskDraws {
+    pub fn take(rng: &mut Pcg64Mcg) -> Self {
+        Self {
+            kind: rng.random(),
+            entry: rng.random(),
+            consensus: rng.random(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate_of(arrivals: &Arrivals, rate: f64) -> f64 {
+        let mut clock = ArrivalClock::new(arrivals, rate, 3);
+        let n = 200_000;
+        let mut last = 0.0;
+        for _ in 0..n {
+            last = clock.next_arrival();
+        }
+        n as f64 / last
+    }
+
+    #[test]
+    fn arrival_processes_keep_their_mean_rate() {
+        for arrivals in [
+            Arrivals::Poisson,
+            Arrivals::Deterministic,
+            "bursty:20:2:5:20".parse().unwrap(),
+        ] {
+            let measured = rate_of(&arrivals, 4.0);
+            assert!((measured - 4.0).abs() < 0.1, "{arrivals}: {measured}");
+        }
+    }
+
+    #[test]
+    fn task_draws_depend_only_on_seed_and_index() {
+        let a = TaskDraws::take(&mut task_rng(9, 1234));
+        let b = TaskDraws::take(&mut task_rng(9, 1234));
+        let c = TaskDraws::take(&mut task_rng(9, 1235));
+        assert_eq!(a.kind, b.kind);
+        assert_ne!(a.kind, c.kind);
+        assert_ne!(stream(1, 1).random::<u64>(), stream(1, 2).random::<u64>());
+    }
+}

@@ -1,0 +1,416 @@
+//! The simulator against queueing theory. Each case runs enough tasks and replications that
+//! a correct simulator passes with very high probability: the estimate must lie within five
+//! standard errors of the analytic value (a chance of about 1 in 1.7 million for a correct
+//! simulator), plus a small relative allowance, justified per case, for what the analytic
+//! value leaves out (warm-up from an empty system, finite agents, histogram resolution).
+//!
+//! `docs/validation.md` lists each case with its result and the command that reproduces it.
+
+use jaegis::catalog::Catalog;
+use jaegis::sim::metrics::t_975;
+use jaegis::sim::{self, Metric, Scenario, ScenarioInput, Simulation};
+
+fn run(toml: &str) -> Simulation {
+    let input = ScenarioInput::from_toml(toml, "case").expect("valid case");
+    let scenario = Scenario::build(input, &Catalog::embedded()).expect("valid scenario");
+    let sim = sim::simulate(&scenario, &|| ()).expect("simulation runs");
+    for r in &sim.results {
+        assert!(r.tasks.conserved(), "{:?}", r.tasks);
+        assert_eq!(r.tasks.failed, 0);
+    }
+    sim
+}
+
+/// Asserts that `metric` of result `index` is within 5 standard errors (plus `allowance`,
+/// relative) of `expected`, and prints the comparison for docs/validation.md.
+fn check(
+    name: &str,
+    sim: &Simulation,
+    index: usize,
+    metric: Metric,
+    expected: f64,
+    allowance: f64,
+) {
+    let e = sim.results[index].metrics.get(metric);
+    let se = e.ci95 / t_975(sim.scenario.replications as usize - 1);
+    let tolerance = 5.0 * se + allowance * expected;
+    println!(
+        "VALIDATION | {name} | {} | {expected:.4} | {:.4} ± {:.4} | {:+.2}% |",
+        metric.id(),
+        e.mean,
+        e.ci95,
+        100.0 * (e.mean - expected) / expected
+    );
+    assert!(
+        (e.mean - expected).abs() <= tolerance,
+        "{name}: {} = {} ± {} but theory says {expected} (tolerance {tolerance})",
+        metric.id(),
+        e.mean,
+        e.ci95
+    );
+}
+
+/// A master with no dispatch overhead in front of `workers` workers is a plain dispatcher.
+fn dispatcher(workers: u32, balancer: &str, extra: &str) -> String {
+    format!(
+        "pattern = \"master_slave\"\nagents = {}\ndispatch_overhead = 0\nbalancer = \"{balancer}\"\n{extra}\n",
+        workers + 1
+    )
+}
+
+/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a` = λ/μ.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 1..c {
+        term *= a / f64::from(k);
+        sum += term;
+    }
+    let last = term * a / f64::from(c) * f64::from(c) / (f64::from(c) - a);
+    last / (sum + last)
+}
+
+#[test]
+fn mm1_mean_time_in_system() {
+    // W = 1 / (mu - lambda) with mu = 1. Start-empty bias is below 0.3% with 10% warm-up.
+    for (load, tasks) in [(0.5, 200_000), (0.9, 400_000)] {
+        let sim = run(&dispatcher(
+            1,
+            "round_robin",
+            &format!("load = {load}\ntasks = {tasks}\nreplications = 8"),
+        ));
+        check(
+            &format!("M/M/1, load {load}"),
+            &sim,
+            0,
+            Metric::LatencyMean,
+            1.0 / (1.0 - load),
+            0.005,
+        );
+    }
+}
+
+#[test]
+fn mmc_mean_wait_from_erlang_c() {
+    // c = 8 servers at load 0.9 with a shared queue: Wq = C(c, a) / (c mu - lambda).
+    let (c, load) = (8, 0.9);
+    let sim = run(&dispatcher(
+        c,
+        "random",
+        &format!("queue = \"shared\"\nload = {load}\ntasks = 400000\nreplications = 8"),
+    ));
+    let a = load * f64::from(c);
+    let expected = erlang_c(c, a) / (f64::from(c) - a);
+    check(
+        "M/M/8, shared queue, load 0.9",
+        &sim,
+        0,
+        Metric::WaitMean,
+        expected,
+        0.01,
+    );
+}
+
+#[test]
+fn random_dispatch_is_independent_mm1_queues() {
+    // Random splitting of a Poisson stream gives 4 independent M/M/1 queues at load 0.7.
+    let sim = run(&dispatcher(
+        4,
+        "random",
+        "load = 0.7\ntasks = 400000\nreplications = 8",
+    ));
+    check(
+        "random dispatch to 4 M/M/1",
+        &sim,
+        0,
+        Metric::LatencyMean,
+        1.0 / 0.3,
+        0.005,
+    );
+}
+
+#[test]
+fn md1_pollaczek_khinchine() {
+    // M/D/1 at load 0.8: W = 1 + rho / (2 (1 - rho)) = 3.
+    let sim = run(&dispatcher(
+        1,
+        "round_robin",
+        "service = \"det:1\"\nload = 0.8\ntasks = 200000\nreplications = 8",
+    ));
+    check("M/D/1, load 0.8", &sim, 0, Metric::LatencyMean, 3.0, 0.005);
+}
+
+#[test]
+fn mg1_pollaczek_khinchine_for_variable_service() {
+    // M/G/1: W = E[S] + rho E[S] (1 + c^2) / (2 (1 - rho)). Heavier variance needs more tasks.
+    for (service, scv, tasks) in [
+        ("erlang:4:1", 0.25, 200_000),
+        ("hyperexp:1:2", 4.0, 400_000),
+    ] {
+        let load = 0.6;
+        let sim = run(&dispatcher(
+            1,
+            "round_robin",
+            &format!("service = \"{service}\"\nload = {load}\ntasks = {tasks}\nreplications = 8"),
+        ));
+        let expected = 1.0 + load * (1.0 + scv) / (2.0 * (1.0 - load));
+        check(
+            &format!("M/G/1 {service}, load 0.6"),
+            &sim,
+            0,
+            Metric::LatencyMean,
+            expected,
+            0.01,
+        );
+    }
+}
+
+#[test]
+fn tandem_pipeline_is_a_jackson_network() {
+    // Three exponential stations of rate 3 in series at lambda = 2.4, unbounded buffers:
+    // the sojourn is the sum of three M/M/1 sojourns, 3 / (3 - 2.4) = 5.
+    let sim = run(
+        "pattern = \"pipeline\"\nagents = 3\nstages = 3\nbuffer = \"unbounded\"\nbalancer = \"round_robin\"\nload = 0.8\ntasks = 300000\nreplications = 8\n",
+    );
+    check(
+        "3-stage tandem, load 0.8",
+        &sim,
+        0,
+        Metric::LatencyMean,
+        5.0,
+        0.005,
+    );
+}
+
+#[test]
+fn fork_join_of_two_matches_nelson_tantawi() {
+    // Two M/M/1 servers each take one subtask of every task: R = (12 - rho) / 8 / (mu - lambda).
+    // The formula waits for both subtasks however long they take, so the gather timeout
+    // (60 s in the catalog, which some tasks at load 0.8 exceed) is set out of reach.
+    for load in [0.5, 0.8] {
+        let sim = run(&format!(
+            "pattern = \"scatter_gather\"\nagents = 2\nfan_out = 2\ngather_timeout = 1e9\nbalancer = \"round_robin\"\nload = {load}\ntasks = 300000\nreplications = 8\n"
+        ));
+        let expected = (12.0 - load) / 8.0 / (1.0 - load);
+        check(
+            &format!("fork-join k=2, load {load}"),
+            &sim,
+            0,
+            Metric::LatencyMean,
+            expected,
+            0.005,
+        );
+    }
+}
+
+/// The supermarket model's mean time in system for d = 2 and unit service: sum of
+/// lambda^(2^i - 2) over i >= 1 (Mitzenmacher 1996, Vvedenskaya et al. 1996).
+fn supermarket(lambda: f64) -> f64 {
+    (1..64)
+        .map(|i| lambda.powf(2f64.powi(i) - 2.0))
+        .take_while(|x| *x > 1e-15)
+        .sum()
+}
+
+#[test]
+fn power_of_two_choices_approaches_the_supermarket_limit() {
+    // The limit is for n -> infinity; with n = 100 queues the mean sits above it, by about 1%
+    // at 0.9 and by several percent at 0.99, where the finite-n correction grows (simulations
+    // of n = 100 in Mitzenmacher's thesis show the same gap), hence those allowances.
+    for (load, tasks, allowance) in [(0.9, 1_000_000, 0.02), (0.99, 2_000_000, 0.10)] {
+        let sim = run(&dispatcher(
+            100,
+            "power_of_two,least_connections",
+            &format!("load = {load}\ntasks = {tasks}\nreplications = 4"),
+        ));
+        let limit = supermarket(load);
+        check(
+            &format!("power of two, n=100, load {load}"),
+            &sim,
+            0,
+            Metric::LatencyMean,
+            limit,
+            allowance,
+        );
+        let jsq = sim.results[1].metrics.get(Metric::LatencyMean).mean;
+        println!(
+            "VALIDATION | JSQ, n=100, load {load} | latency_mean | below {limit:.4} | {jsq:.4} | |"
+        );
+        assert!(
+            jsq < limit,
+            "JSQ ({jsq}) should beat the power-of-two limit ({limit})"
+        );
+    }
+    assert!((supermarket(0.9) - 2.6137).abs() < 1e-3);
+    assert!((supermarket(0.99) - 5.43).abs() < 0.01);
+}
+
+#[test]
+fn littles_law_holds_in_every_pattern() {
+    // L = lambda W over the measurement window, for every pattern and balancer. The window
+    // starts with warm-up tasks still inside, which L counts and W does not: 2% allowance.
+    let sim = run(
+        "load = 0.7\ntasks = 100000\nreplications = 4\nbalancer = \"round_robin,least_connections,power_of_two\"\n",
+    );
+    for r in &sim.results {
+        let l = r.metrics.get(Metric::InSystemMean).mean;
+        let lambda = r.metrics.get(Metric::Throughput).mean;
+        let w = r.metrics.get(Metric::LatencyMean).mean;
+        let name = format!("Little's law, {} / {}", r.pattern, r.balancer);
+        println!(
+            "VALIDATION | {name} | L vs lambda W | {:.4} | {l:.4} | {:+.2}% |",
+            lambda * w,
+            100.0 * (l - lambda * w) / (lambda * w)
+        );
+        assert!(
+            (l - lambda * w).abs() <= 0.02 * lambda * w,
+            "{name}: L = {l}, lambda W = {}",
+            lambda * w
+        );
+    }
+}
+
+#[test]
+fn deterministic_arrivals_and_service_never_wait() {
+    // D/D/1 below capacity: every task finds the server idle and takes exactly 1 s.
+    let sim = run(&dispatcher(
+        1,
+        "round_robin",
+        "arrivals = \"deterministic\"\nservice = \"det:1\"\nload = 0.9\ntasks = 10000\nreplications = 2",
+    ));
+    let e = sim.results[0].metrics.get(Metric::LatencyMean);
+    assert!((e.mean - 1.0).abs() < 1e-9, "{}", e.mean);
+    assert!(sim.results[0].metrics.get(Metric::WaitMean).mean.abs() < 1e-9);
+}
+
+#[test]
+fn throughput_matches_the_arrival_rate_below_capacity() {
+    // In a stable system every arrival leaves: throughput = lambda within sampling error.
+    let sim =
+        run("load = 0.6\ntasks = 100000\nreplications = 4\nbalancer = \"least_connections\"\n");
+    for (i, r) in sim.results.iter().enumerate() {
+        check(
+            &format!("throughput, {}", r.pattern),
+            &sim,
+            i,
+            Metric::Throughput,
+            r.offered.arrival_rate,
+            0.005,
+        );
+    }
+}
+
+// Behaviour with no closed form, where a correct model must show a known effect.
+
+#[test]
+fn peer_to_peer_with_fresh_views_and_free_hops_is_the_central_dispatcher() {
+    // Common random numbers: same arrivals, same work, same routing draws. With heartbeat 0
+    // (exact loads), hop 0 and no consensus, every peer runs join-shortest-queue over all
+    // peers, which is what a master with no overhead does: the numbers must be identical.
+    let common = "load = 0.85\ntasks = 20000\nreplications = 2\nbalancer = \"least_connections\"\n";
+    let p2p = run(&format!(
+        "pattern = \"peer_to_peer\"\nagents = 8\nheartbeat = 0\nhop_latency = 0\nconsensus_fraction = 0\n{common}"
+    ));
+    let master = run(&format!(
+        "pattern = \"master_slave\"\nagents = 9\ndispatch_overhead = 0\n{common}"
+    ));
+    for metric in [Metric::LatencyMean, Metric::LatencyP99, Metric::Throughput] {
+        let (a, b) = (
+            p2p.results[0].metrics.get(metric).mean,
+            master.results[0].metrics.get(metric).mean,
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * a.abs(),
+            "{}: {a} vs {b}",
+            metric.id()
+        );
+    }
+}
+
+#[test]
+fn stale_load_views_make_least_connections_herd() {
+    // With 5 s heartbeats every peer sends to the same "least loaded" peer until the next
+    // refresh (Mitzenmacher, "How useful is old information?"): least_connections does worse
+    // than random choice of two, which samples and so spreads the herd.
+    let sim = run(
+        "pattern = \"peer_to_peer\"\nload = 0.9\ntasks = 50000\nreplications = 3\nbalancer = \"least_connections,power_of_two\"\n",
+    );
+    let lc = sim.results[0].metrics.get(Metric::LatencyMean).mean;
+    let p2 = sim.results[1].metrics.get(Metric::LatencyMean).mean;
+    assert!(lc > 1.5 * p2, "least_connections {lc} vs power_of_two {p2}");
+}
+
+#[test]
+fn weighted_and_learning_balancers_handle_unequal_speeds() {
+    // Speeds 1,1,4,4 at load 0.7: round robin gives each worker 1.75 tasks/s, more than a
+    // slow worker's 1/s, so its queues grow; weighted round robin splits by speed and
+    // predictive learns the speeds from completions, so both stay stable.
+    let sim = run(&dispatcher(
+        4,
+        "round_robin,weighted_round_robin,predictive",
+        "speeds = [1, 1, 4, 4]\nload = 0.7\ntasks = 20000\nreplications = 2",
+    ));
+    let mean = |i: usize| sim.results[i].metrics.get(Metric::LatencyMean).mean;
+    assert!(
+        mean(0) > 20.0 * mean(1),
+        "round robin {} vs weighted {}",
+        mean(0),
+        mean(1)
+    );
+    assert!(
+        mean(0) > 20.0 * mean(2),
+        "round robin {} vs predictive {}",
+        mean(0),
+        mean(2)
+    );
+    assert!(mean(1) < 3.0 && mean(2) < 3.0);
+}
+
+#[test]
+fn capability_based_routing_avoids_the_mismatch_penalty() {
+    // Half the tasks need a GPU, half of the workers have one, and a task on the wrong kind of
+    // worker takes 4 times longer. Round robin ignores kinds and pays the penalty half the time.
+    let sim = run(&dispatcher(
+        4,
+        "round_robin,capability_based",
+        "kinds = \"gpu:1,cpu:1\"\ncapabilities = \"gpu,cpu\"\nmismatch_penalty = 4\nload = 0.5\ntasks = 20000\nreplications = 2",
+    ));
+    let rr = sim.results[0].metrics.get(Metric::LatencyMean).mean;
+    let cap = sim.results[1].metrics.get(Metric::LatencyMean).mean;
+    assert!(cap < rr / 2.0, "capability_based {cap} vs round_robin {rr}");
+}
+
+#[test]
+fn blocking_between_two_stations_matches_the_birth_death_chain() {
+    // Two exponential stations of rate 2 with B waiting places between them, the first always
+    // busy (arrivals at 1.5 times capacity): the number at the second station, counting a
+    // blocked first station, is a birth-death chain with equal rates, uniform over B + 3
+    // states, so the throughput is mu (B + 2) / (B + 3). This checks blocking after service.
+    for buffer in [0u32, 1, 4] {
+        let sim = run(&format!(
+            "pattern = \"pipeline\"\nagents = 2\nstages = 2\nbuffer = {buffer}\nbalancer = \"round_robin\"\nload = 1.5\ntasks = 200000\nreplications = 4\n"
+        ));
+        let expected = 2.0 * f64::from(buffer + 2) / f64::from(buffer + 3);
+        check(
+            &format!("two-station blocking line, buffer {buffer}"),
+            &sim,
+            0,
+            Metric::Throughput,
+            expected,
+            0.005,
+        );
+    }
+}
+
+#[test]
+fn split_subtasks_finish_sooner_than_whole_ones() {
+    // --split divides a task's work among its subtasks; at the same load the tasks arrive
+    // k times faster, but each subtask is k times shorter, and the gather waits less.
+    let base = "pattern = \"scatter_gather\"\nagents = 8\nfan_out = 4\nbalancer = \"least_connections\"\nload = 0.6\ntasks = 20000\nreplications = 2\n";
+    let whole = run(base).results[0].metrics.get(Metric::LatencyMean).mean;
+    let split = run(&format!("{base}split = true\n")).results[0]
+        .metrics
+        .get(Metric::LatencyMean)
+        .mean;
+    assert!(split < whole / 2.0, "split {split} vs whole {whole}");
+}
