@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use jaegis::catalog::Level;
 use jaegis::report::Format;
+use jaegis::sim::distribution::{Arrivals, Service};
+use jaegis::sim::scenario::{Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -86,6 +88,8 @@ pub enum Command {
     },
     /// Rank the patterns for your requirements and advise the settings to go with the best
     Recommend(RecommendArgs),
+    /// Simulate patterns under load balancers on one synthetic workload and compare them
+    Simulate(Box<SimulateArgs>),
     /// Export, validate or describe the catalog file format
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -149,6 +153,107 @@ pub struct RecommendArgs {
     pub explain: bool,
 }
 
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Every flag can also be set in a TOML file given with --scenario, with the flag's name in
+snake_case (fan_out = 4); flags override the file; the catalog gives the defaults
+(heartbeat 5 s, gather timeout 60 s, failure threshold 20%, buffer 1000 items).
+
+Examples:
+  jaegis simulate --pattern scatter_gather
+  jaegis simulate --pattern all --balancer least_connections,power_of_two --load 0.9
+  jaegis simulate --pattern master_slave --agents 9 --speeds 1,1,1,1,4,4,4,4 --balancer all
+  jaegis simulate --pattern pipeline --stages 3 --stage-work 1,3,1 --buffer 10
+  jaegis simulate --scenario examples/etl-pipeline.toml --format json")]
+pub struct SimulateArgs {
+    /// Patterns to simulate: a comma list of names, or all
+    #[arg(long, value_name = "NAMES", value_parser = parse_with::<Names>)]
+    pub pattern: Option<Names>,
+    /// Balancers to compare: a comma list, or all [round_robin, weighted_round_robin,
+    /// least_connections, capability_based, predictive, random, power_of_two]
+    #[arg(long, value_name = "NAMES", value_parser = parse_with::<Names>)]
+    pub balancer: Option<Names>,
+    /// A TOML file of parameters; flags given here override it
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Number of agents (master_slave counts its master)
+    #[arg(long, value_name = "N", value_parser = agent_count, allow_negative_numbers = true)]
+    pub agents: Option<u32>,
+    /// Offered load: arrival rate x mean work of a task / total worker speed [default: 0.8]
+    #[arg(long, value_name = "RHO", value_parser = positive_number, allow_negative_numbers = true)]
+    pub load: Option<f64>,
+    /// Tasks per second, instead of --load
+    #[arg(long, value_name = "L", value_parser = positive_number, allow_negative_numbers = true)]
+    pub arrival_rate: Option<f64>,
+    /// poisson, deterministic or bursty:ON_RATE:OFF_RATE:ON_MEAN_S:OFF_MEAN_S [default: poisson]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Arrivals>)]
+    pub arrivals: Option<Arrivals>,
+    /// Work per task: exp:MEAN, det:MEAN, erlang:K:MEAN, lognormal:MEAN:CV, pareto:ALPHA:MEAN,
+    /// hyperexp:MEAN:CV [default: exp:1]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true)]
+    pub service: Option<Service>,
+    /// Worker speeds, repeated over the workers: 1,1,2,4
+    #[arg(long, value_name = "S1,S2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true)]
+    pub speeds: Option<Numbers>,
+    /// Task kinds with weights: gpu:1,cpu:3
+    #[arg(long, value_name = "NAME:WEIGHT,..", value_parser = parse_with::<Kinds>)]
+    pub kinds: Option<Kinds>,
+    /// Kinds each worker serves, repeated over the workers: gpu+cpu,cpu,* (* is every kind)
+    #[arg(long, value_name = "SETS", value_parser = parse_with::<Capabilities>)]
+    pub capabilities: Option<Capabilities>,
+    /// How many times longer a task takes on a worker without its kind [default: 2]
+    #[arg(long, value_name = "F", value_parser = positive_number, allow_negative_numbers = true)]
+    pub mismatch_penalty: Option<f64>,
+    /// Tasks per replication [default: 100000]
+    #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
+    pub tasks: Option<u64>,
+    /// Simulated seconds per replication, instead of --tasks
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    pub duration: Option<Seconds>,
+    /// Share of the first tasks left out of the statistics [default: 0.1]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true)]
+    pub warmup: Option<f64>,
+    /// Independent replications, for the confidence intervals [default: 5]
+    #[arg(long, value_name = "R", value_parser = replication_count, allow_negative_numbers = true)]
+    pub replications: Option<u32>,
+    /// Seed of every random stream [default: 42]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// master_slave: seconds the master spends dispatching each task [default: 0.01]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    pub dispatch_overhead: Option<Seconds>,
+    /// master_slave: per-agent (send at once) or shared (wait for an idle worker) [default: per-agent]
+    #[arg(long, value_name = "MODE", value_parser = parse_with::<QueueMode>)]
+    pub queue: Option<QueueMode>,
+    /// peer_to_peer: seconds between load updates; 0 for perfect information [default: catalog, 5]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    pub heartbeat: Option<Seconds>,
+    /// peer_to_peer: share of tasks that need consensus through the leader [default: 0.1]
+    #[arg(long, value_name = "F", value_parser = number, allow_negative_numbers = true)]
+    pub consensus_fraction: Option<f64>,
+    /// peer_to_peer: seconds per network hop [default: 0.005]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    pub hop_latency: Option<Seconds>,
+    /// pipeline: number of stages [default: 3]
+    #[arg(long, value_name = "K", value_parser = stage_count, allow_negative_numbers = true)]
+    pub stages: Option<u32>,
+    /// pipeline: relative work of each stage, 1,2,1 [default: equal]
+    #[arg(long, value_name = "W1,W2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true)]
+    pub stage_work: Option<Numbers>,
+    /// pipeline: items a stage may hold waiting, or unbounded [default: catalog, 1000]
+    #[arg(long, value_name = "N", value_parser = parse_with::<Buffer>, allow_hyphen_values = true)]
+    pub buffer: Option<Buffer>,
+    /// scatter_gather: subtasks per task, on distinct agents [default: min(agents, 10)]
+    #[arg(long, value_name = "K", value_parser = fan_out_count, allow_negative_numbers = true)]
+    pub fan_out: Option<u32>,
+    /// scatter_gather: split a task's work among its subtasks (default: each does a task's work)
+    #[arg(long)]
+    pub split: bool,
+    /// scatter_gather: seconds before a gather gives up on missing subtasks [default: catalog, 60]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    pub gather_timeout: Option<Seconds>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// Print the embedded database (with --catalog, the merged one)
@@ -194,6 +299,48 @@ fn agent_count(text: &str) -> Result<u32, String> {
 
 fn top_count(text: &str) -> Result<usize, String> {
     whole_number(text, "patterns", 1000).map(|n| n as usize)
+}
+
+fn task_count(text: &str) -> Result<u64, String> {
+    whole_number(text, "tasks", 1_000_000_000_000)
+}
+
+fn replication_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "replications", 100_000).map(|n| n as u32)
+}
+
+fn stage_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "stages", MAX_AGENTS).map(|n| n as u32)
+}
+
+fn fan_out_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "subtasks", MAX_AGENTS).map(|n| n as u32)
+}
+
+/// Any finite number; the scenario checks its range and names the flag.
+fn number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("expected a number such as 0.5, got '{text}'"))
+}
+
+fn positive_number(text: &str) -> Result<f64, String> {
+    let x = number(text)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("expected a number above 0 such as 0.9, got {x}"))
+    }
+}
+
+/// Parses with the library's notation, whose errors say what is accepted.
+fn parse_with<T: std::str::FromStr>(text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

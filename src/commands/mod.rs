@@ -2,6 +2,7 @@
 
 mod catalog;
 mod recommend;
+mod simulate;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -10,6 +11,7 @@ use anyhow::Result;
 use jaegis::advisor::AdvisorError;
 use jaegis::catalog::{Catalog, CatalogError};
 use jaegis::report::{self, Format, Report};
+use jaegis::sim::{ScenarioError, SimError};
 
 use crate::cli::{Cli, ColorChoice, Command};
 
@@ -70,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show { name } => catalog::show(&load()?, &name, &output),
         Command::Search { text } => catalog::search(&load()?, &text.join(" "), &output),
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
+        Command::Simulate(args) => simulate::run(&load()?, *args, &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),
         // Both render in memory: clap_complete panics on a failed write, and a closed
         // stdout must surface as the io::Error it is.
@@ -108,7 +111,14 @@ fn write_raw(bytes: &[u8]) -> Result<()> {
 /// True when the error comes from what the user gave: exit code 2.
 pub fn is_bad_input(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause.is::<Usage>() || cause.is::<CatalogError>() || cause.is::<AdvisorError>()
+        cause.is::<Usage>()
+            || cause.is::<CatalogError>()
+            || cause.is::<AdvisorError>()
+            || cause.is::<ScenarioError>()
+            || matches!(
+                cause.downcast_ref::<SimError>(),
+                Some(SimError::Scenario(_))
+            )
     })
 }
 

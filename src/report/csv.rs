@@ -2,12 +2,12 @@ use std::io::{self, Write};
 
 use super::{Exporter, Report};
 
-/// The report's first table as RFC 4180 CSV with a header row.
+/// The report's data table (or its first table) as RFC 4180 CSV with a header row.
 pub struct CsvExporter;
 
 impl Exporter for CsvExporter {
     fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let Some(table) = report.first_table() else {
+        let Some(table) = report.csv_table() else {
             return Ok(());
         };
         // Rendered in memory, so that a closed stdout surfaces as the io::Error it is.

@@ -7,6 +7,7 @@ mod catalog;
 mod csv;
 mod json;
 mod markdown;
+mod simulation;
 mod table;
 
 use std::fmt;
@@ -20,6 +21,7 @@ pub use self::catalog::{entry, export, schema, search, section_list, sections, v
 pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};
 pub use self::markdown::MarkdownExporter;
+pub use self::simulation::simulation;
 pub use self::table::TableExporter;
 
 /// Version of every JSON document's layout; raised when a field is renamed or removed.
@@ -150,6 +152,9 @@ pub struct Report {
     pub records: Vec<Value>,
     /// What `table` and `markdown` show; `csv` writes the first table.
     pub blocks: Vec<Block>,
+    /// The table `csv` writes instead, when the displayed tables are not the best data form
+    /// (estimates as separate mean and interval columns, several tables as one).
+    pub data: Option<Table>,
 }
 
 impl Report {
@@ -158,6 +163,7 @@ impl Report {
             records: vec![document.clone()],
             document,
             blocks: Vec::new(),
+            data: None,
         }
     }
 
@@ -176,10 +182,13 @@ impl Report {
         self
     }
 
-    pub fn first_table(&self) -> Option<&Table> {
-        self.blocks.iter().find_map(|b| match b {
-            Block::Table(t) => Some(t),
-            Block::Text(_) => None,
+    /// The table `csv` writes: the data table if there is one, else the first displayed table.
+    pub fn csv_table(&self) -> Option<&Table> {
+        self.data.as_ref().or_else(|| {
+            self.blocks.iter().find_map(|b| match b {
+                Block::Table(t) => Some(t),
+                Block::Text(_) => None,
+            })
         })
     }
 }

@@ -24,6 +24,17 @@ pub const COMMANDS: &[&[&str]] = &[
     ],
     &["catalog", "export"],
     &["catalog", "schema"],
+    &[
+        "simulate",
+        "--pattern",
+        "scatter_gather",
+        "--fan-out",
+        "3",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ],
 ];
 
 #[test]

@@ -4,6 +4,7 @@ mod catalog_data;
 mod commands;
 mod conventions;
 mod readme;
+mod simulate;
 
 use assert_cmd::Command;
 

@@ -1,0 +1,60 @@
+use anyhow::Result;
+
+use jaegis::catalog::Catalog;
+use jaegis::report::{self, Format};
+use jaegis::sim::{self, Scenario, ScenarioInput};
+
+use super::Output;
+use crate::cli::SimulateArgs;
+
+/// The flags as a scenario input, to lay over the scenario file.
+pub fn input(args: SimulateArgs) -> ScenarioInput {
+    ScenarioInput {
+        pattern: args.pattern,
+        balancer: args.balancer,
+        agents: args.agents,
+        load: args.load,
+        arrival_rate: args.arrival_rate,
+        arrivals: args.arrivals,
+        service: args.service,
+        speeds: args.speeds,
+        kinds: args.kinds,
+        capabilities: args.capabilities,
+        mismatch_penalty: args.mismatch_penalty,
+        tasks: args.tasks,
+        duration: args.duration,
+        warmup: args.warmup,
+        replications: args.replications,
+        seed: args.seed,
+        dispatch_overhead: args.dispatch_overhead,
+        queue: args.queue,
+        heartbeat: args.heartbeat,
+        consensus_fraction: args.consensus_fraction,
+        hop_latency: args.hop_latency,
+        stages: args.stages,
+        stage_work: args.stage_work,
+        buffer: args.buffer,
+        fan_out: args.fan_out,
+        split: args.split.then_some(true),
+        gather_timeout: args.gather_timeout,
+    }
+}
+
+/// The scenario file (if any) with the flags over it, validated against the catalog.
+pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
+    let file = match &args.scenario {
+        Some(path) => ScenarioInput::from_file(path)?,
+        None => ScenarioInput::default(),
+    };
+    let merged = file.overlaid(input(args));
+    Ok(Scenario::build(merged, catalog)?)
+}
+
+pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
+    let scenario = scenario(catalog, args)?;
+    for warning in scenario.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let simulation = sim::simulate(&scenario, &|| ())?;
+    output.emit(&report::simulation(&simulation), Format::Table)
+}

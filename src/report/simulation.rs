@@ -1,0 +1,251 @@
+//! The `simulate` report: per pattern, one row per balancer sorted by p99, with a verdict.
+
+use serde_json::{Value, json};
+
+use crate::sim::scenario::PatternParams;
+use crate::sim::{Estimate, Metric, RunResult, Simulation};
+
+use super::{Cell, Emphasis, Report, Table, document};
+
+/// Decimals that show three significant digits of `x`.
+fn decimals(x: f64) -> usize {
+    if x == 0.0 || !x.is_finite() {
+        return 2;
+    }
+    (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize
+}
+
+/// `3.10 ± 0.10`, or the mean alone with one replication, or `-` when it does not apply.
+pub fn estimate(e: Estimate) -> String {
+    if !e.mean.is_finite() {
+        return "-".into();
+    }
+    let d = decimals(e.mean);
+    if e.ci95.is_finite() {
+        format!("{:.d$} ± {:.d$}", e.mean, e.ci95)
+    } else {
+        format!("{:.d$}", e.mean)
+    }
+}
+
+fn percent(e: Estimate) -> String {
+    if e.mean.is_finite() {
+        format!("{:.1}%", 100.0 * e.mean)
+    } else {
+        "-".into()
+    }
+}
+
+/// Displayed columns: header and how the cell is made.
+const COLUMNS: &[(&str, Metric)] = &[
+    ("throughput/s", Metric::Throughput),
+    ("mean (s)", Metric::LatencyMean),
+    ("p50 (s)", Metric::LatencyP50),
+    ("p95 (s)", Metric::LatencyP95),
+    ("p99 (s)", Metric::LatencyP99),
+    ("p99.9 (s)", Metric::LatencyP999),
+    ("success", Metric::SuccessRate),
+    ("utilization", Metric::Utilization),
+    ("fairness", Metric::Fairness),
+];
+
+fn p99(r: &RunResult) -> f64 {
+    let v = r.metrics.get(Metric::LatencyP99).mean;
+    if v.is_finite() { v } else { f64::INFINITY }
+}
+
+/// Results of one pattern, lowest p99 first.
+fn ranked<'a>(sim: &'a Simulation, pattern: &str) -> Vec<&'a RunResult> {
+    let mut rows: Vec<&RunResult> = sim
+        .results
+        .iter()
+        .filter(|r| r.pattern == pattern)
+        .collect();
+    rows.sort_by(|a, b| p99(a).total_cmp(&p99(b)).then(a.balancer.cmp(&b.balancer)));
+    rows
+}
+
+fn seconds(e: Estimate) -> String {
+    let d = decimals(e.mean);
+    if e.ci95.is_finite() {
+        format!("{:.d$} s ± {:.d$}", e.mean, e.ci95)
+    } else {
+        format!("{:.d$} s", e.mean)
+    }
+}
+
+/// One line naming the balancer with the lowest p99 and how it compares, or saying that
+/// the balancers cannot be told apart.
+pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
+    let best = rows[0];
+    let e = best.metrics.get(Metric::LatencyP99);
+    if !e.mean.is_finite() {
+        return "no task completed, so there is no latency to compare".into();
+    }
+    if rows.len() == 1 {
+        return format!("{} p99: {}", best.balancer, seconds(e));
+    }
+    if params.fan_out == Some(params.workers) {
+        return format!(
+            "every task uses all {} agents (fan-out {}), so the balancer has no choice to make; p99 {}",
+            params.workers,
+            params.workers,
+            seconds(e)
+        );
+    }
+    let worst = rows[rows.len() - 1];
+    let worst_e = worst.metrics.get(Metric::LatencyP99);
+    if worst_e.low() <= e.high() {
+        return format!(
+            "no balancer is better than another within the 95% intervals: p99 from {} ({}) to {} ({})",
+            seconds(e),
+            best.balancer,
+            seconds(worst_e),
+            worst.balancer
+        );
+    }
+    let mut line = format!(
+        "{} has the lowest p99: {}, {:.1}x lower than {}",
+        best.balancer,
+        seconds(e),
+        worst_e.mean / e.mean,
+        worst.balancer
+    );
+    let tied: Vec<&str> = rows[1..]
+        .iter()
+        .filter(|r| r.metrics.get(Metric::LatencyP99).low() <= e.high())
+        .map(|r| r.balancer.id())
+        .collect();
+    if !tied.is_empty() {
+        line.push_str(&format!(
+            "; {} {} within its 95% interval",
+            tied.join(", "),
+            if tied.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    line
+}
+
+pub fn simulation(sim: &Simulation) -> Report {
+    let results: Vec<Value> = sim.results.iter().map(|r| json!(r)).collect();
+    let mut report = Report::new(document(json!({
+        "scenario": sim.scenario,
+        "results": results,
+    })))
+    .records(results);
+
+    for params in &sim.scenario.per_pattern {
+        let rows = ranked(sim, &params.pattern);
+        if rows.is_empty() {
+            continue;
+        }
+        let mut header = vec!["balancer"];
+        header.extend(COLUMNS.iter().map(|(h, _)| *h));
+        let busiest = if params.peak_load > params.load + 0.005 {
+            format!(", busiest station {:.2}", params.peak_load)
+        } else {
+            String::new()
+        };
+        let mut table = Table::new(header)
+            .titled(format!(
+                "{}: {} workers, load {:.2}{busiest}, {} tasks/s",
+                params.pattern,
+                params.workers,
+                params.load,
+                estimate(Estimate {
+                    mean: params.arrival_rate,
+                    ci95: f64::NAN
+                })
+            ))
+            .numeric(1..=COLUMNS.len());
+        for (i, r) in rows.iter().enumerate() {
+            let mut cells = vec![Cell::new(r.balancer.id()).with(if i == 0 {
+                Emphasis::Good
+            } else {
+                Emphasis::Plain
+            })];
+            for (_, metric) in COLUMNS {
+                let e = r.metrics.get(*metric);
+                cells.push(Cell::new(match metric {
+                    Metric::SuccessRate => percent(e),
+                    _ => estimate(e),
+                }));
+            }
+            table.rows.push(cells);
+        }
+        report = report.table(table).text(verdict(&rows, params));
+    }
+    if sim.scenario.per_pattern.len() > 1
+        && let Some(best) = sim.results.iter().min_by(|a, b| p99(a).total_cmp(&p99(b)))
+        && p99(best).is_finite()
+    {
+        report = report.text(format!(
+            "Lowest p99 overall: {} with {} ({})",
+            best.pattern,
+            best.balancer,
+            seconds(best.metrics.get(Metric::LatencyP99))
+        ));
+    }
+    report.data = Some(data_table(sim));
+    report
+}
+
+/// Every result and metric as numbers, one row per pattern and balancer, for CSV.
+fn data_table(sim: &Simulation) -> Table {
+    let mut header: Vec<String> = ["pattern", "balancer", "load", "arrival_rate"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for m in Metric::ALL {
+        header.push(format!("{}_mean", m.id()));
+        header.push(format!("{}_ci95", m.id()));
+    }
+    header.extend(["generated", "completed", "failed", "in_flight"].map(String::from));
+    let mut table = Table::new(header);
+    let num = |x: f64| {
+        if x.is_finite() {
+            crate::sim::metrics::round_sig(x).to_string()
+        } else {
+            String::new()
+        }
+    };
+    for r in &sim.results {
+        let mut row = vec![
+            r.pattern.clone(),
+            r.balancer.id().to_string(),
+            num(r.offered.load),
+            num(r.offered.arrival_rate),
+        ];
+        for m in Metric::ALL {
+            let e = r.metrics.get(m);
+            row.push(num(e.mean));
+            row.push(num(e.ci95));
+        }
+        row.extend(
+            [
+                r.tasks.generated,
+                r.tasks.completed,
+                r.tasks.failed,
+                r.tasks.in_flight,
+            ]
+            .map(|n| n.to_string()),
+        );
+        table.row(row);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_show_three_significant_digits() {
+        let e = |mean, ci95| Estimate { mean, ci95 };
+        assert_eq!(estimate(e(3.1, 0.1)), "3.10 ± 0.10");
+        assert_eq!(estimate(e(123.456, 1.2)), "123 ± 1");
+        assert_eq!(estimate(e(0.01234, 0.0001)), "0.0123 ± 0.0001");
+        assert_eq!(estimate(e(2.0, f64::NAN)), "2.00");
+        assert_eq!(estimate(e(f64::NAN, f64::NAN)), "-");
+    }
+}

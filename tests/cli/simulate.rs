@@ -1,0 +1,318 @@
+//! `jaegis simulate` as a user runs it.
+
+use crate::commands::tempdir;
+use crate::{bad_input, check_format, jaegis, stdout};
+
+/// A small, quick scenario: results in well under a second.
+const SMALL: &[&str] = &["--tasks", "3000", "--replications", "3"];
+
+fn simulate(extra: &[&str]) -> String {
+    let mut args = vec!["simulate"];
+    args.extend(SMALL);
+    args.extend(extra);
+    stdout(&args)
+}
+
+#[test]
+fn one_pattern_compares_every_balancer_with_a_verdict() {
+    let out = simulate(&["--pattern", "scatter_gather", "--fan-out", "3"]);
+    for balancer in [
+        "round_robin",
+        "weighted_round_robin",
+        "least_connections",
+        "capability_based",
+        "predictive",
+        "random",
+        "power_of_two",
+    ] {
+        assert!(out.contains(balancer), "{balancer} missing:\n{out}");
+    }
+    assert!(out.contains("p99 (s)") && out.contains("p99.9 (s)") && out.contains(" ± "));
+    let verdict = out.lines().last().unwrap();
+    assert!(
+        verdict.contains("has the lowest p99") || verdict.contains("within the 95% intervals"),
+        "{verdict}"
+    );
+}
+
+#[test]
+fn rows_are_sorted_by_p99() {
+    let out = simulate(&[
+        "--pattern",
+        "master_slave",
+        "--load",
+        "0.9",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let table = simulate(&[
+        "--pattern",
+        "master_slave",
+        "--load",
+        "0.9",
+        "--format",
+        "markdown",
+    ]);
+    let mut p99: Vec<(f64, String)> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["metrics"]["latency_p99"]["mean"].as_f64().unwrap(),
+                r["balancer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    p99.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let order: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| balancer") && !l.starts_with("| ---"))
+        .map(|l| l.split('|').nth(1).unwrap().trim())
+        .collect();
+    assert_eq!(order[0], p99[0].1);
+}
+
+#[test]
+fn every_format_works_and_json_follows_the_design() {
+    for format in ["table", "json", "jsonl", "csv", "markdown"] {
+        let out = simulate(&[
+            "--pattern",
+            "pipeline,scatter_gather",
+            "--balancer",
+            "round_robin,least_connections",
+            "--format",
+            format,
+        ]);
+        let values = check_format(format, &out);
+        if format == "jsonl" {
+            assert_eq!(values.len(), 4, "one line per pattern and balancer");
+        }
+        if format == "csv" {
+            assert!(
+                out.starts_with(
+                    "pattern,balancer,load,arrival_rate,throughput_mean,throughput_ci95"
+                )
+            );
+            assert_eq!(out.lines().count(), 5);
+        }
+        if format == "json" {
+            let doc = &values[0];
+            assert_eq!(doc["schema_version"], 1);
+            assert_eq!(doc["tool_version"], env!("CARGO_PKG_VERSION"));
+            let scenario = &doc["scenario"];
+            for key in [
+                "agents",
+                "load",
+                "tasks",
+                "replications",
+                "seed",
+                "service",
+                "arrivals",
+                "heartbeat",
+                "gather_timeout",
+                "buffer",
+                "fan_out",
+                "failure_threshold",
+                "per_pattern",
+            ] {
+                assert!(
+                    !scenario[key].is_null() || key == "load" || key == "fan_out",
+                    "scenario lacks {key}"
+                );
+            }
+            assert_eq!(scenario["service"], "exp:1");
+            assert_eq!(scenario["gather_timeout"], 60.0);
+            let result = &doc["results"][0];
+            for metric in [
+                "throughput",
+                "latency_mean",
+                "latency_p50",
+                "latency_p95",
+                "latency_p99",
+                "latency_p999",
+                "wait_mean",
+                "success_rate",
+                "attempts_per_task",
+                "utilization",
+                "fairness",
+            ] {
+                assert!(result["metrics"][metric]["mean"].is_number(), "{metric}");
+                assert!(
+                    result["metrics"][metric]["ci95"].is_number(),
+                    "{metric} ci95"
+                );
+            }
+            let tasks = &result["tasks"];
+            let sum = tasks["completed"].as_u64().unwrap()
+                + tasks["failed"].as_u64().unwrap()
+                + tasks["in_flight"].as_u64().unwrap();
+            assert_eq!(tasks["generated"].as_u64().unwrap(), sum);
+            assert_eq!(tasks["generated"], 9000);
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_json_whatever_the_threads() {
+    let args = [
+        "simulate",
+        "--pattern",
+        "all",
+        "--balancer",
+        "all",
+        "--tasks",
+        "2000",
+        "--replications",
+        "3",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+    ];
+    let run = |threads: &str| {
+        let out = jaegis()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"), "1 and 2 threads differ");
+    assert_eq!(one, run("2"), "two runs differ");
+    let other_seed = stdout(&[
+        "simulate",
+        "--pattern",
+        "all",
+        "--balancer",
+        "all",
+        "--tasks",
+        "2000",
+        "--replications",
+        "3",
+        "--seed",
+        "8",
+        "--format",
+        "json",
+    ]);
+    assert_ne!(one, other_seed.into_bytes(), "the seed changes nothing");
+}
+
+#[test]
+fn a_scenario_file_sets_flags_and_flags_override_it() {
+    let dir = tempdir();
+    let file = dir.join("s.toml");
+    std::fs::write(&file, "pattern = \"scatter_gather\"\nfan_out = 3\nagents = 6\ntasks = 2000\nreplications = 2\nload = 0.5\n").unwrap();
+    let path = file.to_str().unwrap();
+    let out = stdout(&[
+        "simulate",
+        "--scenario",
+        path,
+        "--load",
+        "0.7",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["scenario"]["agents"], 6);
+    assert_eq!(doc["scenario"]["fan_out"], 3);
+    assert_eq!(doc["scenario"]["load"], 0.7);
+    assert_eq!(doc["scenario"]["patterns"][0], "scatter_gather_001");
+}
+
+#[test]
+fn bad_input_names_the_flag_and_what_is_accepted() {
+    let dir = tempdir();
+    let unknown_key = dir.join("unknown.toml");
+    std::fs::write(&unknown_key, "agents = 8\nfan_outt = 4\n").unwrap();
+    let wrong_type = dir.join("wrong.toml");
+    std::fs::write(&wrong_type, "agents = 8\n\nload = \"high\"\n").unwrap();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["--pattern", "scater_gather"],
+            &["--pattern", "did you mean scatter_gather_001?"],
+        ),
+        (
+            vec!["--balancer", "least_conections"],
+            &["--balancer", "did you mean least_connections?"],
+        ),
+        (vec!["--agents", "0"], &["--agents", "from 1 to"]),
+        (vec!["--load", "-0.5"], &["--load", "above 0"]),
+        (vec!["--load", "abc"], &["--load", "expected a number"]),
+        (
+            vec!["--service", "exp:-1"],
+            &["--service", "must be above 0"],
+        ),
+        (
+            vec!["--service", "weibull:2"],
+            &["--service", "unknown distribution 'weibull'", "exp:MEAN"],
+        ),
+        (
+            vec!["--pattern", "scatter_gather", "--fan-out", "12"],
+            &["--fan-out", "12 is not between 1 and the 8 agents"],
+        ),
+        (
+            vec!["--pattern", "pipeline", "--stages", "9"],
+            &["--stages", "9 stages need at least 9 workers"],
+        ),
+        (
+            vec!["--replications", "0"],
+            &["--replications", "from 1 to"],
+        ),
+        (vec!["--warmup", "1.5"], &["--warmup", "fraction"]),
+        (
+            vec!["--arrivals", "sometimes"],
+            &["--arrivals", "poisson, deterministic or bursty"],
+        ),
+        (vec!["--queue", "both"], &["--queue", "shared or per-agent"]),
+        (
+            vec!["--scenario", unknown_key.to_str().unwrap()],
+            &["unknown.toml:2: fan_outt: unknown field"],
+        ),
+        (
+            vec!["--scenario", wrong_type.to_str().unwrap()],
+            &["wrong.toml:3: load:"],
+        ),
+        (
+            vec!["--scenario", "/nonexistent.toml"],
+            &["cannot read scenario file /nonexistent.toml"],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["simulate"];
+        args.extend(&extra);
+        let err = bad_input(&args);
+        for needle in needles {
+            assert!(err.contains(needle), "{extra:?}: {err:?} lacks {needle:?}");
+        }
+    }
+}
+
+#[test]
+fn overload_runs_with_a_warning() {
+    let out = jaegis()
+        .args([
+            "simulate",
+            "--pattern",
+            "master_slave",
+            "--balancer",
+            "round_robin",
+            "--load",
+            "1.2",
+            "--tasks",
+            "2000",
+            "--replications",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning:") && stderr.contains("grow without bound"),
+        "{stderr}"
+    );
+}
