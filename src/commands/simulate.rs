@@ -56,5 +56,8 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
         eprintln!("warning: {warning}");
     }
     let simulation = sim::simulate(&scenario, &|| ())?;
+    for warning in simulation.warnings() {
+        eprintln!("warning: {warning}");
+    }
     output.emit(&report::simulation(&simulation), Format::Table)
 }

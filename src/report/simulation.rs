@@ -74,8 +74,17 @@ fn seconds(e: Estimate) -> String {
     }
 }
 
-/// One line naming the balancer with the lowest p99 and how it compares, or saying that
-/// the balancers cannot be told apart.
+/// "2.4x lower", or "12% lower" for gaps too small for a factor to read well.
+fn lower(ratio: f64) -> String {
+    if ratio >= 1.5 {
+        format!("{ratio:.1}x lower")
+    } else {
+        format!("{:.0}% lower", 100.0 * (1.0 - 1.0 / ratio))
+    }
+}
+
+/// One line naming the balancer with the lowest p99 and how it compares, or saying that the
+/// balancers cannot be told apart. Comparisons are paired over the same tasks.
 pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
     let best = rows[0];
     let e = best.metrics.get(Metric::LatencyP99);
@@ -95,32 +104,61 @@ pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
     }
     let worst = rows[rows.len() - 1];
     let worst_e = worst.metrics.get(Metric::LatencyP99);
-    if worst_e.low() <= e.high() {
-        return format!(
-            "no balancer is better than another within the 95% intervals: p99 from {} ({}) to {} ({})",
+    let worse: Vec<Option<bool>> = rows[1..]
+        .iter()
+        .map(|r| r.higher_than(best, Metric::LatencyP99))
+        .collect();
+    let mut line = if worse.iter().any(Option::is_none) {
+        format!(
+            "{} has the lowest p99: {}, {} than {}; with one replication there is no interval to say whether that is chance",
+            best.balancer,
+            seconds(e),
+            lower(worst_e.mean / e.mean),
+            worst.balancer
+        )
+    } else if worse.iter().all(|w| *w == Some(false)) {
+        format!(
+            "no balancer's p99 differs from another's beyond chance (paired over the same tasks): from {} ({}) to {} ({})",
             seconds(e),
             best.balancer,
             seconds(worst_e),
             worst.balancer
+        )
+    } else {
+        let mut line = format!(
+            "{} has the lowest p99: {}, {} than {}",
+            best.balancer,
+            seconds(e),
+            lower(worst_e.mean / e.mean),
+            worst.balancer
         );
-    }
-    let mut line = format!(
-        "{} has the lowest p99: {}, {:.1}x lower than {}",
-        best.balancer,
-        seconds(e),
-        worst_e.mean / e.mean,
-        worst.balancer
-    );
-    let tied: Vec<&str> = rows[1..]
+        let tied: Vec<&str> = rows[1..]
+            .iter()
+            .zip(&worse)
+            .filter(|(_, w)| **w == Some(false))
+            .map(|(r, _)| r.balancer.id())
+            .collect();
+        if !tied.is_empty() {
+            line.push_str(&format!(
+                "; {} {} not worse beyond chance (paired over the same tasks)",
+                tied.join(", "),
+                if tied.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        line
+    };
+    let success = |r: &RunResult| r.metrics.get(Metric::SuccessRate).mean;
+    if let Some(most) = rows
         .iter()
-        .filter(|r| r.metrics.get(Metric::LatencyP99).low() <= e.high())
-        .map(|r| r.balancer.id())
-        .collect();
-    if !tied.is_empty() {
+        .filter(|r| success(r).is_finite())
+        .max_by(|a, b| success(a).total_cmp(&success(b)))
+        && success(most) - success(best) > 0.005
+    {
         line.push_str(&format!(
-            "; {} {} within its 95% interval",
-            tied.join(", "),
-            if tied.len() == 1 { "is" } else { "are" }
+            "; but it completes {:.1}% of tasks against {:.1}% for {}",
+            100.0 * success(best),
+            100.0 * success(most),
+            most.balancer
         ));
     }
     line
@@ -180,7 +218,7 @@ pub fn simulation(sim: &Simulation) -> Report {
         && p99(best).is_finite()
     {
         report = report.text(format!(
-            "Lowest p99 overall: {} with {} ({})",
+            "Lowest p99 overall, every pattern at the same offered load: {} with {} ({})",
             best.pattern,
             best.balancer,
             seconds(best.metrics.get(Metric::LatencyP99))
@@ -192,10 +230,15 @@ pub fn simulation(sim: &Simulation) -> Report {
 
 /// Every result and metric as numbers, one row per pattern and balancer, for CSV.
 fn data_table(sim: &Simulation) -> Table {
-    let mut header: Vec<String> = ["pattern", "balancer", "load", "arrival_rate"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut header: Vec<String> = [
+        "pattern",
+        "balancer",
+        "offered_load",
+        "offered_arrival_rate",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for m in Metric::ALL {
         header.push(format!("{}_mean", m.id()));
         header.push(format!("{}_ci95", m.id()));

@@ -287,6 +287,14 @@ impl Balancer {
         out: &mut Vec<u32>,
     ) {
         out.clear();
+        if all_eligible && k == candidates.len() {
+            // Every agent gets a pick: nothing to choose.
+            for &c in candidates {
+                taken[c as usize] = stamp;
+                out.push(c);
+            }
+            return;
+        }
         if self.kind == BalancerKind::WeightedRoundRobin {
             let mut total = 0.0;
             for &c in candidates {

@@ -148,6 +148,25 @@ fn positive(text: &str, what: &str, spec: &str) -> Result<f64, SpecError> {
     }
 }
 
+/// Above this coefficient of variation, a run's sample mean strays far from the stated mean
+/// (a hyperexponential's rare phase is rarely drawn), so the offered load would be fiction.
+pub const MAX_CV: f64 = 100.0;
+
+fn bounded_cv(text: &str, spec: &str, min: f64) -> Result<f64, SpecError> {
+    let cv = positive(text, "CV", spec)?;
+    if cv < min {
+        return Err(SpecError(format!(
+            "CV in '{spec}' must be at least {min} for a hyperexponential; use erlang or lognormal below 1"
+        )));
+    }
+    if cv > MAX_CV {
+        return Err(SpecError(format!(
+            "CV in '{spec}' must be at most {MAX_CV}: beyond it a run's sample mean strays far from MEAN"
+        )));
+    }
+    Ok(cv)
+}
+
 impl FromStr for Service {
     type Err = SpecError;
     fn from_str(spec: &str) -> Result<Self, SpecError> {
@@ -190,7 +209,7 @@ impl FromStr for Service {
                 arity(3, "lognormal:MEAN:CV")?;
                 Service::LogNormal {
                     mean: positive(parts[1], "MEAN", spec)?,
-                    cv: positive(parts[2], "CV", spec)?,
+                    cv: bounded_cv(parts[2], spec, 0.0)?,
                 }
             }
             "pareto" => {
@@ -208,12 +227,7 @@ impl FromStr for Service {
             }
             "hyperexp" => {
                 arity(3, "hyperexp:MEAN:CV")?;
-                let cv = positive(parts[2], "CV", spec)?;
-                if cv < 1.0 {
-                    return Err(SpecError(format!(
-                        "CV in '{spec}' must be at least 1 for a hyperexponential; use erlang or lognormal below 1"
-                    )));
-                }
+                let cv = bounded_cv(parts[2], spec, 1.0)?;
                 Service::HyperExponential {
                     mean: positive(parts[1], "MEAN", spec)?,
                     cv,
@@ -388,6 +402,8 @@ mod tests {
             ("erlang:1.5:1", "whole number"),
             ("pareto:1:1", "must be above 1"),
             ("hyperexp:1:0.5", "at least 1"),
+            ("lognormal:1:1e200", "at most 100"),
+            ("hyperexp:1:1e9", "at most 100"),
             ("lognormal:1:x", "CV in 'lognormal:1:x' is not a number"),
         ];
         for (spec, needle) in cases {

@@ -17,8 +17,6 @@ pub enum Kind {
     Hop { job: u32, agent: u32 },
     /// A task's consensus round trip through the leader completes.
     Consensus { task: u32 },
-    /// Peers exchange heartbeats and refresh their view of each other's load.
-    ViewRefresh,
     /// The oldest unfinished scatter-gather task may have reached its gather timeout.
     GatherCheck,
 }

@@ -1,6 +1,7 @@
 //! master_slave: every task queues at the master, which spends `--dispatch-overhead` on it,
 //! then hands it to a worker: at once (`--queue per-agent`) or when one is idle (`shared`).
 
+use super::balancer::BalancerKind;
 use super::events::Kind;
 use super::world::{Topology, World};
 
@@ -60,16 +61,23 @@ impl World<'_> {
         } = &mut self.topology
         {
             // Late binding: only an idle worker may take the task; else it waits at the master.
+            // A capability-aware balancer keeps it for a worker with its kind, if one exists.
             let agents = &self.agents;
+            let caps = &self.caps;
             let view = super::balancer::View {
                 load: &self.load,
                 speed: &self.speed,
-                capabilities: &self.caps,
+                capabilities: caps,
             };
             let kind_bit = 1u64 << self.tasks[task as usize].kind;
+            let keep_kinds = self.balancers[0].kind == BalancerKind::CapabilityBased
+                && self.kinds_served & kind_bit != 0;
             let idle = self.balancers[0].pick(
                 candidates,
-                |c| agents[c as usize].serving.is_none(),
+                |c| {
+                    agents[c as usize].serving.is_none()
+                        && (!keep_kinds || caps[c as usize] & kind_bit != 0)
+                },
                 false,
                 &view,
                 kind_bit,
@@ -94,7 +102,22 @@ impl World<'_> {
             ..
         } = &mut self.topology
         {
-            if let Some(next) = waiting.pop_front() {
+            // A capability-aware master gives the freed worker the first task it can serve, or a
+            // task no worker can serve; the others wait for a worker with their kind.
+            let next = if self.balancers[0].kind == BalancerKind::CapabilityBased {
+                let caps = self.caps[agent as usize];
+                let (jobs, tasks, served) = (&self.jobs, &self.tasks, self.kinds_served);
+                waiting
+                    .iter()
+                    .position(|&j| {
+                        let bit = 1u64 << tasks[jobs[j as usize].task as usize].kind;
+                        caps & bit != 0 || served & bit == 0
+                    })
+                    .and_then(|i| waiting.remove(i))
+            } else {
+                waiting.pop_front()
+            };
+            if let Some(next) = next {
                 self.load[agent as usize] += 1;
                 self.start(agent, next);
             }

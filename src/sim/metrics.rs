@@ -5,12 +5,15 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-/// Latencies are recorded in microseconds, from 1 µs to about 11.6 days, to 3 significant digits.
-const HIST_MAX_US: u64 = 1_000_000_000_000;
+/// Latencies are recorded in units of a millionth of the run's typical service time, from
+/// 1 unit to 10^12 (a millionth to a million service times), to 3 significant digits.
+const HIST_MAX: u64 = 1_000_000_000_000;
+const UNITS_PER_SERVICE: f64 = 1e6;
 
 /// The metrics every result carries, in output order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
+    ArrivalRate,
     Throughput,
     Goodput,
     LatencyMean,
@@ -30,7 +33,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 16] = [
+    pub const ALL: [Metric; 17] = [
+        Metric::ArrivalRate,
         Metric::Throughput,
         Metric::Goodput,
         Metric::LatencyMean,
@@ -51,6 +55,7 @@ impl Metric {
 
     pub fn id(self) -> &'static str {
         match self {
+            Metric::ArrivalRate => "arrival_rate",
             Metric::Throughput => "throughput",
             Metric::Goodput => "goodput",
             Metric::LatencyMean => "latency_mean",
@@ -120,8 +125,12 @@ impl TaskCounts {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     latency: Histogram<u64>,
+    /// Seconds per histogram unit.
+    unit: f64,
     latency_sum: f64,
+    latency_min: f64,
     latency_max: f64,
+    arrivals: u64,
     successes: u64,
     failures: u64,
     wait_sum: f64,
@@ -137,18 +146,17 @@ pub struct Recorder {
     last_change: f64,
 }
 
-impl Default for Recorder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Recorder {
-    pub fn new() -> Self {
+    /// `service_time` is the run's typical service time in seconds, which sets the histogram's
+    /// unit so that any time scale gets the same relative precision.
+    pub fn new(service_time: f64) -> Self {
         Self {
-            latency: Histogram::new_with_bounds(1, HIST_MAX_US, 3).expect("valid histogram bounds"),
+            latency: Histogram::new_with_bounds(1, HIST_MAX, 3).expect("valid histogram bounds"),
+            unit: service_time / UNITS_PER_SERVICE,
             latency_sum: 0.0,
+            latency_min: f64::INFINITY,
             latency_max: 0.0,
+            arrivals: 0,
             successes: 0,
             failures: 0,
             wait_sum: 0.0,
@@ -174,6 +182,14 @@ impl Recorder {
     fn advance(&mut self, now: f64) {
         self.area += self.in_system as f64 * self.overlap(self.last_change, now);
         self.last_change = now;
+    }
+
+    /// A task arrived; those inside the window give the measured arrival rate.
+    #[inline]
+    pub fn arrival(&mut self, now: f64) {
+        if now >= self.window_start && now <= self.window_end {
+            self.arrivals += 1;
+        }
     }
 
     /// A task entered the system.
@@ -213,9 +229,10 @@ impl Recorder {
         if success {
             self.successes += 1;
             self.latency_sum += latency;
+            self.latency_min = self.latency_min.min(latency);
             self.latency_max = self.latency_max.max(latency);
-            let us = (latency * 1e6).round().clamp(1.0, HIST_MAX_US as f64) as u64;
-            self.latency.saturating_record(us);
+            let units = (latency / self.unit).round().clamp(1.0, HIST_MAX as f64) as u64;
+            self.latency.saturating_record(units);
         } else {
             self.failures += 1;
         }
@@ -234,13 +251,16 @@ impl Recorder {
                 f64::NAN
             }
         };
+        v.set(Metric::ArrivalRate, per_second(self.arrivals));
         v.set(Metric::Throughput, per_second(self.departures));
         v.set(Metric::Goodput, per_second(self.good_departures));
+        // HDR reports the top of a bucket: clamp to the exact extremes, so p50 never exceeds the max.
         let quantile = |q: f64| {
             if self.successes == 0 {
                 f64::NAN
             } else {
-                self.latency.value_at_quantile(q) as f64 / 1e6
+                (self.latency.value_at_quantile(q) as f64 * self.unit)
+                    .clamp(self.latency_min, self.latency_max)
             }
         };
         let mean = |sum: f64, n: u64| if n == 0 { f64::NAN } else { sum / n as f64 };
@@ -405,7 +425,7 @@ mod tests {
 
     #[test]
     fn recorder_counts_the_window_only() {
-        let mut r = Recorder::new();
+        let mut r = Recorder::new(1.0);
         r.window_start = 10.0;
         r.window_end = 20.0;
         r.arrived(0.0);
@@ -419,6 +439,26 @@ mod tests {
         assert_eq!(v.get(Metric::Utilization), 0.5);
         assert!((v.get(Metric::InSystemMean) - 0.2).abs() < 1e-12);
         assert!(v.get(Metric::CoordinatorUtilization).is_nan());
+    }
+
+    #[test]
+    fn quantiles_keep_their_precision_at_any_time_scale_and_stay_within_the_extremes() {
+        for scale in [1e-7, 1.0, 1e7] {
+            let mut r = Recorder::new(scale);
+            r.window_start = 0.0;
+            r.window_end = 1e12;
+            for i in 1..=1000 {
+                r.arrived(0.0);
+                r.departed(1.0, scale * f64::from(i) / 500.0, true, true, 1);
+            }
+            let v = r.finish(1.0, &[0.5], None);
+            let p50 = v.get(Metric::LatencyP50);
+            assert!(
+                (p50 / scale - 1.0).abs() < 0.002,
+                "scale {scale}: p50 {p50}"
+            );
+            assert!(v.get(Metric::LatencyP999) <= v.get(Metric::LatencyMax));
+        }
     }
 
     #[test]

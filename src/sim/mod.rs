@@ -34,6 +34,14 @@ pub enum SimError {
         counts.generated, counts.completed, counts.failed, counts.in_flight
     )]
     Conservation { pattern: String, counts: TaskCounts },
+    #[error(
+        "internal error: {unresolved} tasks of {pattern} can never finish (the simulation ran out of events at {time} s); please report it"
+    )]
+    Stuck {
+        pattern: String,
+        unresolved: u64,
+        time: f64,
+    },
 }
 
 /// Every metric's estimate across replications, serialized as an object in a fixed order.
@@ -78,6 +86,26 @@ pub struct RunResult {
     /// Events processed over all replications, for speed figures.
     #[serde(skip)]
     pub events: u64,
+    /// Each replication's values, for comparisons paired over the same tasks.
+    #[serde(skip)]
+    pub replications: Vec<metrics::Values>,
+}
+
+impl RunResult {
+    /// Whether `metric` is higher here than in `other` beyond chance, paired replication by
+    /// replication: both saw the same tasks, so the differences vary far less than the
+    /// values. `None` with fewer than two replications.
+    pub fn higher_than(&self, other: &RunResult, metric: Metric) -> Option<bool> {
+        let diffs: Vec<f64> = self
+            .replications
+            .iter()
+            .zip(&other.replications)
+            .map(|(a, b)| a.get(metric) - b.get(metric))
+            .filter(|d| d.is_finite())
+            .collect();
+        let e = Estimate::of(diffs);
+        e.ci95.is_finite().then_some(e.mean - e.ci95 > 0.0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +118,36 @@ impl Simulation {
     pub fn events(&self) -> u64 {
         self.results.iter().map(|r| r.events).sum()
     }
+
+    /// Warnings about the run itself: patterns whose throughput fell short of the measured
+    /// arrival rate did not keep up, and their latencies grow with the run's length.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for pattern in &self.scenario.patterns {
+            let behind: Vec<String> = self
+                .results
+                .iter()
+                .filter(|r| &r.pattern == pattern)
+                .filter_map(|r| {
+                    let arrivals = r.metrics.get(Metric::ArrivalRate).mean;
+                    let throughput = r.metrics.get(Metric::Throughput).mean;
+                    (throughput < KEEP_UP * arrivals)
+                        .then(|| format!("{} ({:.3} of {:.3}/s)", r.balancer, throughput, arrivals))
+                })
+                .collect();
+            if !behind.is_empty() {
+                out.push(format!(
+                    "{pattern} did not keep up with its arrivals under {}: queues grew during the run, so its latencies depend on the run's length",
+                    behind.join(", ")
+                ));
+            }
+        }
+        out
+    }
 }
+
+/// Throughput below this share of the arrival rate means the system fell behind.
+const KEEP_UP: f64 = 0.97;
 
 /// Runs one replication of one pattern under one balancer.
 pub fn replicate(
@@ -150,6 +207,7 @@ pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Sim
                 ),
                 tasks,
                 events: reps.iter().map(|r| r.events).sum(),
+                replications: reps.iter().map(|r| r.values.clone()).collect(),
             }
         })
         .collect();

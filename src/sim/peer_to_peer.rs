@@ -16,7 +16,7 @@ impl World<'_> {
         let job = self.new_job(task, 0, entry);
         let candidates = self.all_agents;
         let target = if self.s.heartbeat > 0.0 {
-            let Topology::PeerToPeer { view } = &mut self.topology else {
+            let Topology::PeerToPeer { view, .. } = &mut self.topology else {
                 unreachable!("peer_admit runs only for peer_to_peer");
             };
             let e = entry as usize;
@@ -62,13 +62,5 @@ impl World<'_> {
             self.resolve(task, true);
         }
         self.next_job(agent);
-    }
-
-    pub(super) fn on_view_refresh(&mut self) {
-        if let Topology::PeerToPeer { view } = &mut self.topology {
-            view.copy_from_slice(&self.load);
-        }
-        self.events
-            .schedule(self.now + self.s.heartbeat, Kind::ViewRefresh);
     }
 }

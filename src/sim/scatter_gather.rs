@@ -82,15 +82,31 @@ impl World<'_> {
     pub(super) fn scatter_job_done(&mut self, agent: u32, job: u32) {
         self.load[agent as usize] -= 1;
         let task = self.finish_job(job);
-        let k = self.p.fan_out.expect("scatter_gather has a fan-out") as u16;
+        let k = self.p.fan_out.expect("scatter_gather has a fan-out");
         let t = &mut self.tasks[task as usize];
         t.done += 1;
         if !t.resolved && t.done == k {
             self.resolve(task, true);
+            self.trim_pending();
         } else {
             self.release(task);
         }
         self.next_job(agent);
+    }
+
+    /// Drops resolved tasks from the front of the pending list, so it holds only the tasks
+    /// still gathering (about arrival rate x latency of them), not every task of the timeout.
+    fn trim_pending(&mut self) {
+        while let Some(&(task, index)) = self.gather().pending.front() {
+            let live = self
+                .tasks
+                .get(task as usize)
+                .is_some_and(|t| t.index == index && !t.resolved);
+            if live {
+                break;
+            }
+            self.gather().pending.pop_front();
+        }
     }
 
     /// Resolves every task whose gather deadline has passed, and waits for the next deadline.
@@ -113,7 +129,7 @@ impl World<'_> {
             }
             self.gather().pending.pop_front();
             let k = self.p.fan_out.expect("scatter_gather has a fan-out");
-            let missing = k - u32::from(self.tasks[task as usize].done);
+            let missing = k - self.tasks[task as usize].done;
             let success = f64::from(missing) / f64::from(k) <= self.s.failure_threshold;
             self.resolve(task, success);
         }

@@ -158,6 +158,12 @@ pub struct Seconds(pub f64);
 impl FromStr for Seconds {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(x) = s.trim().parse::<f64>()
+            && x >= 0.0
+            && x.is_finite()
+        {
+            return Ok(Seconds(x));
+        }
         s.parse::<Duration>()
             .map(|d| Seconds(d.seconds))
             .map_err(|_| format!("expected seconds such as 5, 0.25, 5s or 250ms, got '{s}'"))
@@ -610,13 +616,16 @@ fn cycled<T: Clone>(list: &[T], n: usize, flag: &str) -> Result<Vec<T>, Scenario
     Ok((0..n).map(|i| list[i % list.len()].clone()).collect())
 }
 
-/// Splits `workers` over stages in proportion to their work (largest remainder), at least one each.
+/// Splits `workers` over stages in proportion to their work (largest remainder), then gives
+/// each stage left without a worker one from the stage with the most workers per unit of work.
 pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
     let k = weights.len();
     let total: f64 = weights.iter().sum();
-    let spare = workers as usize - k;
-    let exact: Vec<f64> = weights.iter().map(|w| w / total * spare as f64).collect();
-    let mut counts: Vec<u32> = exact.iter().map(|x| 1 + x.floor() as u32).collect();
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|w| w / total * f64::from(workers))
+        .collect();
+    let mut counts: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
     let mut left = workers - counts.iter().sum::<u32>();
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&a, &b| {
@@ -629,6 +638,18 @@ pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
         }
         counts[i] += 1;
         left -= 1;
+    }
+    while let Some(empty) = counts.iter().position(|&c| c == 0) {
+        let donor = (0..k)
+            .filter(|&i| counts[i] > 1)
+            .max_by(|&a, &b| {
+                (f64::from(counts[a]) / weights[a])
+                    .total_cmp(&(f64::from(counts[b]) / weights[b]))
+                    .then(b.cmp(&a))
+            })
+            .expect("at least as many workers as stages");
+        counts[donor] -= 1;
+        counts[empty] += 1;
     }
     counts
 }
@@ -663,10 +684,16 @@ impl Scenario {
         };
         let load = positive("--load", input.load)?;
         let arrival_rate = positive("--arrival-rate", input.arrival_rate)?;
+        let arrivals = input.arrivals.unwrap_or(Arrivals::Poisson);
+        // The default load applies, and is recorded, unless a rate is given or a bursty
+        // process brings its own.
+        let load = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
+            (None, None, None) => Some(DEFAULT_LOAD),
+            _ => load,
+        };
         if load.is_some() && arrival_rate.is_some() {
             return Err(invalid("--load", "give --load or --arrival-rate, not both"));
         }
-        let arrivals = input.arrivals.unwrap_or(Arrivals::Poisson);
         let service = input.service.unwrap_or(Service::Exponential { mean: 1.0 });
         let speeds = input.speeds.map(|s| s.0).unwrap_or_else(|| vec![1.0]);
         let mismatch_penalty = input.mismatch_penalty.unwrap_or(DEFAULT_MISMATCH_PENALTY);
@@ -849,9 +876,14 @@ impl Scenario {
                 (Some(rho), _, _) => rho * capacity / task_work,
                 (None, Some(rate), _) => rate,
                 (None, None, Some(rate)) => rate,
-                (None, None, None) => DEFAULT_LOAD * capacity / task_work,
+                (None, None, None) => unreachable!("the default load is set above"),
             };
             let pattern_load = rate * task_work / capacity;
+            let job_mean = match model {
+                Model::ScatterGather if split => service.mean() / f64::from(fan_out.unwrap_or(1)),
+                _ => service.mean(),
+            };
+            let slowest = pattern_speeds.iter().copied().fold(f64::INFINITY, f64::min);
             let peak_load = match model {
                 Model::Pipeline => {
                     let total: f64 = stage_work.iter().sum();
@@ -867,6 +899,11 @@ impl Scenario {
                         .fold(pattern_load, f64::max)
                 }
                 Model::MasterSlave => pattern_load.max(rate * dispatch_overhead),
+                // A fan-out over every agent gives each one a subtask of every task, so the
+                // slowest agent sets the pace whatever the balancer.
+                Model::ScatterGather if fan_out == Some(workers) => {
+                    pattern_load.max(rate * job_mean / slowest)
+                }
                 _ => pattern_load,
             };
             per_pattern.push(PatternParams {
@@ -937,9 +974,16 @@ impl Scenario {
     }
 
     /// Warnings worth a line on stderr: stations loaded at or above capacity, whose queues
-    /// grow without bound.
+    /// grow without bound, and work so heavy-tailed that its sample mean is unreliable.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Service::Pareto { alpha, .. } = self.service
+            && alpha <= 2.0
+        {
+            out.push(format!(
+                "pareto work with ALPHA {alpha} has infinite variance: its sample mean converges slowly, so the load actually simulated may differ a lot from the offered load"
+            ));
+        }
         for p in &self.per_pattern {
             if p.load >= 1.0 {
                 out.push(format!(
@@ -952,6 +996,10 @@ impl Scenario {
                         "the master (it dispatches at most {:.1} tasks/s with --dispatch-overhead {} s)",
                         1.0 / self.dispatch_overhead,
                         self.dispatch_overhead
+                    ),
+                    Model::ScatterGather => format!(
+                        "the slowest agent (every task has a subtask on each of the {} agents)",
+                        p.workers
                     ),
                     _ => format!(
                         "a stage (workers per stage {:?} for stage work {:?})",
@@ -1116,5 +1164,8 @@ mod tests {
         assert_eq!(stage_workers(3, &[1.0, 1.0, 1.0]), [1, 1, 1]);
         assert_eq!(stage_workers(4, &[1.0, 1.0, 1.0]), [2, 1, 1]);
         assert_eq!(stage_workers(5, &[1.0, 10.0]), [1, 4]);
+        assert_eq!(stage_workers(10, &[1.0, 8.0, 1.0]), [1, 8, 1]);
+        assert_eq!(stage_workers(7, &[1.0, 5.0, 1.0]), [1, 5, 1]);
+        assert_eq!("1e9".parse::<Seconds>(), Ok(Seconds(1e9)));
     }
 }

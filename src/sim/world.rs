@@ -31,8 +31,8 @@ pub(crate) struct Task {
     /// The task's own draws, for work sizes drawn after arrival (later pipeline stages).
     pub rng: Pcg64Mcg,
     /// Jobs sent and not yet finished; the task's slot is freed only when this is 0 and it is resolved.
-    pub outstanding: u16,
-    pub done: u16,
+    pub outstanding: u32,
+    pub done: u32,
     pub started: bool,
     pub consensus: bool,
     pub resolved: bool,
@@ -65,6 +65,8 @@ pub(crate) enum Topology {
     PeerToPeer {
         /// Each agent's load as of the last heartbeat.
         view: Vec<u32>,
+        /// When the next heartbeat refreshes the view.
+        next_refresh: f64,
     },
     Pipeline(pipeline::Stages),
     ScatterGather(scatter_gather::Gather),
@@ -81,6 +83,8 @@ pub(crate) struct World<'a> {
     pub load: Vec<u32>,
     pub speed: Vec<f64>,
     pub caps: Vec<u64>,
+    /// The kinds at least one worker serves, as a bit set.
+    pub kinds_served: u64,
     pub jobs: Slab<Job>,
     pub tasks: Slab<Task>,
     pub balancers: Vec<Balancer>,
@@ -165,7 +169,10 @@ impl<'a> World<'a> {
             Model::PeerToPeer => (
                 vec![s.service.sampler()],
                 n,
-                Topology::PeerToPeer { view: vec![0; n] },
+                Topology::PeerToPeer {
+                    view: vec![0; n],
+                    next_refresh: s.heartbeat,
+                },
             ),
             Model::Pipeline => {
                 let total: f64 = s.stage_work.iter().sum();
@@ -188,7 +195,8 @@ impl<'a> World<'a> {
                 )
             }
         };
-        let mut rec = Recorder::new();
+        let mean_speed = p.speeds.iter().sum::<f64>() / p.speeds.len() as f64;
+        let mut rec = Recorder::new(s.service.mean() / mean_speed);
         let warm_index = match (s.tasks, s.duration) {
             (Some(total), _) => (s.warmup * total as f64).floor() as u64,
             (None, Some(d)) => {
@@ -207,6 +215,7 @@ impl<'a> World<'a> {
             agents: vec![Agent::default(); n],
             load: vec![0; n],
             speed: p.speeds.clone(),
+            kinds_served: capability_masks(s, n).iter().fold(0, |all, c| all | c),
             caps: capability_masks(s, n),
             jobs: Slab::with_capacity(1024),
             tasks: Slab::with_capacity(1024),
@@ -226,9 +235,6 @@ impl<'a> World<'a> {
             topology,
         };
         world.schedule_next_arrival();
-        if p.model == Model::PeerToPeer && s.heartbeat > 0.0 {
-            world.events.schedule(s.heartbeat, Kind::ViewRefresh);
-        }
         world
     }
 
@@ -246,11 +252,18 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Runs to the end: all tasks resolved (`--tasks`) or the clock past `--duration`.
+    /// Runs until every task has ended: with `--duration`, arrivals stop at the end time and
+    /// the tasks inside finish, so no measured task is cut off.
     pub fn run(mut self) -> Result<Replication, SimError> {
         while let Some((time, kind)) = self.events.pop() {
-            if self.s.duration.is_some_and(|d| time > d) {
-                break;
+            // State is constant between events, so refreshing here sees the loads of the
+            // heartbeat instant itself, without an event per heartbeat.
+            if let Topology::PeerToPeer { view, next_refresh } = &mut self.topology
+                && time >= *next_refresh
+            {
+                view.copy_from_slice(&self.load);
+                let h = self.s.heartbeat;
+                *next_refresh = ((time / h).floor() + 1.0) * h;
             }
             self.now = time;
             match kind {
@@ -259,33 +272,23 @@ impl<'a> World<'a> {
                 Kind::DispatchEnd => self.on_dispatch_end(),
                 Kind::Hop { job, agent } => self.enqueue(agent, job),
                 Kind::Consensus { task } => self.resolve(task, true),
-                Kind::ViewRefresh => self.on_view_refresh(),
                 Kind::GatherCheck => self.on_gather_check(),
             }
             if self.arrivals_done && self.tasks.is_empty() {
                 break;
             }
         }
-        let end = self.s.duration.unwrap_or(self.now);
-        self.now = end;
-        for agent in &mut self.agents {
-            if agent.serving.is_some() {
-                agent.busy += self.rec.overlap(agent.started, end);
-            }
+        if !self.tasks.is_empty() {
+            return Err(SimError::Stuck {
+                pattern: self.p.pattern.clone(),
+                unresolved: self.tasks.len() as u64,
+                time: self.now,
+            });
         }
+        let end = self.now;
         let busy: Vec<f64> = self.agents.iter().map(|a| a.busy).collect();
-        let coordinator = match &mut self.topology {
-            Topology::MasterSlave {
-                dispatching,
-                dispatch_started,
-                busy,
-                ..
-            } => {
-                if *dispatching {
-                    *busy += self.rec.overlap(*dispatch_started, end);
-                }
-                Some(*busy)
-            }
+        let coordinator = match &self.topology {
+            Topology::MasterSlave { busy, .. } => Some(*busy),
             _ => None,
         };
         let values = self.rec.finish(end, &busy, coordinator);
@@ -326,6 +329,7 @@ impl<'a> World<'a> {
                 self.rec.window_end = self.now;
             }
         }
+        self.rec.arrival(self.now);
         let task = self.tasks.insert(Task {
             index,
             arrival: self.now,

@@ -92,7 +92,7 @@ fn every_format_works_and_json_follows_the_design() {
         if format == "csv" {
             assert!(
                 out.starts_with(
-                    "pattern,balancer,load,arrival_rate,throughput_mean,throughput_ci95"
+                    "pattern,balancer,offered_load,offered_arrival_rate,arrival_rate_mean,arrival_rate_ci95,throughput_mean"
                 )
             );
             assert_eq!(out.lines().count(), 5);
@@ -315,4 +315,78 @@ fn overload_runs_with_a_warning() {
         stderr.contains("warning:") && stderr.contains("grow without bound"),
         "{stderr}"
     );
+}
+
+#[test]
+fn extreme_but_valid_settings_finish() {
+    // Heartbeats every microsecond cost nothing between events; a fan-out beyond 65,535 agents
+    // fits the counters. The timeout only guards against a hang.
+    for args in [
+        &[
+            "--pattern",
+            "peer_to_peer",
+            "--heartbeat",
+            "0.000001",
+            "--tasks",
+            "2000",
+            "--replications",
+            "1",
+        ][..],
+        &[
+            "--pattern",
+            "scatter_gather",
+            "--agents",
+            "70000",
+            "--fan-out",
+            "70000",
+            "--tasks",
+            "3",
+            "--replications",
+            "1",
+            "--balancer",
+            "least_connections",
+        ][..],
+    ] {
+        let out = jaegis()
+            .arg("simulate")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn runs_that_fall_behind_are_flagged() {
+    // Twenty stages with no buffers block each other: the line cannot keep up at load 0.8.
+    let out = jaegis()
+        .args([
+            "simulate",
+            "--pattern",
+            "pipeline",
+            "--agents",
+            "20",
+            "--stages",
+            "20",
+            "--buffer",
+            "0",
+            "--load",
+            "0.8",
+            "--tasks",
+            "5000",
+            "--replications",
+            "2",
+            "--balancer",
+            "round_robin",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not keep up"), "{stderr}");
 }
