@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jaegis::catalog::Level;
 use jaegis::report::Format;
 use jaegis::sim::distribution::{Arrivals, Service};
-use jaegis::sim::scenario::{Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds};
+use jaegis::sim::faults::{Outage, Spike};
+use jaegis::sim::resilience::{BreakerKind, Jitter, RetryKind};
+use jaegis::sim::scenario::{
+    Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds, Timeout,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -252,6 +256,55 @@ pub struct SimulateArgs {
     /// scatter_gather: seconds before a gather gives up on missing subtasks [default: catalog, 60]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     pub gather_timeout: Option<Seconds>,
+    /// Faults: mean seconds between an agent's failures (exponential); needs --mttr
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    pub mtbf: Option<Seconds>,
+    /// Mean seconds to repair a failed agent (exponential)
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    pub mttr: Option<Seconds>,
+    /// A scripted outage, repeatable: agent 0 (the master or leader) down from 100 s for 30 s is 0@100+30
+    #[arg(long, value_name = "AGENT@START+DURATION", value_parser = parse_with::<Outage>, help_heading = "Faults and resilience")]
+    pub outage: Vec<Outage>,
+    /// Missed heartbeats before an agent is declared dead [default: catalog, 3]
+    #[arg(long, value_name = "K", value_parser = missed_count, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub missed_heartbeats: Option<u32>,
+    /// Seconds before a request is given up on, or none [default: catalog's 30 s with faults,
+    /// retries or breakers; none otherwise]
+    #[arg(long, value_name = "S|none", value_parser = parse_with::<Timeout>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    pub timeout: Option<Timeout>,
+    /// Retry policy, with the catalog's parameters: none, immediate, linear, exponential [default: none]
+    #[arg(long, value_name = "POLICY", value_parser = parse_with::<RetryKind>, help_heading = "Faults and resilience")]
+    pub retry: Option<RetryKind>,
+    /// Jitter on retry delays: none, full, equal, decorrelated [default: full for exponential]
+    #[arg(long, value_name = "KIND", value_parser = parse_with::<Jitter>, help_heading = "Faults and resilience")]
+    pub jitter: Option<Jitter>,
+    /// Retries may not exceed this share of the requests in flight (at least 3 allowed)
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub retry_budget: Option<f64>,
+    /// Circuit breaker per agent: none, consecutive, failure-rate [default: none]
+    #[arg(long, value_name = "KIND", value_parser = parse_with::<BreakerKind>, help_heading = "Faults and resilience")]
+    pub circuit_breaker: Option<BreakerKind>,
+    /// Failure rate over the catalog's 60 s window that opens a failure-rate breaker [default: 0.5]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub breaker_failure_rate: Option<f64>,
+    /// Largest share of agents whose breakers may be open at once, as Envoy's max ejection [default: 1]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub max_ejection: Option<f64>,
+    /// Deadline propagation: agents skip queued work whose requester gave up (timed out)
+    #[arg(long, help_heading = "Faults and resilience")]
+    pub drop_expired: bool,
+    /// Bulkhead: jobs an agent may hold waiting; more are rejected at once
+    #[arg(long, value_name = "N", value_parser = queue_limit, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub queue_limit: Option<u32>,
+    /// scatter_gather: send a second copy of a subtask not back by this quantile of recent subtask latency
+    #[arg(long, value_name = "Q", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    pub hedge_after_quantile: Option<f64>,
+    /// Multiply the arrival rate by FACTOR for a window, repeatable: 300+60:2
+    #[arg(long, value_name = "START+DURATION:FACTOR", value_parser = parse_with::<Spike>, help_heading = "Faults and resilience")]
+    pub spike: Vec<Spike>,
+    /// Add per-bucket throughput, goodput, attempts, queue length and breaker states, every S seconds
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    pub timeline: Option<Seconds>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,6 +364,14 @@ fn replication_count(text: &str) -> Result<u32, String> {
 
 fn stage_count(text: &str) -> Result<u32, String> {
     whole_number(text, "stages", MAX_AGENTS).map(|n| n as u32)
+}
+
+fn missed_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "heartbeats", 1000).map(|n| n as u32)
+}
+
+fn queue_limit(text: &str) -> Result<u32, String> {
+    whole_number(text, "jobs", u64::from(u32::MAX)).map(|n| n as u32)
 }
 
 fn fan_out_count(text: &str) -> Result<u32, String> {

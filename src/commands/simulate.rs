@@ -37,6 +37,22 @@ pub fn input(args: SimulateArgs) -> ScenarioInput {
         fan_out: args.fan_out,
         split: args.split.then_some(true),
         gather_timeout: args.gather_timeout,
+        mtbf: args.mtbf,
+        mttr: args.mttr,
+        outage: (!args.outage.is_empty()).then_some(args.outage),
+        missed_heartbeats: args.missed_heartbeats,
+        timeout: args.timeout,
+        retry: args.retry,
+        jitter: args.jitter,
+        retry_budget: args.retry_budget,
+        circuit_breaker: args.circuit_breaker,
+        breaker_failure_rate: args.breaker_failure_rate,
+        max_ejection: args.max_ejection,
+        drop_expired: args.drop_expired.then_some(true),
+        queue_limit: args.queue_limit,
+        hedge_after_quantile: args.hedge_after_quantile,
+        spike: (!args.spike.is_empty()).then_some(args.spike),
+        timeline: args.timeline,
     }
 }
 

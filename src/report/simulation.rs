@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::sim::scenario::PatternParams;
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
-use super::{Cell, Emphasis, Report, Table, document};
+use super::{Cell, Emphasis, Report, Table, document, number};
 
 /// Decimals that show three significant digits of `x`.
 fn decimals(x: f64) -> usize {
@@ -212,6 +212,14 @@ pub fn simulation(sim: &Simulation) -> Report {
             table.rows.push(cells);
         }
         report = report.table(table).text(verdict(&rows, params));
+        if sim.scenario.resilience.active() {
+            report = report.table(resilience_table(&rows));
+        }
+        if sim.scenario.resilience.timeline.is_some() {
+            for r in &rows {
+                report = report.table(timeline_table(r));
+            }
+        }
     }
     if sim.scenario.per_pattern.len() > 1
         && let Some(best) = sim.results.iter().min_by(|a, b| p99(a).total_cmp(&p99(b)))
@@ -224,8 +232,130 @@ pub fn simulation(sim: &Simulation) -> Report {
             seconds(best.metrics.get(Metric::LatencyP99))
         ));
     }
-    report.data = Some(data_table(sim));
+    report.data = Some(if sim.scenario.resilience.timeline.is_some() {
+        timeline_data(sim)
+    } else {
+        data_table(sim)
+    });
     report
+}
+
+/// Columns of the resilience table, shown when they apply to some row.
+const RESILIENCE: &[(&str, Metric)] = &[
+    ("goodput/s", Metric::Goodput),
+    ("success", Metric::SuccessRate),
+    ("attempts/task", Metric::AttemptsPerTask),
+    ("wasted work", Metric::WastedWork),
+    ("timed out", Metric::TimedOut),
+    ("rejected", Metric::Rejected),
+    ("detection (s)", Metric::DetectionDelay),
+    ("no dispatch (s)", Metric::NoDispatchTime),
+    ("completeness", Metric::Completeness),
+    ("hedge overhead", Metric::HedgeOverhead),
+];
+
+/// What failures and resilience mechanisms did, in the same row order as the main table.
+fn resilience_table(rows: &[&RunResult]) -> Table {
+    let columns: Vec<&(&str, Metric)> = RESILIENCE
+        .iter()
+        .filter(|(_, m)| rows.iter().any(|r| r.metrics.get(*m).mean.is_finite()))
+        .collect();
+    let mut header = vec!["balancer"];
+    header.extend(columns.iter().map(|(h, _)| *h));
+    let mut table = Table::new(header)
+        .titled("Failures and resilience (per replication: timed out and rejected are attempts)")
+        .numeric(1..=columns.len());
+    for r in rows {
+        let mut cells = vec![r.balancer.id().to_string()];
+        for (_, metric) in &columns {
+            let e = r.metrics.get(*metric);
+            cells.push(match metric {
+                Metric::SuccessRate
+                | Metric::WastedWork
+                | Metric::Completeness
+                | Metric::HedgeOverhead => percent(e),
+                _ => estimate(e),
+            });
+        }
+        table.row(cells);
+    }
+    table
+}
+
+/// One row per timeline bucket of one result.
+fn timeline_table(r: &RunResult) -> Table {
+    let mut table = Table::new([
+        "from (s)",
+        "to (s)",
+        "throughput/s",
+        "goodput/s",
+        "attempts/s",
+        "queued",
+        "open breakers",
+    ])
+    .titled(format!("Timeline: {} / {}", r.pattern, r.balancer))
+    .numeric(0..7);
+    for p in &r.timeline {
+        table.row([
+            number(p.start, 3),
+            number(p.end, 3),
+            estimate(p.throughput),
+            estimate(p.goodput),
+            estimate(p.attempts),
+            estimate(p.queued),
+            estimate(p.open_breakers),
+        ]);
+    }
+    table
+}
+
+/// Every timeline bucket of every result as numbers, for CSV.
+fn timeline_data(sim: &Simulation) -> Table {
+    let fields = [
+        "throughput",
+        "goodput",
+        "attempts",
+        "queued",
+        "open_breakers",
+    ];
+    let mut header: Vec<String> = ["pattern", "balancer", "from", "to"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for f in fields {
+        header.push(format!("{f}_mean"));
+        header.push(format!("{f}_ci95"));
+    }
+    let mut table = Table::new(header);
+    let num = |x: f64| {
+        if x.is_finite() {
+            crate::sim::metrics::round_sig(x).to_string()
+        } else {
+            String::new()
+        }
+    };
+    for r in &sim.results {
+        for p in &r.timeline {
+            let mut row = vec![
+                r.pattern.clone(),
+                r.balancer.id().to_string(),
+                num(p.start),
+                num(p.end),
+            ];
+            for e in [
+                p.throughput,
+                p.goodput,
+                p.attempts,
+                p.queued,
+                p.open_breakers,
+            ] {
+                row.push(num(e.mean));
+                row.push(num(e.ci95));
+            }
+            table.row(row);
+        }
+    }
+    table
 }
 
 /// Every result and metric as numbers, one row per pattern and balancer, for CSV.

@@ -4,21 +4,40 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// What happens at an event; indexes refer to the world's agents, jobs and tasks.
+/// What happens at an event; indexes refer to the world's agents, attempts, requests and
+/// tasks. Serials and generations tell a stale event from a live one, as slots are reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The next task of the workload arrives.
     Arrival,
-    /// An agent finishes the job it is serving.
-    ServiceEnd { agent: u32 },
+    /// An agent finishes what it is serving, unless its service was interrupted since.
+    ServiceEnd { agent: u32, generation: u32 },
     /// The master finishes dispatching the task at the head of its queue.
-    DispatchEnd,
-    /// A forwarded job reaches its peer after a network hop.
-    Hop { job: u32, agent: u32 },
-    /// A task's consensus round trip through the leader completes.
-    Consensus { task: u32 },
+    DispatchEnd { generation: u32 },
+    /// An attempt reaches its agent after a network hop.
+    Hop { attempt: u32, agent: u32 },
+    /// A task's consensus round trip through the leader of `term` completes.
+    Consensus { task: u32, term: u32 },
     /// The oldest unfinished scatter-gather task may have reached its gather timeout.
     GatherCheck,
+    /// The oldest attempt may have reached its timeout.
+    TimeoutCheck,
+    /// A request's backoff is over: send it again.
+    Retry { request: u32, serial: u32 },
+    /// A subtask has taken longer than the hedging quantile: send a second copy.
+    Hedge { request: u32, serial: u32 },
+    /// An agent (or the master) fails; a random failure brings its own random repair.
+    Fail { agent: u32, scripted: bool },
+    /// An outage ends; `scripted` outages do not draw the next random failure.
+    Repair { agent: u32, scripted: bool },
+    /// The dispatchers declare the agent dead, if it is still down in the same failure.
+    Noticed { agent: u32, episode: u32 },
+    /// The dispatchers see the repaired agent's heartbeat again.
+    Alive { agent: u32, episode: u32 },
+    /// The master's failure is detected: the designated backup takes over.
+    Takeover { episode: u32 },
+    /// A leader election of `term` completes.
+    Election { term: u32 },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,16 +109,40 @@ mod tests {
     fn earliest_first_and_ties_in_insertion_order() {
         let mut q = EventQueue::default();
         q.schedule(2.0, Kind::Arrival);
-        q.schedule(1.0, Kind::ServiceEnd { agent: 1 });
-        q.schedule(1.0, Kind::ServiceEnd { agent: 2 });
-        q.schedule(0.0, Kind::DispatchEnd);
+        q.schedule(
+            1.0,
+            Kind::ServiceEnd {
+                agent: 1,
+                generation: 0,
+            },
+        );
+        q.schedule(
+            1.0,
+            Kind::ServiceEnd {
+                agent: 2,
+                generation: 0,
+            },
+        );
+        q.schedule(0.0, Kind::DispatchEnd { generation: 0 });
         let order: Vec<(f64, Kind)> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             order,
             [
-                (0.0, Kind::DispatchEnd),
-                (1.0, Kind::ServiceEnd { agent: 1 }),
-                (1.0, Kind::ServiceEnd { agent: 2 }),
+                (0.0, Kind::DispatchEnd { generation: 0 }),
+                (
+                    1.0,
+                    Kind::ServiceEnd {
+                        agent: 1,
+                        generation: 0
+                    }
+                ),
+                (
+                    1.0,
+                    Kind::ServiceEnd {
+                        agent: 2,
+                        generation: 0
+                    }
+                ),
                 (2.0, Kind::Arrival)
             ]
         );

@@ -1,128 +1,289 @@
 //! master_slave: every task queues at the master, which spends `--dispatch-overhead` on it,
 //! then hands it to a worker: at once (`--queue per-agent`) or when one is idle (`shared`).
+//!
+//! When the master fails, dispatch stops and tasks wait in its (persistent) backlog until the
+//! failure is detected (the catalog's `failure_detection_timeout`) and the designated backup,
+//! the first available worker, takes over; that worker leaves the pool until the master is back.
 
 use super::balancer::BalancerKind;
 use super::events::Kind;
-use super::world::{Topology, World};
+use super::world::{Agent, MASTER, Topology, World, available};
 
 impl World<'_> {
     pub(super) fn master_admit(&mut self, task: u32) {
-        let overhead = self.s.dispatch_overhead;
-        if overhead == 0.0 {
-            self.master_dispatch(task);
-            return;
+        if let Topology::MasterSlave { backlog, .. } = &mut self.topology {
+            backlog.push_back(task);
         }
-        let Topology::MasterSlave {
-            backlog,
-            dispatching,
-            dispatch_started,
-            ..
-        } = &mut self.topology
-        else {
-            unreachable!("master_admit runs only for master_slave");
-        };
-        backlog.push_back(task);
-        if !*dispatching {
-            *dispatching = true;
-            *dispatch_started = self.now;
-            self.events.schedule(self.now + overhead, Kind::DispatchEnd);
+        self.master_try_dispatch();
+    }
+
+    /// Dispatches from the backlog while the master (or its backup) is up and free.
+    fn master_try_dispatch(&mut self) {
+        let overhead = self.s.dispatch_overhead;
+        loop {
+            let Topology::MasterSlave {
+                backlog,
+                dispatching,
+                dispatch_started,
+                generation,
+                up,
+                backup,
+                ..
+            } = &mut self.topology
+            else {
+                unreachable!("master_try_dispatch runs only for master_slave");
+            };
+            if *dispatching || backlog.is_empty() || !(*up || backup.is_some()) {
+                return;
+            }
+            if overhead > 0.0 {
+                *dispatching = true;
+                *dispatch_started = self.now;
+                let generation = *generation;
+                self.events
+                    .schedule(self.now + overhead, Kind::DispatchEnd { generation });
+                return;
+            }
+            let task = backlog.pop_front().expect("the backlog is not empty");
+            self.master_dispatch(task);
         }
     }
 
-    pub(super) fn on_dispatch_end(&mut self) {
-        let overhead = self.s.dispatch_overhead;
+    pub(super) fn on_dispatch_end(&mut self, generation: u32) {
         let Topology::MasterSlave {
             backlog,
             dispatching,
             dispatch_started,
+            generation: current,
             busy,
             ..
         } = &mut self.topology
         else {
             unreachable!("dispatch ends only in master_slave");
         };
+        if generation != *current {
+            return;
+        }
         let task = backlog.pop_front().expect("a dispatch end has a task");
         *busy += self.rec.overlap(*dispatch_started, self.now);
-        if backlog.is_empty() {
-            *dispatching = false;
-        } else {
-            *dispatch_started = self.now;
-            self.events.schedule(self.now + overhead, Kind::DispatchEnd);
-        }
+        *dispatching = false;
         self.master_dispatch(task);
+        self.master_try_dispatch();
     }
 
     fn master_dispatch(&mut self, task: u32) {
-        let job = self.new_job(task, 0, 0);
-        let candidates = self.all_agents;
-        if let Topology::MasterSlave {
-            shared: Some(waiting),
-            ..
-        } = &mut self.topology
-        {
-            // Late binding: only an idle worker may take the task; else it waits at the master.
-            // A capability-aware balancer keeps it for a worker with its kind, if one exists.
-            let agents = &self.agents;
-            let caps = &self.caps;
-            let view = super::balancer::View {
-                load: &self.load,
-                speed: &self.speed,
-                capabilities: caps,
-            };
-            let kind_bit = 1u64 << self.tasks[task as usize].kind;
-            let keep_kinds = self.balancers[0].kind == BalancerKind::CapabilityBased
-                && self.kinds_served & kind_bit != 0;
-            let idle = self.balancers[0].pick(
-                candidates,
-                |c| {
-                    agents[c as usize].serving.is_none()
-                        && (!keep_kinds || caps[c as usize] & kind_bit != 0)
-                },
-                false,
-                &view,
-                kind_bit,
-                &mut self.routing,
-            );
-            match idle {
-                Some(agent) => self.enqueue(agent, job),
-                None => waiting.push_back(job),
-            }
-            return;
-        }
-        let agent = self.pick(0, candidates, task);
-        self.enqueue(agent, job);
+        let request = self.new_request(task, 0, 0);
+        self.master_send(request);
     }
 
-    pub(super) fn master_job_done(&mut self, agent: u32, job: u32) {
-        self.load[agent as usize] -= 1;
-        let task = self.finish_job(job);
-        self.resolve(task, true);
-        if let Topology::MasterSlave {
-            shared: Some(waiting),
-            ..
-        } = &mut self.topology
-        {
-            // A capability-aware master gives the freed worker the first task it can serve, or a
-            // task no worker can serve; the others wait for a worker with their kind.
-            let next = if self.balancers[0].kind == BalancerKind::CapabilityBased {
-                let caps = self.caps[agent as usize];
-                let (jobs, tasks, served) = (&self.jobs, &self.tasks, self.kinds_served);
-                waiting
-                    .iter()
-                    .position(|&j| {
-                        let bit = 1u64 << tasks[jobs[j as usize].task as usize].kind;
-                        caps & bit != 0 || served & bit == 0
-                    })
-                    .and_then(|i| waiting.remove(i))
-            } else {
-                waiting.pop_front()
-            };
-            if let Some(next) = next {
-                self.load[agent as usize] += 1;
-                self.start(agent, next);
+    /// Sends a request to a worker, or keeps it at the master for an idle one (`--queue shared`).
+    pub(super) fn master_send(&mut self, request: u32) {
+        let task = self.requests[request as usize].task;
+        let candidates = self.all_agents;
+        if !matches!(
+            self.topology,
+            Topology::MasterSlave {
+                shared: Some(_),
+                ..
+            }
+        ) {
+            match self.pick(0, candidates, task) {
+                Some(agent) => self.send(request, agent, 0.0, false),
+                None => self.no_agent(request),
             }
             return;
         }
-        self.next_job(agent);
+        // Late binding: only an idle worker may take the task; else it waits at the master.
+        // A capability-aware balancer keeps it for a worker with its kind, if one exists.
+        let kind_bit = 1u64 << self.tasks[task as usize].kind;
+        let keep_kinds = self.balancers[0].kind == BalancerKind::CapabilityBased
+            && self.kinds_served & kind_bit != 0;
+        let idle = |c: u32, agents: &[Agent], caps: &[u64]| {
+            agents[c as usize].serving.is_none()
+                && agents[c as usize].queue.is_empty()
+                && (!keep_kinds || caps[c as usize] & kind_bit != 0)
+        };
+        match self.pick_where(0, candidates, task, None, Some(idle)) {
+            Some(agent) => self.send(request, agent, 0.0, false),
+            None if (0..self.agents.len() as u32).any(|c| {
+                available(
+                    &self.agents[c as usize],
+                    &self.breakers[c as usize],
+                    &self.s.resilience.circuit_breaker,
+                    self.now,
+                )
+            }) =>
+            {
+                if let Topology::MasterSlave {
+                    shared: Some(waiting),
+                    ..
+                } = &mut self.topology
+                {
+                    waiting.push_back(request);
+                }
+            }
+            None => self.no_agent(request),
+        }
+    }
+
+    /// A worker is free (`--queue shared`): it takes the first waiting request it should serve.
+    pub(super) fn master_worker_free(&mut self, agent: u32) {
+        let a = agent as usize;
+        if !available(
+            &self.agents[a],
+            &self.breakers[a],
+            &self.s.resilience.circuit_breaker,
+            self.now,
+        ) || self.agents[a].outages > 0
+        {
+            return;
+        }
+        let capability = self.balancers[0].kind == BalancerKind::CapabilityBased;
+        let caps = self.caps[a];
+        let (requests, tasks, served) = (&self.requests, &self.tasks, self.kinds_served);
+        let Topology::MasterSlave {
+            shared: Some(waiting),
+            ..
+        } = &mut self.topology
+        else {
+            return;
+        };
+        // A capability-aware master gives it the first task it can serve, or a task no worker
+        // can serve; the others wait for a worker with their kind.
+        let next = if capability {
+            waiting
+                .iter()
+                .position(|&r| {
+                    let bit = 1u64 << tasks[requests[r as usize].task as usize].kind;
+                    caps & bit != 0 || served & bit == 0
+                })
+                .and_then(|i| waiting.remove(i))
+        } else {
+            waiting.pop_front()
+        };
+        if let Some(request) = next {
+            self.send(request, agent, 0.0, false);
+        }
+    }
+
+    pub(super) fn master_failed(&mut self, scripted: bool) {
+        let detection = self.s.failure_detection_timeout;
+        let Topology::MasterSlave {
+            dispatching,
+            dispatch_started,
+            generation,
+            busy,
+            up,
+            outages,
+            episode,
+            failed_at,
+            clock,
+            ..
+        } = &mut self.topology
+        else {
+            unreachable!("only master_slave has a master");
+        };
+        *outages += 1;
+        if !scripted && let Some(clock) = clock {
+            let down = clock.down_time();
+            self.events.schedule(
+                self.now + down,
+                Kind::Repair {
+                    agent: MASTER,
+                    scripted: false,
+                },
+            );
+        }
+        if *outages > 1 {
+            return;
+        }
+        *up = false;
+        *episode += 1;
+        *failed_at = self.now;
+        *generation += 1;
+        if *dispatching {
+            // The task being dispatched stays at the head of the backlog.
+            *dispatching = false;
+            *busy += self.rec.overlap(*dispatch_started, self.now);
+        }
+        let episode = *episode;
+        self.events
+            .schedule(self.now + detection, Kind::Takeover { episode });
+    }
+
+    /// The master's failure is detected: the first available worker becomes the master.
+    pub(super) fn on_takeover(&mut self, episode: u32) {
+        let Topology::MasterSlave {
+            up,
+            episode: current,
+            failed_at,
+            ..
+        } = &self.topology
+        else {
+            return;
+        };
+        if *up || *current != episode {
+            return;
+        }
+        let failed_at = *failed_at;
+        self.rec.detected(self.now - failed_at);
+        let Some(backup) = (0..self.agents.len() as u32).find(|&c| {
+            self.agents[c as usize].outages == 0
+                && available(
+                    &self.agents[c as usize],
+                    &self.breakers[c as usize],
+                    &self.s.resilience.circuit_breaker,
+                    self.now,
+                )
+        }) else {
+            // No worker can take over: dispatch waits for the master's repair.
+            return;
+        };
+        self.agents[backup as usize].removed = true;
+        self.restricted += 1;
+        self.rec.no_dispatch(failed_at, self.now);
+        if let Topology::MasterSlave { backup: b, .. } = &mut self.topology {
+            *b = Some(backup);
+        }
+        self.master_try_dispatch();
+    }
+
+    pub(super) fn master_repaired(&mut self, scripted: bool) {
+        let Topology::MasterSlave {
+            up,
+            outages,
+            failed_at,
+            backup,
+            clock,
+            ..
+        } = &mut self.topology
+        else {
+            unreachable!("only master_slave has a master");
+        };
+        *outages -= 1;
+        if !scripted && let Some(clock) = clock {
+            let next = clock.up_time();
+            self.events.schedule(
+                self.now + next,
+                Kind::Fail {
+                    agent: MASTER,
+                    scripted: false,
+                },
+            );
+        }
+        if *outages > 0 {
+            return;
+        }
+        *up = true;
+        let failed_at = *failed_at;
+        match backup.take() {
+            Some(b) => {
+                self.agents[b as usize].removed = false;
+                self.restricted -= 1;
+                self.next_job(b);
+            }
+            None => self.rec.no_dispatch(failed_at, self.now),
+        }
+        self.master_try_dispatch();
     }
 }

@@ -30,10 +30,17 @@ pub enum Metric {
     Fairness,
     InSystemMean,
     CoordinatorUtilization,
+    WastedWork,
+    DetectionDelay,
+    NoDispatchTime,
+    Rejected,
+    TimedOut,
+    Completeness,
+    HedgeOverhead,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 24] = [
         Metric::ArrivalRate,
         Metric::Throughput,
         Metric::Goodput,
@@ -51,6 +58,13 @@ impl Metric {
         Metric::Fairness,
         Metric::InSystemMean,
         Metric::CoordinatorUtilization,
+        Metric::WastedWork,
+        Metric::DetectionDelay,
+        Metric::NoDispatchTime,
+        Metric::Rejected,
+        Metric::TimedOut,
+        Metric::Completeness,
+        Metric::HedgeOverhead,
     ];
 
     pub fn id(self) -> &'static str {
@@ -72,6 +86,13 @@ impl Metric {
             Metric::Fairness => "fairness",
             Metric::InSystemMean => "in_system_mean",
             Metric::CoordinatorUtilization => "coordinator_utilization",
+            Metric::WastedWork => "wasted_work",
+            Metric::DetectionDelay => "detection_delay",
+            Metric::NoDispatchTime => "no_dispatch_time",
+            Metric::Rejected => "rejected",
+            Metric::TimedOut => "timed_out",
+            Metric::Completeness => "completeness",
+            Metric::HedgeOverhead => "hedge_overhead",
         }
     }
 
@@ -121,6 +142,36 @@ impl TaskCounts {
     }
 }
 
+/// One bucket of a `--timeline`: counts in the bucket, and the state at its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Bucket {
+    pub departures: f64,
+    pub successes: f64,
+    pub attempts: f64,
+    /// Attempts queued or in service over all agents, at the bucket's end.
+    pub queued: f64,
+    /// Circuit breakers not closed, at the bucket's end.
+    pub open_breakers: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Timeline {
+    width: f64,
+    buckets: Vec<Bucket>,
+    /// End of the bucket whose state is not yet recorded.
+    next_end: f64,
+}
+
+impl Timeline {
+    fn bucket(&mut self, t: f64) -> &mut Bucket {
+        let i = (t / self.width) as usize;
+        if i >= self.buckets.len() {
+            self.buckets.resize(i + 1, Bucket::default());
+        }
+        &mut self.buckets[i]
+    }
+}
+
 /// The running statistics of one replication.
 #[derive(Debug, Clone)]
 pub struct Recorder {
@@ -135,7 +186,6 @@ pub struct Recorder {
     failures: u64,
     wait_sum: f64,
     waits: u64,
-    attempts: u64,
     /// Start and end of the measurement window; infinite until known.
     pub window_start: f64,
     pub window_end: f64,
@@ -144,12 +194,26 @@ pub struct Recorder {
     in_system: u64,
     area: f64,
     last_change: f64,
+    served: f64,
+    wasted: f64,
+    hedge_loss: f64,
+    hedges: u64,
+    rejected: u64,
+    timed_out: u64,
+    detections: u64,
+    detection_sum: f64,
+    no_dispatch: Option<f64>,
+    completeness_sum: f64,
+    completeness_n: u64,
+    tries_sum: f64,
+    timeline: Option<Timeline>,
 }
 
 impl Recorder {
     /// `service_time` is the run's typical service time in seconds, which sets the histogram's
-    /// unit so that any time scale gets the same relative precision.
-    pub fn new(service_time: f64) -> Self {
+    /// unit so that any time scale gets the same relative precision. `timeline` is the width of
+    /// a timeline bucket, if one is kept.
+    pub fn new(service_time: f64, timeline: Option<f64>) -> Self {
         Self {
             latency: Histogram::new_with_bounds(1, HIST_MAX, 3).expect("valid histogram bounds"),
             unit: service_time / UNITS_PER_SERVICE,
@@ -161,7 +225,6 @@ impl Recorder {
             failures: 0,
             wait_sum: 0.0,
             waits: 0,
-            attempts: 0,
             window_start: f64::INFINITY,
             window_end: f64::INFINITY,
             departures: 0,
@@ -169,6 +232,98 @@ impl Recorder {
             in_system: 0,
             area: 0.0,
             last_change: 0.0,
+            served: 0.0,
+            wasted: 0.0,
+            hedge_loss: 0.0,
+            hedges: 0,
+            rejected: 0,
+            timed_out: 0,
+            detections: 0,
+            detection_sum: 0.0,
+            no_dispatch: None,
+            completeness_sum: 0.0,
+            completeness_n: 0,
+            tries_sum: 0.0,
+            timeline: timeline.map(|width| Timeline {
+                width,
+                buckets: Vec::new(),
+                next_end: width,
+            }),
+        }
+    }
+
+    /// An attempt was sent.
+    #[inline]
+    pub fn sent(&mut self, now: f64) {
+        if let Some(t) = &mut self.timeline {
+            t.bucket(now).attempts += 1.0;
+        }
+    }
+
+    /// An agent served for `seconds`: useful work, or wasted (an attempt given up on, work lost
+    /// in a failure, a losing hedge copy, work redone after a failure).
+    #[inline]
+    pub fn served(&mut self, seconds: f64, useful: bool, hedge_loss: bool) {
+        self.served += seconds;
+        if !useful {
+            self.wasted += seconds;
+        }
+        if hedge_loss {
+            self.hedge_loss += seconds;
+        }
+    }
+
+    pub fn rejected(&mut self) {
+        self.rejected += 1;
+    }
+
+    pub fn timed_out(&mut self) {
+        self.timed_out += 1;
+    }
+
+    pub fn hedged(&mut self) {
+        self.hedges += 1;
+    }
+
+    /// A failure was noticed `delay` seconds after it happened.
+    pub fn detected(&mut self, delay: f64) {
+        self.detections += 1;
+        self.detection_sum += delay;
+    }
+
+    /// Nothing could be dispatched from `from` to `to` (master or leader down).
+    pub fn no_dispatch(&mut self, from: f64, to: f64) {
+        *self.no_dispatch.get_or_insert(0.0) += self.overlap(from, to);
+    }
+
+    /// The pattern has a coordinator whose downtime is worth reporting, even when it is zero.
+    pub fn has_coordinator(&mut self) {
+        self.no_dispatch.get_or_insert(0.0);
+    }
+
+    /// A measured best-effort gather completed with this share of its subtasks.
+    pub fn completeness(&mut self, share: f64) {
+        self.completeness_sum += share;
+        self.completeness_n += 1;
+    }
+
+    /// True when a timeline bucket has ended and its state is not yet recorded.
+    #[inline]
+    pub fn timeline_due(&self, now: f64) -> bool {
+        self.timeline.as_ref().is_some_and(|t| now >= t.next_end)
+    }
+
+    /// Records the state at every bucket end up to `now`; between events nothing changes, so
+    /// the state now is the state then.
+    pub fn snapshot(&mut self, now: f64, queued: u64, open_breakers: u64) {
+        if let Some(t) = &mut self.timeline {
+            while now >= t.next_end {
+                let at = t.next_end - t.width / 2.0;
+                let b = t.bucket(at);
+                b.queued = queued as f64;
+                b.open_breakers = open_breakers as f64;
+                t.next_end += t.width;
+            }
         }
     }
 
@@ -206,26 +361,25 @@ impl Recorder {
         self.waits += 1;
     }
 
-    /// A task left the system, successfully or not; `measured` tasks enter the latency statistics.
+    /// A task left the system, successfully or not; `measured` tasks enter the latency
+    /// statistics. `tries` is its attempts per piece of work (1 without retries).
     #[inline]
-    pub fn departed(
-        &mut self,
-        now: f64,
-        latency: f64,
-        success: bool,
-        measured: bool,
-        attempts: u32,
-    ) {
+    pub fn departed(&mut self, now: f64, latency: f64, success: bool, measured: bool, tries: f64) {
         self.advance(now);
         self.in_system -= 1;
         if now >= self.window_start && now <= self.window_end {
             self.departures += 1;
             self.good_departures += u64::from(success);
         }
+        if let Some(t) = &mut self.timeline {
+            let b = t.bucket(now);
+            b.departures += 1.0;
+            b.successes += f64::from(u8::from(success));
+        }
         if !measured {
             return;
         }
-        self.attempts += u64::from(attempts);
+        self.tries_sum += tries;
         if success {
             self.successes += 1;
             self.latency_sum += latency;
@@ -240,7 +394,12 @@ impl Recorder {
 
     /// Closes the books at `end` and computes the replication's values.
     /// `busy` is each worker's busy time within the window; `coordinator` the master's, if any.
-    pub fn finish(&mut self, end: f64, busy: &[f64], coordinator: Option<f64>) -> Values {
+    pub fn finish(
+        &mut self,
+        end: f64,
+        busy: &[f64],
+        coordinator: Option<f64>,
+    ) -> (Values, Vec<Bucket>) {
         self.advance(end);
         let window = (self.window_end.min(end) - self.window_start).max(0.0);
         let mut v = Values::default();
@@ -281,10 +440,7 @@ impl Recorder {
         v.set(Metric::WaitMean, mean(self.wait_sum, self.waits));
         let resolved = self.successes + self.failures;
         v.set(Metric::SuccessRate, mean(self.successes as f64, resolved));
-        v.set(
-            Metric::AttemptsPerTask,
-            mean(self.attempts as f64, resolved),
-        );
+        v.set(Metric::AttemptsPerTask, mean(self.tries_sum, resolved));
         if window > 0.0 && !busy.is_empty() {
             let utilization: Vec<f64> = busy.iter().map(|b| b / window).collect();
             v.set(
@@ -297,7 +453,38 @@ impl Recorder {
                 v.set(Metric::CoordinatorUtilization, c / window);
             }
         }
-        v
+        v.set(
+            Metric::WastedWork,
+            if self.served > 0.0 {
+                self.wasted / self.served
+            } else {
+                0.0
+            },
+        );
+        v.set(
+            Metric::DetectionDelay,
+            mean(self.detection_sum, self.detections),
+        );
+        v.set(Metric::NoDispatchTime, self.no_dispatch.unwrap_or(f64::NAN));
+        v.set(Metric::Rejected, self.rejected as f64);
+        v.set(Metric::TimedOut, self.timed_out as f64);
+        v.set(
+            Metric::Completeness,
+            mean(self.completeness_sum, self.completeness_n),
+        );
+        if self.hedges > 0 {
+            let useful = self.served - self.wasted;
+            v.set(
+                Metric::HedgeOverhead,
+                if useful > 0.0 {
+                    self.hedge_loss / useful
+                } else {
+                    f64::NAN
+                },
+            );
+        }
+        let timeline = self.timeline.take().map(|t| t.buckets).unwrap_or_default();
+        (v, timeline)
     }
 }
 
@@ -425,14 +612,14 @@ mod tests {
 
     #[test]
     fn recorder_counts_the_window_only() {
-        let mut r = Recorder::new(1.0);
+        let mut r = Recorder::new(1.0, None);
         r.window_start = 10.0;
         r.window_end = 20.0;
         r.arrived(0.0);
-        r.departed(5.0, 5.0, true, false, 1);
+        r.departed(5.0, 5.0, true, false, 1.0);
         r.arrived(12.0);
-        r.departed(14.0, 2.0, true, true, 1);
-        let v = r.finish(20.0, &[5.0], None);
+        r.departed(14.0, 2.0, true, true, 1.0);
+        let (v, _) = r.finish(20.0, &[5.0], None);
         assert_eq!(v.get(Metric::Throughput), 0.1);
         assert_eq!(v.get(Metric::LatencyMean), 2.0);
         assert!((v.get(Metric::LatencyP50) - 2.0).abs() < 0.01);
@@ -444,14 +631,14 @@ mod tests {
     #[test]
     fn quantiles_keep_their_precision_at_any_time_scale_and_stay_within_the_extremes() {
         for scale in [1e-7, 1.0, 1e7] {
-            let mut r = Recorder::new(scale);
+            let mut r = Recorder::new(scale, None);
             r.window_start = 0.0;
             r.window_end = 1e12;
             for i in 1..=1000 {
                 r.arrived(0.0);
-                r.departed(1.0, scale * f64::from(i) / 500.0, true, true, 1);
+                r.departed(1.0, scale * f64::from(i) / 500.0, true, true, 1.0);
             }
-            let v = r.finish(1.0, &[0.5], None);
+            let (v, _) = r.finish(1.0, &[0.5], None);
             let p50 = v.get(Metric::LatencyP50);
             assert!(
                 (p50 / scale - 1.0).abs() < 0.002,

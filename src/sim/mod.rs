@@ -7,10 +7,12 @@
 pub mod balancer;
 pub mod distribution;
 mod events;
+pub mod faults;
 mod master_slave;
 pub mod metrics;
 mod peer_to_peer;
 mod pipeline;
+pub mod resilience;
 mod scatter_gather;
 pub mod scenario;
 pub mod workload;
@@ -89,6 +91,48 @@ pub struct RunResult {
     /// Each replication's values, for comparisons paired over the same tasks.
     #[serde(skip)]
     pub replications: Vec<metrics::Values>,
+    /// With `--timeline`: per bucket, rates and states over the replications.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelinePoint>,
+}
+
+/// One timeline bucket over the replications: rates per second in the bucket, and the state
+/// at its end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelinePoint {
+    pub start: f64,
+    pub end: f64,
+    pub throughput: Estimate,
+    pub goodput: Estimate,
+    pub attempts: Estimate,
+    pub queued: Estimate,
+    pub open_breakers: Estimate,
+}
+
+/// Averages the replications' timelines bucket by bucket; a replication that ended sooner
+/// had nothing happening in the later buckets.
+fn timeline(width: f64, reps: &[Replication]) -> Vec<TimelinePoint> {
+    let buckets = reps.iter().map(|r| r.timeline.len()).max().unwrap_or(0);
+    (0..buckets)
+        .map(|i| {
+            let field = |f: fn(&metrics::Bucket) -> f64, scale: f64| {
+                Estimate::of(
+                    reps.iter()
+                        .map(|r| r.timeline.get(i).map_or(0.0, f) * scale),
+                )
+            };
+            let rate = 1.0 / width;
+            TimelinePoint {
+                start: metrics::round_sig(i as f64 * width),
+                end: metrics::round_sig((i + 1) as f64 * width),
+                throughput: field(|b| b.departures, rate),
+                goodput: field(|b| b.successes, rate),
+                attempts: field(|b| b.attempts, rate),
+                queued: field(|b| b.queued, 1.0),
+                open_breakers: field(|b| b.open_breakers, 1.0),
+            }
+        })
+        .collect()
 }
 
 impl RunResult {
@@ -119,6 +163,17 @@ impl Simulation {
         self.results.iter().map(|r| r.events).sum()
     }
 
+    /// Length of the measured (post-warm-up) window, in seconds.
+    fn measured_window(&self, arrival_rate: f64) -> f64 {
+        let s = &self.scenario;
+        let kept = 1.0 - s.warmup;
+        match (s.duration, s.tasks) {
+            (Some(d), _) => d * kept,
+            (None, Some(n)) if arrival_rate > 0.0 => n as f64 * kept / arrival_rate,
+            _ => 0.0,
+        }
+    }
+
     /// Warnings about the run itself: patterns whose throughput fell short of the measured
     /// arrival rate did not keep up, and their latencies grow with the run's length.
     pub fn warnings(&self) -> Vec<String> {
@@ -131,7 +186,12 @@ impl Simulation {
                 .filter_map(|r| {
                     let arrivals = r.metrics.get(Metric::ArrivalRate).mean;
                     let throughput = r.metrics.get(Metric::Throughput).mean;
-                    (throughput < KEEP_UP * arrivals)
+                    // Short runs end with a few tasks in flight; only a backlog well above
+                    // the mean occupancy means the queues really grew.
+                    let window = self.measured_window(arrivals);
+                    let backlog = (arrivals - throughput) * window;
+                    let in_system = r.metrics.get(Metric::InSystemMean).mean;
+                    (throughput < KEEP_UP * arrivals && backlog > BACKLOG_FACTOR * in_system)
                         .then(|| format!("{} ({:.3} of {:.3}/s)", r.balancer, throughput, arrivals))
                 })
                 .collect();
@@ -146,8 +206,10 @@ impl Simulation {
     }
 }
 
-/// Throughput below this share of the arrival rate means the system fell behind.
+/// Throughput below this share of the arrival rate means the system fell behind...
 const KEEP_UP: f64 = 0.97;
+/// ...when the backlog left exceeds this multiple of the mean number in the system.
+const BACKLOG_FACTOR: f64 = 1.5;
 
 /// Runs one replication of one pattern under one balancer.
 pub fn replicate(
@@ -208,6 +270,11 @@ pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Sim
                 tasks,
                 events: reps.iter().map(|r| r.events).sum(),
                 replications: reps.iter().map(|r| r.values.clone()).collect(),
+                timeline: scenario
+                    .resilience
+                    .timeline
+                    .map(|w| timeline(w, reps))
+                    .unwrap_or_default(),
             }
         })
         .collect();

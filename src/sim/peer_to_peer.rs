@@ -1,10 +1,16 @@
 //! peer_to_peer: a task arrives at a random peer, whose balancer picks a peer from loads
 //! known as of the last heartbeat (its own load it knows exactly); forwarding costs a hop.
 //! A share of tasks then needs consensus: a round trip to a majority through the leader.
+//!
+//! When the leader fails, consensus stalls (other tasks go on) until an election: each
+//! surviving peer waits a timeout drawn from [T, 2T] (T the catalog's election timeout) and
+//! the first to expire wins after one round of votes, as in Raft.
 
-use super::balancer::View;
+use rand::RngExt;
+
 use super::events::Kind;
-use super::world::{Topology, World};
+use super::faults::election_delay;
+use super::world::{Agent, Topology, World};
 
 /// Hops in a consensus round: to the leader, leader to a majority and back, back to the peer.
 pub const CONSENSUS_HOPS: f64 = 4.0;
@@ -13,54 +19,175 @@ impl World<'_> {
     pub(super) fn peer_admit(&mut self, task: u32, entry_draw: f64) {
         let n = self.p.workers;
         let entry = ((entry_draw * f64::from(n)) as u32).min(n - 1);
-        let job = self.new_job(task, 0, entry);
+        let request = self.new_request(task, 0, entry);
+        self.peer_send(request);
+    }
+
+    /// The entry peer picks a peer by its view and forwards the request there.
+    pub(super) fn peer_send(&mut self, request: u32) {
+        let r = &self.requests[request as usize];
+        let (entry, task) = (r.dispatcher, r.task);
         let candidates = self.all_agents;
         let target = if self.s.heartbeat > 0.0 {
             let Topology::PeerToPeer { view, .. } = &mut self.topology else {
-                unreachable!("peer_admit runs only for peer_to_peer");
+                unreachable!("peer_send runs only for peer_to_peer");
             };
+            let mut view = std::mem::take(view);
             let e = entry as usize;
             let stale_own = view[e];
             view[e] = self.load[e];
-            let kind_bit = 1u64 << self.tasks[task as usize].kind;
-            let picked = self.balancers[e].pick(
+            let picked = self.pick_where(
+                e,
                 candidates,
-                |_| true,
-                true,
-                &View {
-                    load: view,
-                    speed: &self.speed,
-                    capabilities: &self.caps,
-                },
-                kind_bit,
-                &mut self.routing,
+                task,
+                Some(&view),
+                None::<fn(u32, &[Agent], &[u64]) -> bool>,
             );
             view[e] = stale_own;
-            picked.expect("peers are never empty")
+            if let Topology::PeerToPeer { view: slot, .. } = &mut self.topology {
+                *slot = view;
+            }
+            picked
         } else {
             self.pick(entry as usize, candidates, task)
         };
-        if target == entry {
-            self.enqueue(target, job);
-        } else {
-            self.events.schedule(
-                self.now + self.s.hop_latency,
-                Kind::Hop { job, agent: target },
-            );
+        match target {
+            Some(t) => {
+                let hop = if t == entry { 0.0 } else { self.s.hop_latency };
+                self.send(request, t, hop, false);
+            }
+            None => self.no_agent(request),
         }
     }
 
-    pub(super) fn peer_job_done(&mut self, agent: u32, job: u32) {
-        self.load[agent as usize] -= 1;
-        let task = self.finish_job(job);
+    pub(super) fn peer_request_done(&mut self, task: u32) {
         if self.tasks[task as usize].consensus {
-            self.events.schedule(
-                self.now + CONSENSUS_HOPS * self.s.hop_latency,
-                Kind::Consensus { task },
-            );
+            self.consensus_begin(task);
         } else {
             self.resolve(task, true);
         }
-        self.next_job(agent);
+    }
+
+    fn consensus_begin(&mut self, task: u32) {
+        let hop = self.s.hop_latency;
+        let Topology::PeerToPeer {
+            leader_ok,
+            term,
+            waiting,
+            ..
+        } = &mut self.topology
+        else {
+            unreachable!("consensus runs only for peer_to_peer");
+        };
+        if *leader_ok {
+            let term = *term;
+            self.events.schedule(
+                self.now + CONSENSUS_HOPS * hop,
+                Kind::Consensus { task, term },
+            );
+        } else {
+            waiting.push(task);
+        }
+    }
+
+    /// A consensus round ends: done, unless the leader it went through was lost meanwhile.
+    pub(super) fn on_consensus(&mut self, task: u32, term: u32) {
+        let Topology::PeerToPeer {
+            leader_ok,
+            term: current,
+            waiting,
+            ..
+        } = &mut self.topology
+        else {
+            unreachable!("consensus runs only for peer_to_peer");
+        };
+        if *leader_ok && *current == term {
+            self.resolve(task, true);
+        } else {
+            waiting.push(task);
+        }
+    }
+
+    /// The leader failed: consensus stalls until an election completes.
+    pub(super) fn leader_lost(&mut self) {
+        if let Topology::PeerToPeer {
+            leader_ok,
+            term,
+            lost_at,
+            ..
+        } = &mut self.topology
+        {
+            *leader_ok = false;
+            *term += 1;
+            *lost_at = self.now;
+        }
+        self.start_election();
+    }
+
+    fn start_election(&mut self) {
+        let alive = self.agents.iter().filter(|a| a.outages == 0).count() as u32;
+        let (timeout, hop) = (self.s.leader_election_timeout, self.s.hop_latency);
+        let Topology::PeerToPeer {
+            term, elections, ..
+        } = &mut self.topology
+        else {
+            return;
+        };
+        if alive == 0 {
+            // Nobody to elect: the next repair starts an election.
+            return;
+        }
+        let delay = election_delay(elections, timeout, alive, hop);
+        let term = *term;
+        self.events
+            .schedule(self.now + delay, Kind::Election { term });
+    }
+
+    pub(super) fn on_election(&mut self, term: u32) {
+        let alive: Vec<u32> = (0..self.agents.len() as u32)
+            .filter(|&a| self.agents[a as usize].outages == 0)
+            .collect();
+        let hop = self.s.hop_latency;
+        let Topology::PeerToPeer {
+            leader,
+            leader_ok,
+            lost_at,
+            term: current,
+            waiting,
+            elections,
+            ..
+        } = &mut self.topology
+        else {
+            return;
+        };
+        if *current != term || *leader_ok {
+            return;
+        }
+        if alive.is_empty() {
+            return;
+        }
+        *leader = alive[elections.random_range(0..alive.len())];
+        *leader_ok = true;
+        let lost_at = *lost_at;
+        let resumed: Vec<u32> = std::mem::take(waiting);
+        let term = *current;
+        for task in resumed {
+            self.events.schedule(
+                self.now + CONSENSUS_HOPS * hop,
+                Kind::Consensus { task, term },
+            );
+        }
+        self.rec.no_dispatch(lost_at, self.now);
+    }
+
+    /// A peer came back while no leader could be elected: elect one now.
+    pub(super) fn election_may_resume(&mut self) {
+        let alive = self.agents.iter().filter(|a| a.outages == 0).count();
+        if alive == 1 {
+            if let Topology::PeerToPeer { term, .. } = &mut self.topology {
+                *term += 1;
+            }
+            self.start_election();
+        }
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::balancer::BalancerKind;
 use super::distribution::{Arrivals, Service};
+use super::faults::{Outage, Spike};
+use super::resilience::{BreakerConfig, BreakerKind, Jitter, RetryKind, RetryPolicy};
 use crate::catalog::{self, Catalog, Duration, Param, Pattern};
 
 /// The default number of agents, tasks per replication, replications and seed.
@@ -379,6 +381,62 @@ pub struct ScenarioInput {
     pub fan_out: Option<u32>,
     pub split: Option<bool>,
     pub gather_timeout: Option<Seconds>,
+    pub mtbf: Option<Seconds>,
+    pub mttr: Option<Seconds>,
+    pub outage: Option<Vec<Outage>>,
+    pub missed_heartbeats: Option<u32>,
+    pub timeout: Option<Timeout>,
+    pub retry: Option<RetryKind>,
+    pub jitter: Option<Jitter>,
+    pub retry_budget: Option<f64>,
+    pub circuit_breaker: Option<BreakerKind>,
+    pub breaker_failure_rate: Option<f64>,
+    pub max_ejection: Option<f64>,
+    pub drop_expired: Option<bool>,
+    pub queue_limit: Option<u32>,
+    pub hedge_after_quantile: Option<f64>,
+    pub spike: Option<Vec<Spike>>,
+    pub timeline: Option<Seconds>,
+}
+
+/// A request timeout in seconds, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timeout {
+    Seconds(f64),
+    None,
+}
+
+impl FromStr for Timeout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if catalog::normalize(s) == "none" {
+            return Ok(Timeout::None);
+        }
+        match s.parse::<Seconds>() {
+            Ok(Seconds(x)) if x > 0.0 => Ok(Timeout::Seconds(x)),
+            _ => Err(format!(
+                "expected seconds above 0 such as 30 or 500ms, or none, got '{s}'"
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        match Raw::deserialize(d).map_err(|_| de::Error::custom("expected seconds or \"none\""))? {
+            Raw::Number(x) if x > 0.0 && x.is_finite() => Ok(Timeout::Seconds(x)),
+            Raw::Number(x) => Err(de::Error::custom(format!(
+                "expected seconds above 0, got {x}"
+            ))),
+            Raw::Text(s) => s.parse().map_err(de::Error::custom),
+        }
+    }
 }
 
 macro_rules! overlay {
@@ -394,7 +452,10 @@ impl ScenarioInput {
         overlay!(base, over; pattern, balancer, agents, load, arrival_rate, arrivals, service,
             speeds, kinds, capabilities, mismatch_penalty, tasks, duration, warmup,
             replications, seed, dispatch_overhead, queue, heartbeat, consensus_fraction,
-            hop_latency, stages, stage_work, buffer, fan_out, split, gather_timeout)
+            hop_latency, stages, stage_work, buffer, fan_out, split, gather_timeout, mtbf, mttr,
+            outage, missed_heartbeats, timeout, retry, jitter, retry_budget, circuit_breaker,
+            breaker_failure_rate, max_ejection, drop_expired, queue_limit, hedge_after_quantile,
+            spike, timeline)
     }
 
     /// Reads a TOML scenario file; errors name the file, the line and the key.
@@ -476,6 +537,50 @@ pub struct PatternParams {
     pub stage_workers: Vec<u32>,
 }
 
+/// Failures, detection and the resilience mechanisms, as simulated. Each is off unless asked
+/// for, and takes its parameters from the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resilience {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtbf: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mttr: Option<f64>,
+    pub outages: Vec<Outage>,
+    pub missed_heartbeats: u32,
+    /// Seconds before a request is given up on; `null` for never.
+    pub timeout: Option<f64>,
+    pub retry: RetryPolicy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<f64>,
+    pub circuit_breaker: BreakerConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_limit: Option<u32>,
+    /// Agents skip queued work whose requester has given up (deadline propagation).
+    pub drop_expired: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hedge_after_quantile: Option<f64>,
+    pub spikes: Vec<Spike>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<f64>,
+}
+
+impl Resilience {
+    pub fn faults(&self) -> bool {
+        self.mtbf.is_some() || !self.outages.is_empty()
+    }
+
+    /// True when anything beyond plain queueing is simulated: failures or a mechanism.
+    pub fn active(&self) -> bool {
+        self.faults()
+            || self.timeout.is_some()
+            || self.retry.kind != RetryKind::None
+            || self.circuit_breaker.kind != BreakerKind::None
+            || self.queue_limit.is_some()
+            || self.hedge_after_quantile.is_some()
+            || !self.spikes.is_empty()
+    }
+}
+
 /// Writes a derived number to 6 significant digits, without floating-point noise.
 fn rounded<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(super::metrics::round_sig(*x))
@@ -524,6 +629,8 @@ pub struct Scenario {
     pub gather_timeout: f64,
     /// Share of a scatter-gather task's subtasks that may fail before the task fails.
     pub failure_threshold: f64,
+    #[serde(flatten)]
+    pub resilience: Resilience,
     /// Per pattern: workers, speeds, load and arrival rate as simulated.
     pub per_pattern: Vec<PatternParams>,
 }
@@ -657,6 +764,11 @@ pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
 impl Scenario {
     /// Validates the input and fills every unset parameter from the defaults and the catalog.
     pub fn build(input: ScenarioInput, catalog: &Catalog) -> Result<Scenario, ScenarioError> {
+        let resilience = Self::resilience(
+            &input,
+            catalog,
+            input.agents.unwrap_or(DEFAULT_AGENTS).max(1),
+        )?;
         let pattern_names = input
             .pattern
             .map(|n| n.0)
@@ -969,7 +1081,153 @@ impl Scenario {
             split,
             gather_timeout,
             failure_threshold,
+            resilience,
             per_pattern,
+        })
+    }
+
+    /// Failures and resilience settings: the catalog's parameters for each mechanism asked for.
+    fn resilience(
+        input: &ScenarioInput,
+        catalog: &Catalog,
+        agents: u32,
+    ) -> Result<Resilience, ScenarioError> {
+        let (mtbf, mttr) = match (input.mtbf, input.mttr) {
+            (Some(Seconds(b)), Some(Seconds(r))) => {
+                if b <= 0.0 {
+                    return Err(invalid("--mtbf", "expected seconds above 0"));
+                }
+                if r <= 0.0 {
+                    return Err(invalid("--mttr", "expected seconds above 0"));
+                }
+                (Some(b), Some(r))
+            }
+            (Some(_), None) => {
+                return Err(invalid("--mtbf", "needs --mttr, the mean time to repair"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "--mttr",
+                    "needs --mtbf, the mean time between failures",
+                ));
+            }
+            (None, None) => (None, None),
+        };
+        let outages = input.outage.clone().unwrap_or_default();
+        if let Some(o) = outages.iter().find(|o| o.agent >= agents) {
+            return Err(invalid(
+                "--outage",
+                format!(
+                    "agent {} does not exist: agents are numbered 0 to {} (0 is the master or leader)",
+                    o.agent,
+                    agents - 1
+                ),
+            ));
+        }
+        let heartbeat = &catalog
+            .monitoring_patterns
+            .health_check_patterns
+            .heartbeat_monitoring;
+        let missed_heartbeats = input
+            .missed_heartbeats
+            .unwrap_or(heartbeat.failure_threshold.count as u32);
+        if missed_heartbeats == 0 {
+            return Err(invalid("--missed-heartbeats", "expected at least 1"));
+        }
+        let retry = RetryPolicy::from_catalog(
+            catalog,
+            input.retry.unwrap_or(RetryKind::None),
+            input.jitter,
+        );
+        if let Some(b) = input.retry_budget
+            && !(b > 0.0 && b <= 1.0)
+        {
+            return Err(invalid(
+                "--retry-budget",
+                format!("expected a fraction above 0 and at most 1, got {b}"),
+            ));
+        }
+        let b = &catalog.error_handling_patterns.circuit_breaker_patterns;
+        let failure_rate = input.breaker_failure_rate.unwrap_or(0.5);
+        if !(failure_rate > 0.0 && failure_rate <= 1.0) {
+            return Err(invalid(
+                "--breaker-failure-rate",
+                format!("expected a fraction above 0 and at most 1, got {failure_rate}"),
+            ));
+        }
+        let circuit_breaker = BreakerConfig {
+            kind: input.circuit_breaker.unwrap_or(BreakerKind::None),
+            failure_threshold: b.failure_threshold.count as u32,
+            recovery_timeout: b.recovery_timeout.seconds,
+            half_open_requests: b.half_open_test_requests,
+            success_threshold: b.success_threshold.count as u32,
+            window: b.monitoring_window.seconds,
+            failure_rate,
+            min_calls: 10,
+            max_ejection: input.max_ejection.unwrap_or(1.0),
+        };
+        if !(circuit_breaker.max_ejection > 0.0 && circuit_breaker.max_ejection <= 1.0) {
+            return Err(invalid(
+                "--max-ejection",
+                format!(
+                    "expected a fraction above 0 and at most 1, got {}",
+                    circuit_breaker.max_ejection
+                ),
+            ));
+        }
+        if let Some(q) = input.hedge_after_quantile
+            && !(q > 0.0 && q < 1.0)
+        {
+            return Err(invalid(
+                "--hedge-after-quantile",
+                format!("expected a quantile between 0 and 1 such as 0.95, got {q}"),
+            ));
+        }
+        if input.queue_limit == Some(0) {
+            return Err(invalid(
+                "--queue-limit",
+                "expected at least 1 queued job per agent",
+            ));
+        }
+        let timeline = match input.timeline {
+            Some(Seconds(b)) if b <= 0.0 => {
+                return Err(invalid(
+                    "--timeline",
+                    "expected a bucket of more than 0 seconds",
+                ));
+            }
+            other => other.map(|s| s.0),
+        };
+        let faults = mtbf.is_some() || !outages.is_empty();
+        // A client facing failures or asked to retry needs a timeout: without one, a request
+        // lost in a short outage would wait forever. Plain runs stay pure queueing models.
+        let wants_timeout =
+            faults || retry.kind != RetryKind::None || circuit_breaker.kind != BreakerKind::None;
+        let catalog_timeout = catalog
+            .communication_patterns
+            .synchronous_patterns
+            .request_response
+            .timeout
+            .seconds;
+        let timeout = match input.timeout {
+            Some(Timeout::Seconds(t)) => Some(t),
+            Some(Timeout::None) => None,
+            None => wants_timeout.then_some(catalog_timeout),
+        };
+        Ok(Resilience {
+            mtbf,
+            mttr,
+            outages,
+            missed_heartbeats,
+            timeout,
+            retry,
+            retry_budget: input.retry_budget,
+            circuit_breaker,
+            queue_limit: input.queue_limit,
+            drop_expired: input.drop_expired.unwrap_or(false),
+            hedge_after_quantile: input.hedge_after_quantile,
+            spikes: input.spike.clone().unwrap_or_default(),
+            timeline,
         })
     }
 
@@ -977,6 +1235,21 @@ impl Scenario {
     /// grow without bound, and work so heavy-tailed that its sample mean is unreliable.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let r = &self.resilience;
+        if r.hedge_after_quantile.is_some()
+            && !self
+                .per_pattern
+                .iter()
+                .any(|p| p.model == Model::ScatterGather)
+        {
+            out.push("--hedge-after-quantile applies to scatter_gather only, which is not simulated here".into());
+        }
+        if r.drop_expired && r.timeout.is_none() {
+            out.push(
+                "--drop-expired changes nothing without a timeout: no request is ever given up on"
+                    .into(),
+            );
+        }
         if let Service::Pareto { alpha, .. } = self.service
             && alpha <= 2.0
         {

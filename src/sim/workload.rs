@@ -10,6 +10,7 @@ use rand_distr::Exp1;
 use rand_pcg::Pcg64Mcg;
 
 use super::distribution::Arrivals;
+use super::faults::Spike;
 
 /// SplitMix64's finaliser: spreads seeds so that nearby inputs give unrelated streams.
 pub fn mix(mut z: u64) -> u64 {
@@ -37,6 +38,9 @@ pub mod streams {
     pub const TASKS: u64 = 2;
     pub const ROUTING: u64 = 3;
     pub const FAULTS: u64 = 4;
+    pub const HEARTBEATS: u64 = 5;
+    pub const ELECTIONS: u64 = 6;
+    pub const EXECUTIONS: u64 = 7;
 }
 
 /// Produces arrival times at a given mean rate.
@@ -44,7 +48,44 @@ pub mod streams {
 pub struct ArrivalClock {
     rng: Pcg64Mcg,
     process: Process,
+    /// Time as the process runs it; spikes make it run faster than the clock.
     now: f64,
+    warp: Warp,
+}
+
+/// Spikes as a change of time: during a spike of factor f the arrival process runs f times
+/// faster, so every arrival gap there is f times shorter and the shape of the process is kept.
+#[derive(Debug, Clone, Default)]
+struct Warp {
+    /// (start, end, factor) in clock time, sorted and not overlapping.
+    windows: Vec<(f64, f64, f64)>,
+}
+
+impl Warp {
+    fn new(spikes: &[Spike]) -> Self {
+        let mut windows: Vec<(f64, f64, f64)> = spikes
+            .iter()
+            .map(|s| (s.start, s.start + s.duration, s.factor))
+            .collect();
+        windows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Warp { windows }
+    }
+
+    /// The clock time at which the process's own time reaches `u`.
+    fn clock(&self, u: f64) -> f64 {
+        let mut lag = 0.0; // process time minus clock time so far
+        for &(start, end, factor) in &self.windows {
+            if u <= start + lag {
+                break;
+            }
+            let stretched = (end - start) * factor;
+            if u <= start + lag + stretched {
+                return start + (u - start - lag) / factor;
+            }
+            lag += stretched - (end - start);
+        }
+        u - lag
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,7 +106,8 @@ enum Process {
 
 impl ArrivalClock {
     /// `rate` is the long-run mean; a bursty process keeps its shape and is scaled to it.
-    pub fn new(arrivals: &Arrivals, rate: f64, seed: u64) -> Self {
+    /// `spikes` multiply the rate for their windows.
+    pub fn new(arrivals: &Arrivals, rate: f64, seed: u64, spikes: &[Spike]) -> Self {
         let mut rng = stream(seed, streams::ARRIVALS);
         let process = match *arrivals {
             Arrivals::Poisson => Process::Poisson { rate },
@@ -90,6 +132,7 @@ impl ArrivalClock {
             rng,
             process,
             now: 0.0,
+            warp: Warp::new(spikes),
         }
     }
 
@@ -124,7 +167,7 @@ impl ArrivalClock {
                 *left = means[*state] * self.rng.sample::<f64, _>(Exp1);
             },
         }
-        self.now
+        self.warp.clock(self.now)
     }
 }
 
@@ -161,7 +204,7 @@ mod tests {
     use super::*;
 
     fn rate_of(arrivals: &Arrivals, rate: f64) -> f64 {
-        let mut clock = ArrivalClock::new(arrivals, rate, 3);
+        let mut clock = ArrivalClock::new(arrivals, rate, 3, &[]);
         let n = 200_000;
         let mut last = 0.0;
         for _ in 0..n {
@@ -180,6 +223,33 @@ mod tests {
             let measured = rate_of(&arrivals, 4.0);
             assert!((measured - 4.0).abs() < 0.1, "{arrivals}: {measured}");
         }
+    }
+
+    #[test]
+    fn spikes_multiply_the_rate_in_their_window_only() {
+        let spike = Spike {
+            start: 1000.0,
+            duration: 500.0,
+            factor: 3.0,
+        };
+        let mut clock = ArrivalClock::new(&Arrivals::Poisson, 10.0, 5, &[spike]);
+        let (mut before, mut during, mut after) = (0, 0, 0);
+        loop {
+            let t = clock.next_arrival();
+            match t {
+                t if t < 1000.0 => before += 1,
+                t if t < 1500.0 => during += 1,
+                t if t < 2500.0 => after += 1,
+                _ => break,
+            }
+        }
+        assert!((before as f64 / 1000.0 - 10.0).abs() < 0.5, "{before}");
+        assert!((during as f64 / 500.0 - 30.0).abs() < 1.0, "{during}");
+        assert!((after as f64 / 1000.0 - 10.0).abs() < 0.5, "{after}");
+        let warp = Warp::new(&[spike]);
+        assert_eq!(warp.clock(500.0), 500.0);
+        assert_eq!(warp.clock(1300.0), 1100.0);
+        assert_eq!(warp.clock(3000.0), 2000.0);
     }
 
     #[test]

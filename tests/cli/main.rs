@@ -3,6 +3,7 @@
 mod catalog_data;
 mod commands;
 mod conventions;
+mod examples;
 mod readme;
 mod simulate;
 

@@ -4,5 +4,6 @@
 fn readme_examples_print_what_the_readme_shows() {
     trycmd::TestCases::new()
         .register_bin("jaegis", std::path::Path::new(env!("CARGO_BIN_EXE_jaegis")))
-        .case("README.md");
+        .case("README.md")
+        .case("docs/resilience.md");
 }

@@ -280,6 +280,42 @@ fn bad_input_names_the_flag_and_what_is_accepted() {
             vec!["--scenario", "/nonexistent.toml"],
             &["cannot read scenario file /nonexistent.toml"],
         ),
+        (vec!["--mtbf", "100"], &["--mtbf", "needs --mttr"]),
+        (
+            vec!["--outage", "9@10+5"],
+            &["--outage", "agent 9 does not exist", "0 to 7"],
+        ),
+        (
+            vec!["--outage", "1@10"],
+            &["--outage", "AGENT@START+DURATION"],
+        ),
+        (
+            vec!["--retry", "sometimes"],
+            &["--retry", "none, immediate, linear or exponential"],
+        ),
+        (
+            vec!["--jitter", "lots"],
+            &["--jitter", "none, full, equal or decorrelated"],
+        ),
+        (
+            vec!["--retry-budget", "2"],
+            &["--retry-budget", "at most 1"],
+        ),
+        (
+            vec!["--circuit-breaker", "fuse"],
+            &["--circuit-breaker", "consecutive or failure-rate"],
+        ),
+        (vec!["--timeout", "-1"], &["--timeout", "or none"]),
+        (
+            vec!["--hedge-after-quantile", "1.5"],
+            &["--hedge-after-quantile", "between 0 and 1"],
+        ),
+        (
+            vec!["--spike", "10+5"],
+            &["--spike", "START+DURATION:FACTOR"],
+        ),
+        (vec!["--queue-limit", "0"], &["--queue-limit", "from 1 to"]),
+        (vec!["--max-ejection", "0"], &["--max-ejection", "above 0"]),
     ];
     for (extra, needles) in cases {
         let mut args = vec!["simulate"];
