@@ -1,8 +1,11 @@
 //! Runs a parsed command: library calls in, a report out, written to stdout.
 
 mod catalog;
+mod progress;
 mod recommend;
 mod simulate;
+mod stats;
+mod sweep;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -12,6 +15,7 @@ use jaegis::advisor::AdvisorError;
 use jaegis::catalog::{Catalog, CatalogError};
 use jaegis::report::{self, Format, Report};
 use jaegis::sim::{ScenarioError, SimError};
+use jaegis::sweep::SweepError;
 
 use crate::cli::{Cli, ColorChoice, Command};
 
@@ -41,6 +45,11 @@ impl Output {
             color,
             terminal,
         }
+    }
+
+    /// The chosen format, or `default` when none was chosen.
+    pub fn format_or(&self, default: Format) -> Format {
+        self.format.unwrap_or(default)
     }
 
     /// Writes the report in the chosen format, or in `default` when none was chosen.
@@ -73,6 +82,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search { text } => catalog::search(&load()?, &text.join(" "), &output),
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
         Command::Simulate(args) => simulate::run(&load()?, *args, &output),
+        Command::Sweep(args) => sweep::run(&load()?, *args, &output),
+        Command::Merge { files } => sweep::merge(&files, &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),
         // Both render in memory: clap_complete panics on a failed write, and a closed
         // stdout must surface as the io::Error it is.
@@ -115,6 +126,7 @@ pub fn is_bad_input(err: &anyhow::Error) -> bool {
             || cause.is::<CatalogError>()
             || cause.is::<AdvisorError>()
             || cause.is::<ScenarioError>()
+            || cause.is::<SweepError>()
             || matches!(
                 cause.downcast_ref::<SimError>(),
                 Some(SimError::Scenario(_))

@@ -1,10 +1,13 @@
+use std::time::Instant;
+
 use anyhow::Result;
 
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
 use jaegis::sim::{self, Scenario, ScenarioInput};
 
-use super::Output;
+use super::progress::Progress;
+use super::{Output, stats};
 use crate::cli::SimulateArgs;
 
 /// The flags as a scenario input, to lay over the scenario file.
@@ -67,11 +70,23 @@ pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
 }
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
+    let show_stats = args.stats;
     let scenario = scenario(catalog, args)?;
     for warning in scenario.warnings() {
         eprintln!("warning: {warning}");
     }
-    let simulation = sim::simulate(&scenario, &|| ())?;
+    let runs = scenario.per_pattern.len() * scenario.balancers.len();
+    let progress = Progress::new(
+        runs as u64 * u64::from(scenario.replications),
+        "replications",
+    );
+    let start = Instant::now();
+    let simulation = sim::simulate(&scenario, &|| progress.tick());
+    progress.finish();
+    let simulation = simulation?;
+    if show_stats {
+        eprintln!("{}", stats::line(simulation.events(), start.elapsed()));
+    }
     for warning in simulation.warnings() {
         eprintln!("warning: {warning}");
     }

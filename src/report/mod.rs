@@ -8,6 +8,7 @@ mod csv;
 mod json;
 mod markdown;
 mod simulation;
+mod sweep;
 mod table;
 
 use std::fmt;
@@ -22,6 +23,7 @@ pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};
 pub use self::markdown::MarkdownExporter;
 pub use self::simulation::simulation;
+pub use self::sweep::sweep;
 pub use self::table::TableExporter;
 
 /// Version of every JSON document's layout; raised when a field is renamed or removed.

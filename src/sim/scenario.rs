@@ -688,7 +688,16 @@ fn resolve_patterns(
     Ok(out)
 }
 
-fn resolve_balancers(names: &[String]) -> Result<Vec<BalancerKind>, ScenarioError> {
+/// The pattern ids that `--pattern` names (or `all`) stand for, in the order simulated.
+pub fn pattern_ids(catalog: &Catalog, names: &[String]) -> Result<Vec<String>, ScenarioError> {
+    Ok(resolve_patterns(catalog, names)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The balancers that `--balancer` names (or `all`) stand for, in the order simulated.
+pub fn resolve_balancers(names: &[String]) -> Result<Vec<BalancerKind>, ScenarioError> {
     let mut out = Vec::new();
     for name in names {
         if catalog::normalize(name) == "all" {

@@ -6,6 +6,7 @@ mod conventions;
 mod examples;
 mod readme;
 mod simulate;
+mod sweep;
 
 use assert_cmd::Command;
 

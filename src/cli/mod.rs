@@ -1,10 +1,14 @@
 //! Command-line definitions. Value parsers reject bad input with a message that names
 //! what is accepted; clap adds the flag.
 
+pub mod sweep;
+
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use self::sweep::SweepArgs;
 
 use jaegis::catalog::Level;
 use jaegis::report::Format;
@@ -94,6 +98,17 @@ pub enum Command {
     Recommend(RecommendArgs),
     /// Simulate patterns under load balancers on one synthetic workload and compare them
     Simulate(Box<SimulateArgs>),
+    /// Simulate every combination of lists and ranges of simulate's parameters
+    Sweep(Box<SweepArgs>),
+    /// Combine the JSON lines of sweep shards into the tables and documents of one sweep
+    #[command(
+        after_help = "Examples:\n  jaegis merge shard-*.jsonl\n  jaegis merge shard-*.jsonl --format csv > sweep.csv\n  cat shard-*.jsonl | jaegis merge -"
+    )]
+    Merge {
+        /// JSON-lines files written by `sweep --format jsonl`; - reads stdin
+        #[arg(required = true, value_name = "FILES")]
+        files: Vec<PathBuf>,
+    },
     /// Export, validate or describe the catalog file format
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -256,6 +271,9 @@ pub struct SimulateArgs {
     /// scatter_gather: seconds before a gather gives up on missing subtasks [default: catalog, 60]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     pub gather_timeout: Option<Seconds>,
+    /// Print to stderr the events processed, events per second, wall time and peak memory
+    #[arg(long)]
+    pub stats: bool,
     /// Faults: mean seconds between an agent's failures (exponential); needs --mttr
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
     pub mtbf: Option<Seconds>,

@@ -1,0 +1,156 @@
+//! The `sweep` and `merge` report, built from the JSON lines alone, so that merging the
+//! shards of a sweep prints exactly what the whole sweep would have.
+
+use serde_json::{Value, json};
+
+use crate::sim::{Estimate, Metric};
+use crate::sweep::Line;
+
+use super::simulation::estimate;
+use super::{Report, Table, document};
+
+/// Displayed result columns.
+const COLUMNS: &[(&str, Metric)] = &[
+    ("throughput/s", Metric::Throughput),
+    ("mean (s)", Metric::LatencyMean),
+    ("p50 (s)", Metric::LatencyP50),
+    ("p99 (s)", Metric::LatencyP99),
+    ("success", Metric::SuccessRate),
+];
+
+/// Warnings listed under the table; the rest are counted.
+const SHOWN_WARNINGS: usize = 10;
+
+fn metric(line: &Line, m: Metric) -> Estimate {
+    let e = &line.result["metrics"][m.id()];
+    Estimate {
+        mean: e["mean"].as_f64().unwrap_or(f64::NAN),
+        ci95: e["ci95"].as_f64().unwrap_or(f64::NAN),
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+pub fn sweep(lines: &[Line]) -> Report {
+    let records: Vec<Value> = lines.iter().map(|l| json!(l)).collect();
+    let results: Vec<Value> = lines
+        .iter()
+        .map(|l| {
+            let mut r = json!({
+                "point": l.point,
+                "parameters": l.parameters,
+                "result": l.result,
+            });
+            if !l.warnings.is_empty() {
+                r["warnings"] = json!(l.warnings);
+            }
+            r
+        })
+        .collect();
+    let Some(first) = lines.first() else {
+        return Report::new(document(json!({ "results": [] })))
+            .text("no points: this shard of the sweep is empty");
+    };
+    let mut report = Report::new(document(json!({
+        "sweep": first.sweep,
+        "results": results,
+    })))
+    .records(records);
+
+    let names: Vec<&String> = first.parameters.keys().collect();
+    let mut header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
+    let points = first.sweep.points;
+    let title = if (lines.len() as u64) < points {
+        format!(
+            "{} of {points} points: {}",
+            lines.len(),
+            first.sweep.command
+        )
+    } else {
+        format!("{points} points: {}", first.sweep.command)
+    };
+    let numeric = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| first.parameters[n.as_str()].is_number())
+        .map(|(i, _)| i)
+        .chain(names.len()..names.len() + COLUMNS.len());
+    let mut table = Table::new(header).titled(title).numeric(numeric);
+    for line in lines {
+        let mut row: Vec<String> = names
+            .iter()
+            .map(|n| line.parameters.get(*n).map(text).unwrap_or_default())
+            .collect();
+        for (_, m) in COLUMNS {
+            let e = metric(line, *m);
+            row.push(match m {
+                Metric::SuccessRate if e.mean.is_finite() => format!("{:.1}%", 100.0 * e.mean),
+                _ => estimate(e),
+            });
+        }
+        table.row(row);
+    }
+    report = report.table(table);
+
+    let warned: Vec<&Line> = lines.iter().filter(|l| !l.warnings.is_empty()).collect();
+    for line in warned.iter().take(SHOWN_WARNINGS) {
+        for w in &line.warnings {
+            report = report.text(format!("warning at point {}: {w}", line.point));
+        }
+    }
+    if warned.len() > SHOWN_WARNINGS {
+        report = report.text(format!(
+            "... and warnings at {} more points (see the `warnings` field in JSON)",
+            warned.len() - SHOWN_WARNINGS
+        ));
+    }
+    report.data = Some(data_table(lines, &names));
+    report
+}
+
+/// Every point's parameters, offered load, metrics and task counts as numbers, for CSV.
+fn data_table(lines: &[Line], names: &[&String]) -> Table {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(names.iter().map(|n| n.to_string()));
+    header.extend(["offered_load", "offered_arrival_rate"].map(String::from));
+    for m in Metric::ALL {
+        header.push(format!("{}_mean", m.id()));
+        header.push(format!("{}_ci95", m.id()));
+    }
+    header.extend(["generated", "completed", "failed", "in_flight"].map(String::from));
+    let mut table = Table::new(header);
+    let num = |v: &Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
+    for line in lines {
+        let mut row = vec![line.point.to_string()];
+        row.extend(
+            names
+                .iter()
+                .map(|n| line.parameters.get(*n).map(text).unwrap_or_default()),
+        );
+        let r = &line.result;
+        row.push(num(&r["offered"]["load"]));
+        row.push(num(&r["offered"]["arrival_rate"]));
+        for m in Metric::ALL {
+            let e = &r["metrics"][m.id()];
+            row.push(num(&e["mean"]));
+            row.push(num(&e["ci95"]));
+        }
+        for field in ["generated", "completed", "failed", "in_flight"] {
+            row.push(
+                r["tasks"][field]
+                    .as_u64()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        table.row(row);
+    }
+    table
+}
