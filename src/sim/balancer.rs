@@ -183,9 +183,7 @@ impl Balancer {
                 Some(b)
             }
             BalancerKind::LeastConnections => {
-                min_by_score(candidates, &eligible, all_eligible, rng, |a| {
-                    f64::from(view.load[a])
-                })
+                min_by_score(candidates, &eligible, all_eligible, rng, |a| view.load[a])
             }
             BalancerKind::CapabilityBased => {
                 let capable = |c: u32| {
@@ -340,34 +338,54 @@ impl Balancer {
 }
 
 /// The eligible candidate with the lowest score; ties broken uniformly at random, so no agent is favoured by its index.
+/// Three short passes (the lowest score, its ties, the chosen tie) compile to conditional
+/// moves rather than branches, and take one random draw whatever the number of ties: at high
+/// load most idle agents tie at zero.
 #[inline]
-fn min_by_score<E: Fn(u32) -> bool, S: Fn(usize) -> f64>(
+fn min_by_score<T: PartialOrd + Copy, E: Fn(u32) -> bool, S: Fn(usize) -> T>(
     candidates: &[u32],
     eligible: &E,
     all_eligible: bool,
     rng: &mut Pcg64Mcg,
     score: S,
 ) -> Option<u32> {
-    let mut best: Option<u32> = None;
-    let mut best_score = f64::INFINITY;
-    let mut ties = 0u32;
-    for &c in candidates {
-        if !(all_eligible || eligible(c)) {
-            continue;
+    if all_eligible {
+        let mut best = score(*candidates.first()? as usize);
+        for &c in &candidates[1..] {
+            let s = score(c as usize);
+            best = if s < best { s } else { best };
         }
-        let s = score(c as usize);
-        if best.is_none() || s < best_score {
-            best = Some(c);
-            best_score = s;
-            ties = 1;
-        } else if s == best_score {
-            ties += 1;
-            if rng.random_range(0..ties) == 0 {
-                best = Some(c);
-            }
+        let mut ties = 0;
+        for &c in candidates {
+            ties += u32::from(score(c as usize) == best);
         }
+        let k = if ties > 1 {
+            rng.random_range(0..ties)
+        } else {
+            0
+        };
+        let (mut chosen, mut seen) = (candidates[0], 0);
+        for &c in candidates {
+            let hit = score(c as usize) == best;
+            chosen = if hit && seen == k { c } else { chosen };
+            seen += u32::from(hit);
+        }
+        return Some(chosen);
     }
-    best
+    let in_play = |c: &&u32| eligible(**c);
+    let best = candidates
+        .iter()
+        .filter(in_play)
+        .map(|&c| score(c as usize))
+        .reduce(|a, b| if b < a { b } else { a })?;
+    let at_best = |c: &&u32| in_play(c) && score(**c as usize) == best;
+    let ties = candidates.iter().filter(at_best).count() as u32;
+    let k = if ties > 1 {
+        rng.random_range(0..ties)
+    } else {
+        0
+    };
+    candidates.iter().filter(at_best).nth(k as usize).copied()
 }
 
 #[cfg(test)]

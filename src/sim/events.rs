@@ -1,5 +1,8 @@
 //! The event queue: a binary heap ordered by (time, sequence number), so simultaneous
 //! events run in the order they were scheduled and runs are deterministic.
+//!
+//! The next arrival, always pending and exactly once, waits beside the heap: that saves a
+//! heap push and pop per task, a third of the heap's work in a plain queueing model.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -68,6 +71,8 @@ impl Ord for Entry {
 #[derive(Debug, Default)]
 pub struct EventQueue {
     heap: BinaryHeap<Entry>,
+    /// The key of the pending arrival, if any.
+    arrival: Option<u128>,
     seq: u64,
     processed: u64,
 }
@@ -76,6 +81,7 @@ impl EventQueue {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             heap: BinaryHeap::with_capacity(capacity),
+            arrival: None,
             seq: 0,
             processed: 0,
         }
@@ -86,14 +92,32 @@ impl EventQueue {
         debug_assert!(time >= 0.0 && time.is_finite(), "event at {time}");
         let key = (u128::from(time.to_bits()) << 64) | u128::from(self.seq);
         self.seq += 1;
-        self.heap.push(Entry { key, kind });
+        if kind == Kind::Arrival {
+            debug_assert!(self.arrival.is_none(), "two arrivals pending");
+            self.arrival = Some(key);
+        } else {
+            self.heap.push(Entry { key, kind });
+        }
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<(f64, Kind)> {
-        let entry = self.heap.pop()?;
+        let (key, kind) = match (self.arrival, self.heap.peek()) {
+            (Some(a), Some(top)) if a > top.key => {
+                let e = self.heap.pop()?;
+                (e.key, e.kind)
+            }
+            (Some(a), _) => {
+                self.arrival = None;
+                (a, Kind::Arrival)
+            }
+            (None, _) => {
+                let e = self.heap.pop()?;
+                (e.key, e.kind)
+            }
+        };
         self.processed += 1;
-        Some((f64::from_bits((entry.key >> 64) as u64), entry.kind))
+        Some((f64::from_bits((key >> 64) as u64), kind))
     }
 
     pub fn processed(&self) -> u64 {

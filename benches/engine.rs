@@ -1,0 +1,93 @@
+//! Engine speed: one replication on one core, in events per second and tasks per second
+//! (subtasks for scatter-gather). `cargo bench` runs them; docs/performance.md has results.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+
+use jaegis::catalog::Catalog;
+use jaegis::sim::{self, Scenario, ScenarioInput};
+
+/// Tasks per replication: long enough that setup is noise, short enough to sample often.
+const TASKS: u64 = 200_000;
+
+/// The benchmarked scenarios: name, TOML, and how many units of work one task is.
+const SCENARIOS: &[(&str, &str, u64)] = &[
+    (
+        "mm1",
+        "pattern = 'master_slave'\nagents = 2\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'round_robin'",
+        1,
+    ),
+    (
+        "lc8_load0.9",
+        "pattern = 'master_slave'\nagents = 9\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        1,
+    ),
+    (
+        "p2c100_load0.95",
+        "pattern = 'master_slave'\nagents = 101\nload = 0.95\ndispatch_overhead = 0\nbalancer = 'power_of_two'",
+        1,
+    ),
+    (
+        "scatter_fanout10",
+        "pattern = 'scatter_gather'\nagents = 20\nfan_out = 10\nsplit = true\nload = 0.8\nbalancer = 'least_connections'",
+        10,
+    ),
+    (
+        "pipeline4_buffer10",
+        "pattern = 'pipeline'\nagents = 8\nstages = 4\nbuffer = 10\nload = 0.8\nbalancer = 'least_connections'",
+        1,
+    ),
+    (
+        "master_faults_retries_breakers",
+        "pattern = 'master_slave'\nagents = 9\nload = 0.7\nbalancer = 'least_connections'\nmtbf = 600\nmttr = 30\nretry = 'exponential'\ncircuit_breaker = 'consecutive'",
+        1,
+    ),
+];
+
+fn scenario(toml: &str) -> Scenario {
+    let mut input = ScenarioInput::from_toml(toml, "bench").expect("bench scenarios parse");
+    input.tasks = Some(TASKS);
+    input.replications = Some(1);
+    Scenario::build(input, &Catalog::embedded()).expect("bench scenarios are valid")
+}
+
+fn run(scenario: &Scenario) -> u64 {
+    let rep = sim::replicate(scenario, 0, scenario.balancers[0], 0).expect("the run succeeds");
+    rep.events
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+}
+
+fn events_per_second(c: &mut Criterion) {
+    let mut group = c.benchmark_group("events");
+    configure(&mut group);
+    for (name, toml, _) in SCENARIOS {
+        let scenario = scenario(toml);
+        // The run is deterministic: its event count is known before timing it.
+        group.throughput(Throughput::Elements(run(&scenario)));
+        group.bench_function(*name, |b| b.iter(|| black_box(run(black_box(&scenario)))));
+    }
+    group.finish();
+}
+
+fn tasks_per_second(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tasks");
+    configure(&mut group);
+    for (name, toml, units) in SCENARIOS {
+        let scenario = scenario(toml);
+        group.throughput(Throughput::Elements(TASKS * units));
+        group.bench_function(*name, |b| b.iter(|| black_box(run(black_box(&scenario)))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, events_per_second, tasks_per_second);
+criterion_main!(benches);
