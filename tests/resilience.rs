@@ -49,7 +49,10 @@ proptest! {
         jitter in prop::sample::select(vec!["none", "full", "equal", "decorrelated"]),
         budget in prop::option::of(0.05f64..1.0),
         breaker in prop::sample::select(vec!["none", "consecutive", "failure-rate"]),
-        timeout in prop::option::of(0.5f64..60.0),
+        timeout in prop::option::of(prop::option::of(0.5f64..60.0)),
+        shared_queue in any::<bool>(),
+        hop_latency in prop::sample::select(vec![0.0, 0.01, 5.0]),
+        heartbeat in prop::sample::select(vec![0.0, 1.0, 5.0]),
         queue_limit in prop::option::of(1u32..10),
         hedge in prop::option::of(0.5f64..0.99),
         drop_expired in any::<bool>(),
@@ -66,7 +69,13 @@ proptest! {
             toml += &format!("outage = [{}]\n", list.join(", "));
         }
         if let Some(b) = budget { toml += &format!("retry_budget = {b}\n"); }
-        if let Some(t) = timeout { toml += &format!("timeout = {t}\n"); }
+        match timeout {
+            Some(Some(t)) => toml += &format!("timeout = {t}\n"),
+            Some(None) => toml += "timeout = \"none\"\n",
+            None => {}
+        }
+        if shared_queue { toml += "queue = \"shared\"\n"; }
+        toml += &format!("hop_latency = {hop_latency}\nheartbeat = {heartbeat}\nconsensus_fraction = 0.3\n");
         if let Some(q) = queue_limit { toml += &format!("queue_limit = {q}\n"); }
         if let Some(h) = hedge { toml += &format!("hedge_after_quantile = {h}\n"); }
         if let Some((s, d, f)) = spike { toml += &format!("spike = [\"{s}+{d}:{f}\"]\n"); }
@@ -262,4 +271,116 @@ fn a_gather_completes_with_what_it_has_within_the_failure_threshold() {
     let completeness = mean(r, Metric::Completeness);
     assert!(completeness < 1.0 && completeness > 0.875, "{completeness}");
     assert!(mean(r, Metric::SuccessRate) > 0.95);
+}
+
+/// Attempts per second in the timeline bucket starting at `start`.
+fn attempts_at(r: &RunResult, start: f64) -> f64 {
+    r.timeline
+        .iter()
+        .find(|p| p.start == start)
+        .expect("a bucket starts there")
+        .attempts
+        .mean
+}
+
+#[test]
+fn nothing_is_dispatched_while_the_master_is_down_not_even_retries() {
+    // A worker fails just before the master: its lost attempts time out and are retried, but
+    // the retries wait in the master's backlog like new tasks until the backup takes over.
+    let sim = run(
+        "pattern = \"master_slave\"\nbalancer = \"round_robin\"\nload = 0.3\noutage = [\"0@100+100\", \"2@90+100\"]\ntimeout = 3\nretry = \"linear\"\ntimeline = 5\nduration = 300\nreplications = 2\n",
+    );
+    let r = &sim.results[0];
+    for start in [100.0, 105.0, 110.0, 115.0, 120.0, 125.0] {
+        assert_eq!(attempts_at(r, start), 0.0, "dispatch at {start} s");
+    }
+    assert!(attempts_at(r, 130.0) > 0.0);
+}
+
+#[test]
+fn a_failed_backup_is_replaced_after_another_detection_timeout() {
+    // The master fails at 100 s; worker 1 takes over at 130 s and fails at 140 s. Dispatch
+    // stops again until the next worker takes over at 170 s.
+    let sim = run(
+        "pattern = \"master_slave\"\nbalancer = \"round_robin\"\noutage = [\"0@100+200\", \"1@140+100\"]\ntimeline = 10\nduration = 400\nreplications = 2\n",
+    );
+    let r = &sim.results[0];
+    assert_eq!(mean(r, Metric::NoDispatchTime), 60.0);
+    assert!(attempts_at(r, 130.0) > 0.0);
+    for start in [140.0, 150.0, 160.0] {
+        assert_eq!(attempts_at(r, start), 0.0, "dispatch at {start} s");
+    }
+    assert!(attempts_at(r, 170.0) > 0.0);
+}
+
+#[test]
+fn a_shared_queue_keeps_dispatching_when_breakers_reopen() {
+    // Short timeouts at high load trip breakers often; requests waiting at the master for a
+    // worker must be woken when a breaker's recovery time ends, or the fleet idles.
+    for seed in 1..=3 {
+        let sim = run(&format!(
+            "pattern = \"master_slave\"\nbalancer = \"round_robin\"\nqueue = \"shared\"\ncircuit_breaker = \"consecutive\"\ntimeout = 1\nload = 0.95\ntasks = 3000\nreplications = 1\nseed = {seed}\n"
+        ));
+        let r = &sim.results[0];
+        assert!(mean(r, Metric::SuccessRate) > 0.5, "seed {seed}");
+    }
+}
+
+#[test]
+fn consensus_started_under_an_old_leader_restarts_with_the_new_one() {
+    // 40 s consensus rounds (4 hops of 10 s) straddle the leader's outage: each must either
+    // finish under the leader it began with or start over under the new one, never hang.
+    for seed in 1..=3 {
+        let sim = run(&format!(
+            "pattern = \"peer_to_peer\"\nbalancer = \"round_robin\"\nhop_latency = 10\nconsensus_fraction = 1\noutage = [\"0@100+50\"]\ntasks = 3000\nload = 0.3\nreplications = 1\nseed = {seed}\n"
+        ));
+        assert!(mean(&sim.results[0], Metric::SuccessRate) > 0.99);
+    }
+}
+
+#[test]
+fn consensus_waits_for_a_majority() {
+    // Three of five peers (not the leader) are down from 100 s to 200 s: with no majority the
+    // leader steps down, and a new one is elected 15 to 30 s after the majority is back.
+    let sim = run(
+        "pattern = \"peer_to_peer\"\nagents = 5\nbalancer = \"round_robin\"\noutage = [\"1@100+100\", \"2@100+100\", \"3@100+100\"]\nduration = 600\nreplications = 4\n",
+    );
+    let stall = mean(&sim.results[0], Metric::NoDispatchTime);
+    assert!(stall > 115.0 && stall < 131.0, "no leader for {stall} s");
+}
+
+#[test]
+fn flapping_peers_end_the_run() {
+    // Peers fail and recover every few milliseconds: elections keep being abandoned, but each
+    // task still ends (its consensus waits, then runs when a leader holds).
+    let sim = run(
+        "pattern = \"peer_to_peer\"\nbalancer = \"round_robin\"\nmtbf = 0.01\nmttr = 0.01\ntasks = 50\nretry = \"exponential\"\nreplications = 2\n",
+    );
+    assert_eq!(sim.results[0].tasks.generated, 100);
+}
+
+#[test]
+fn a_failed_gather_sends_no_more_subtasks() {
+    // Every agent is down and known to be: each of the 4 subtasks is refused at once and
+    // retried in step (linear backoff, 3 retries). The first to run out of tries, after 4,
+    // fails the task (1 of 4 missing is over the 20% threshold) and the other three, with 3
+    // tries each, are not tried again: 13 tries for 4 subtasks.
+    let sim = run(
+        "pattern = \"scatter_gather\"\nagents = 4\nbalancer = \"round_robin\"\nheartbeat = 0\noutage = [\"0@0+1e6\", \"1@0+1e6\", \"2@0+1e6\", \"3@0+1e6\"]\nretry = \"linear\"\ntasks = 200\nreplications = 1\n",
+    );
+    let r = &sim.results[0];
+    assert_eq!(mean(r, Metric::SuccessRate), 0.0);
+    assert_eq!(mean(r, Metric::AttemptsPerTask), 13.0 / 4.0);
+}
+
+#[test]
+fn an_unnoticed_outage_without_timeouts_does_not_strand_requests() {
+    // A 2 s outage ends before the heartbeats notice it; with no timeout, the lost attempts
+    // fail when the agent restarts and are retried, so every task still ends.
+    let sim = run(
+        "pattern = \"master_slave\"\nbalancer = \"round_robin\"\noutage = [\"2@100+2\"]\ntimeout = \"none\"\nretry = \"immediate\"\nduration = 300\nreplications = 2\n",
+    );
+    let r = &sim.results[0];
+    assert!(mean(r, Metric::SuccessRate) == 1.0);
+    assert!(mean(r, Metric::AttemptsPerTask) > 1.0);
 }

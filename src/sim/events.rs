@@ -41,6 +41,9 @@ pub enum Kind {
     Takeover { episode: u32 },
     /// A leader election of `term` completes.
     Election { term: u32 },
+    /// An open breaker's recovery time is over (its state turns half-open by itself; this
+    /// wakes requests waiting at a shared-queue master).
+    BreakerReady,
 }
 
 #[derive(Debug, Clone, Copy)]

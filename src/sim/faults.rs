@@ -154,7 +154,11 @@ impl Heartbeat {
 
     /// When a failure at `failed` is declared: `missed` intervals after the last heartbeat sent
     /// before it. The delay lies in ((missed - 1) interval, missed interval].
+    /// With no interval (`--heartbeat 0`, perfect information) a failure is seen at once.
     pub fn declared_dead(&self, failed: f64) -> f64 {
+        if self.interval == 0.0 {
+            return failed;
+        }
         let last = if failed < self.phase {
             self.phase - self.interval
         } else {
@@ -165,6 +169,9 @@ impl Heartbeat {
 
     /// When an agent back at `repaired` is seen alive again: at its next heartbeat.
     pub fn seen_alive(&self, repaired: f64) -> f64 {
+        if self.interval == 0.0 {
+            return repaired;
+        }
         if repaired <= self.phase {
             return self.phase;
         }

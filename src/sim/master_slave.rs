@@ -4,6 +4,8 @@
 //! When the master fails, dispatch stops and tasks wait in its (persistent) backlog until the
 //! failure is detected (the catalog's `failure_detection_timeout`) and the designated backup,
 //! the first available worker, takes over; that worker leaves the pool until the master is back.
+//! If the backup fails too, dispatch stops again until the next worker takes over. Retries go
+//! back through the master's backlog like new work.
 
 use super::balancer::BalancerKind;
 use super::events::Kind;
@@ -11,10 +13,21 @@ use super::world::{Agent, MASTER, Topology, World, available};
 
 impl World<'_> {
     pub(super) fn master_admit(&mut self, task: u32) {
+        let request = self.new_request(task, 0, 0);
+        self.master_enqueue(request);
+    }
+
+    /// A request, new or retried, waits for the master to dispatch it.
+    pub(super) fn master_enqueue(&mut self, request: u32) {
         if let Topology::MasterSlave { backlog, .. } = &mut self.topology {
-            backlog.push_back(task);
+            backlog.push_back(request);
         }
         self.master_try_dispatch();
+    }
+
+    /// Whether the master, or a backup standing in for it, can hand out work.
+    fn master_can_dispatch(&self) -> bool {
+        matches!(&self.topology, Topology::MasterSlave { up, backup, .. } if *up || backup.is_some())
     }
 
     /// Dispatches from the backlog while the master (or its backup) is up and free.
@@ -44,8 +57,8 @@ impl World<'_> {
                     .schedule(self.now + overhead, Kind::DispatchEnd { generation });
                 return;
             }
-            let task = backlog.pop_front().expect("the backlog is not empty");
-            self.master_dispatch(task);
+            let request = backlog.pop_front().expect("the backlog is not empty");
+            self.master_send(request);
         }
     }
 
@@ -64,16 +77,11 @@ impl World<'_> {
         if generation != *current {
             return;
         }
-        let task = backlog.pop_front().expect("a dispatch end has a task");
+        let request = backlog.pop_front().expect("a dispatch end has a request");
         *busy += self.rec.overlap(*dispatch_started, self.now);
         *dispatching = false;
-        self.master_dispatch(task);
-        self.master_try_dispatch();
-    }
-
-    fn master_dispatch(&mut self, task: u32) {
-        let request = self.new_request(task, 0, 0);
         self.master_send(request);
+        self.master_try_dispatch();
     }
 
     /// Sends a request to a worker, or keeps it at the master for an idle one (`--queue shared`).
@@ -129,12 +137,14 @@ impl World<'_> {
     /// A worker is free (`--queue shared`): it takes the first waiting request it should serve.
     pub(super) fn master_worker_free(&mut self, agent: u32) {
         let a = agent as usize;
-        if !available(
-            &self.agents[a],
-            &self.breakers[a],
-            &self.s.resilience.circuit_breaker,
-            self.now,
-        ) || self.agents[a].outages > 0
+        if !self.master_can_dispatch()
+            || !available(
+                &self.agents[a],
+                &self.breakers[a],
+                &self.s.resilience.circuit_breaker,
+                self.now,
+            )
+            || self.agents[a].outages > 0
         {
             return;
         }
@@ -166,13 +176,75 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn master_failed(&mut self, scripted: bool) {
-        let detection = self.s.failure_detection_timeout;
+    /// Idle workers take the requests waiting at the master (`--queue shared`), once dispatch
+    /// resumes or a worker becomes available again.
+    pub(super) fn master_wake_idle(&mut self) {
+        if !matches!(
+            self.topology,
+            Topology::MasterSlave {
+                shared: Some(_),
+                ..
+            }
+        ) {
+            return;
+        }
+        for agent in 0..self.agents.len() as u32 {
+            let ag = &self.agents[agent as usize];
+            if ag.serving.is_none() && ag.queue.is_empty() && ag.outages == 0 {
+                self.master_worker_free(agent);
+            }
+        }
+    }
+
+    /// The master (or its backup) stops: a dispatch under way is abandoned, its request stays
+    /// at the head of the backlog.
+    fn master_stop_dispatch(&mut self) {
         let Topology::MasterSlave {
             dispatching,
             dispatch_started,
             generation,
             busy,
+            ..
+        } = &mut self.topology
+        else {
+            return;
+        };
+        *generation += 1;
+        if *dispatching {
+            *dispatching = false;
+            *busy += self.rec.overlap(*dispatch_started, self.now);
+        }
+    }
+
+    /// The worker standing in for the master failed: dispatch stops until the failure is
+    /// detected and the next worker takes over.
+    pub(super) fn backup_failed(&mut self, agent: u32) {
+        let detection = self.s.failure_detection_timeout;
+        let Topology::MasterSlave {
+            backup,
+            failed_at,
+            episode,
+            ..
+        } = &mut self.topology
+        else {
+            return;
+        };
+        if *backup != Some(agent) {
+            return;
+        }
+        *backup = None;
+        *failed_at = self.now;
+        let episode = *episode;
+        self.agents[agent as usize].removed = false;
+        self.restricted -= 1;
+        self.master_stop_dispatch();
+        self.events
+            .schedule(self.now + detection, Kind::Takeover { episode });
+    }
+
+    pub(super) fn master_failed(&mut self, scripted: bool) {
+        let detection = self.s.failure_detection_timeout;
+        let Topology::MasterSlave {
             up,
             outages,
             episode,
@@ -200,13 +272,8 @@ impl World<'_> {
         *up = false;
         *episode += 1;
         *failed_at = self.now;
-        *generation += 1;
-        if *dispatching {
-            // The task being dispatched stays at the head of the backlog.
-            *dispatching = false;
-            *busy += self.rec.overlap(*dispatch_started, self.now);
-        }
         let episode = *episode;
+        self.master_stop_dispatch();
         self.events
             .schedule(self.now + detection, Kind::Takeover { episode });
     }
@@ -226,7 +293,7 @@ impl World<'_> {
             return;
         }
         let failed_at = *failed_at;
-        self.rec.detected(self.now - failed_at);
+        self.rec.detected(self.now, self.now - failed_at);
         let Some(backup) = (0..self.agents.len() as u32).find(|&c| {
             self.agents[c as usize].outages == 0
                 && available(
@@ -246,6 +313,7 @@ impl World<'_> {
             *b = Some(backup);
         }
         self.master_try_dispatch();
+        self.master_wake_idle();
     }
 
     pub(super) fn master_repaired(&mut self, scripted: bool) {
@@ -285,5 +353,6 @@ impl World<'_> {
             None => self.rec.no_dispatch(failed_at, self.now),
         }
         self.master_try_dispatch();
+        self.master_wake_idle();
     }
 }

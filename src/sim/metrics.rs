@@ -160,11 +160,21 @@ struct Timeline {
     buckets: Vec<Bucket>,
     /// End of the bucket whose state is not yet recorded.
     next_end: f64,
+    /// Where records past the cap go, unread.
+    beyond: Bucket,
 }
+
+/// The timeline ends here even if the run goes on (draining an overload can take long):
+/// ten times what a scenario may ask for, so memory stays bounded.
+const TIMELINE_CAP: usize = 10 * super::scenario::MAX_TIMELINE_BUCKETS;
 
 impl Timeline {
     fn bucket(&mut self, t: f64) -> &mut Bucket {
         let i = (t / self.width) as usize;
+        if i >= TIMELINE_CAP {
+            self.beyond = Bucket::default();
+            return &mut self.beyond;
+        }
         if i >= self.buckets.len() {
             self.buckets.resize(i + 1, Bucket::default());
         }
@@ -248,6 +258,7 @@ impl Recorder {
                 width,
                 buckets: Vec::new(),
                 next_end: width,
+                beyond: Bucket::default(),
             }),
         }
     }
@@ -263,7 +274,12 @@ impl Recorder {
     /// An agent served for `seconds`: useful work, or wasted (an attempt given up on, work lost
     /// in a failure, a losing hedge copy, work redone after a failure).
     #[inline]
-    pub fn served(&mut self, seconds: f64, useful: bool, hedge_loss: bool) {
+    /// Service of `seconds` ended `now`; counters below count only inside the window, as
+    /// every other statistic does.
+    pub fn served(&mut self, now: f64, seconds: f64, useful: bool, hedge_loss: bool) {
+        if !self.in_window(now) {
+            return;
+        }
         self.served += seconds;
         if !useful {
             self.wasted += seconds;
@@ -273,20 +289,28 @@ impl Recorder {
         }
     }
 
-    pub fn rejected(&mut self) {
-        self.rejected += 1;
+    pub fn rejected(&mut self, now: f64) {
+        self.rejected += u64::from(self.in_window(now));
     }
 
-    pub fn timed_out(&mut self) {
-        self.timed_out += 1;
+    pub fn timed_out(&mut self, now: f64) {
+        self.timed_out += u64::from(self.in_window(now));
+    }
+
+    #[inline]
+    fn in_window(&self, now: f64) -> bool {
+        now >= self.window_start && now <= self.window_end
     }
 
     pub fn hedged(&mut self) {
         self.hedges += 1;
     }
 
-    /// A failure was noticed `delay` seconds after it happened.
-    pub fn detected(&mut self, delay: f64) {
+    /// A failure was noticed `now`, `delay` seconds after it happened.
+    pub fn detected(&mut self, now: f64, delay: f64) {
+        if !self.in_window(now) {
+            return;
+        }
         self.detections += 1;
         self.detection_sum += delay;
     }
@@ -318,6 +342,10 @@ impl Recorder {
     pub fn snapshot(&mut self, now: f64, queued: u64, open_breakers: u64) {
         if let Some(t) = &mut self.timeline {
             while now >= t.next_end {
+                if t.next_end >= t.width * TIMELINE_CAP as f64 {
+                    t.next_end = f64::INFINITY;
+                    break;
+                }
                 let at = t.next_end - t.width / 2.0;
                 let b = t.bucket(at);
                 b.queued = queued as f64;

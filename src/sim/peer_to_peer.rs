@@ -2,9 +2,10 @@
 //! known as of the last heartbeat (its own load it knows exactly); forwarding costs a hop.
 //! A share of tasks then needs consensus: a round trip to a majority through the leader.
 //!
-//! When the leader fails, consensus stalls (other tasks go on) until an election: each
-//! surviving peer waits a timeout drawn from [T, 2T] (T the catalog's election timeout) and
-//! the first to expire wins after one round of votes, as in Raft.
+//! When the leader fails, or a majority of the peers is down, consensus stalls (other tasks go
+//! on) until an election: each surviving peer waits a timeout drawn from [T, 2T] (T the
+//! catalog's election timeout) and the first to expire wins after one round of votes, as in
+//! Raft. An election needs a majority up, when it starts and when it ends.
 
 use rand::RngExt;
 
@@ -90,7 +91,8 @@ impl World<'_> {
         }
     }
 
-    /// A consensus round ends: done, unless the leader it went through was lost meanwhile.
+    /// A consensus round ends: done, unless the leader it went through was lost meanwhile. If a
+    /// new leader is already in place the round starts over with it; otherwise it waits.
     pub(super) fn on_consensus(&mut self, task: u32, term: u32) {
         let Topology::PeerToPeer {
             leader_ok,
@@ -101,14 +103,27 @@ impl World<'_> {
         else {
             unreachable!("consensus runs only for peer_to_peer");
         };
-        if *leader_ok && *current == term {
+        if !*leader_ok {
+            waiting.push(task);
+        } else if *current == term {
             self.resolve(task, true);
         } else {
-            waiting.push(task);
+            let term = *current;
+            self.events.schedule(
+                self.now + CONSENSUS_HOPS * self.s.hop_latency,
+                Kind::Consensus { task, term },
+            );
         }
     }
 
-    /// The leader failed: consensus stalls until an election completes.
+    /// A majority of the peers is up: a leader can be elected and commit.
+    pub(super) fn peer_majority(&self) -> bool {
+        let alive = self.agents.iter().filter(|a| a.outages == 0).count();
+        2 * alive > self.agents.len()
+    }
+
+    /// The leader failed, or lost its majority and stepped down (Raft's check-quorum):
+    /// consensus stalls until an election completes.
     pub(super) fn leader_lost(&mut self) {
         if let Topology::PeerToPeer {
             leader_ok,
@@ -124,26 +139,33 @@ impl World<'_> {
         self.start_election();
     }
 
-    fn start_election(&mut self) {
+    /// Starts an election if a majority can vote; otherwise the next repair tries again.
+    pub(super) fn start_election(&mut self) {
+        if !self.peer_majority() {
+            return;
+        }
         let alive = self.agents.iter().filter(|a| a.outages == 0).count() as u32;
         let (timeout, hop) = (self.s.leader_election_timeout, self.s.hop_latency);
         let Topology::PeerToPeer {
-            term, elections, ..
+            term,
+            elections,
+            election_pending,
+            ..
         } = &mut self.topology
         else {
             return;
         };
-        if alive == 0 {
-            // Nobody to elect: the next repair starts an election.
-            return;
-        }
+        *election_pending = true;
         let delay = election_delay(elections, timeout, alive, hop);
         let term = *term;
         self.events
             .schedule(self.now + delay, Kind::Election { term });
     }
 
+    /// An election ends: a peer up now wins if a majority still votes; else it is abandoned
+    /// until a repair restores the majority.
     pub(super) fn on_election(&mut self, term: u32) {
+        let majority = self.peer_majority();
         let alive: Vec<u32> = (0..self.agents.len() as u32)
             .filter(|&a| self.agents[a as usize].outages == 0)
             .collect();
@@ -155,6 +177,7 @@ impl World<'_> {
             term: current,
             waiting,
             elections,
+            election_pending,
             ..
         } = &mut self.topology
         else {
@@ -163,7 +186,8 @@ impl World<'_> {
         if *current != term || *leader_ok {
             return;
         }
-        if alive.is_empty() {
+        *election_pending = false;
+        if !majority {
             return;
         }
         *leader = alive[elections.random_range(0..alive.len())];
@@ -178,16 +202,5 @@ impl World<'_> {
             );
         }
         self.rec.no_dispatch(lost_at, self.now);
-    }
-
-    /// A peer came back while no leader could be elected: elect one now.
-    pub(super) fn election_may_resume(&mut self) {
-        let alive = self.agents.iter().filter(|a| a.outages == 0).count();
-        if alive == 1 {
-            if let Topology::PeerToPeer { term, .. } = &mut self.topology {
-                *term += 1;
-            }
-            self.start_election();
-        }
     }
 }

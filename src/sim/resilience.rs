@@ -10,9 +10,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, normalize};
 
+/// Scenario files accept what the flags accept: `exponential_backoff`, `failure_rate`.
+macro_rules! parsed_from_text {
+    ($($ty:ty),+) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                s.parse()
+            }
+        }
+    )+};
+}
+pub(crate) use parsed_from_text;
+parsed_from_text!(RetryKind, Jitter, BreakerKind);
+
 /// Which retry pattern of the catalog to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum RetryKind {
     None,
     Immediate,
@@ -35,7 +49,7 @@ impl FromStr for RetryKind {
 
 /// How a backoff delay is randomised (AWS Architecture Blog, "Exponential Backoff and Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Jitter {
     /// The delay as scheduled.
     None,
@@ -199,7 +213,7 @@ impl RetryBudget {
 
 /// Which circuit breaker guards each agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum BreakerKind {
     None,
     /// Opens after the catalog's consecutive failures (5).
@@ -263,6 +277,9 @@ pub enum BreakerState {
 #[derive(Debug, Clone)]
 pub struct Breaker {
     pub state: BreakerState,
+    /// Times it has opened: a half-open trial carries the number of its cycle, so a late
+    /// outcome of an earlier trial cannot decide a later one.
+    cycle: u32,
     consecutive: u32,
     /// (bucket epoch, calls, failures) per bucket of the sliding window.
     window: [(u64, u32, u32); WINDOW_BUCKETS],
@@ -272,6 +289,7 @@ impl Default for Breaker {
     fn default() -> Self {
         Breaker {
             state: BreakerState::Closed,
+            cycle: 0,
             consecutive: 0,
             window: [(u64::MAX, 0, 0); WINDOW_BUCKETS],
         }
@@ -299,11 +317,26 @@ impl Breaker {
         }
     }
 
-    /// A request was sent; in half-open state it is one of the trials.
-    pub fn sent(&mut self, now: f64) {
+    /// A request was sent; in half-open state it is one of the trials. Returns its ticket,
+    /// to give back with its outcome: the cycle of a trial, 0 for an ordinary request.
+    pub fn sent(&mut self, now: f64) -> u32 {
         self.state = self.effective(now);
         if let BreakerState::HalfOpen { trials, .. } = &mut self.state {
             *trials += 1;
+            return self.cycle;
+        }
+        0
+    }
+
+    /// A request ended with no outcome for the breaker (its copy was cancelled, or its agent
+    /// was declared dead): a trial gives its place back.
+    pub fn release(&mut self, now: f64, ticket: u32) {
+        self.state = self.effective(now);
+        if let BreakerState::HalfOpen { trials, .. } = &mut self.state
+            && ticket != 0
+            && ticket == self.cycle
+        {
+            *trials = trials.saturating_sub(1);
         }
     }
 
@@ -333,14 +366,16 @@ impl Breaker {
         (calls, rate)
     }
 
-    /// Records the outcome of a request; returns true if the breaker changed between closed
-    /// and not closed. A closed breaker may trip only if `may_open`; otherwise its count resets.
+    /// Records the outcome of a request sent with `ticket`; returns true if the breaker changed
+    /// between closed and not closed. A closed breaker may trip only if `may_open`; otherwise
+    /// its count resets. Half-open, only this cycle's trials count.
     pub fn record(
         &mut self,
         now: f64,
         success: bool,
         config: &BreakerConfig,
         may_open: bool,
+        ticket: u32,
     ) -> bool {
         let was_closed = matches!(self.state, BreakerState::Closed);
         self.state = self.effective(now);
@@ -364,6 +399,7 @@ impl Breaker {
                     self.consecutive = 0;
                 }
             }
+            BreakerState::HalfOpen { .. } if ticket == 0 || ticket != self.cycle => {}
             BreakerState::HalfOpen { trials, successes } => {
                 *trials = trials.saturating_sub(1);
                 if success {
@@ -387,6 +423,7 @@ impl Breaker {
         self.state = BreakerState::Open {
             until: now + config.recovery_timeout,
         };
+        self.cycle += 1;
         self.consecutive = 0;
     }
 }
@@ -549,34 +586,35 @@ mod tests {
         let c = config(BreakerKind::Consecutive);
         let mut b = Breaker::default();
         for _ in 0..4 {
-            assert!(!b.record(1.0, false, &c, true));
+            assert!(!b.record(1.0, false, &c, true, 0));
         }
         assert!(b.allows(1.0, &c));
-        b.record(1.0, true, &c, true);
+        b.record(1.0, true, &c, true, 0);
         for _ in 0..4 {
-            b.record(2.0, false, &c, true);
+            b.record(2.0, false, &c, true, 0);
         }
         assert!(b.allows(2.0, &c), "a success resets the count");
         assert!(
-            b.record(2.0, false, &c, true),
+            b.record(2.0, false, &c, true, 0),
             "the fifth consecutive failure opens it"
         );
         assert!(!b.allows(31.9, &c));
         assert!(b.allows(32.0, &c), "half-open after the recovery timeout");
-        for _ in 0..3 {
-            b.sent(32.0);
-        }
+        let trials: Vec<u32> = (0..3).map(|_| b.sent(32.0)).collect();
         assert!(!b.allows(32.0, &c), "only three trial requests");
-        b.record(33.0, true, &c, true);
-        b.record(33.0, true, &c, true);
+        b.record(33.0, true, &c, true, trials[0]);
+        b.record(33.0, true, &c, true, trials[1]);
         assert!(!matches!(b.state, BreakerState::Closed));
-        assert!(b.record(33.0, true, &c, true), "three successes close it");
+        assert!(
+            b.record(33.0, true, &c, true, trials[2]),
+            "three successes close it"
+        );
         assert_eq!(b.state, BreakerState::Closed);
         for _ in 0..5 {
-            b.record(40.0, false, &c, true);
+            b.record(40.0, false, &c, true, 0);
         }
-        b.sent(70.0);
-        b.record(70.5, false, &c, true);
+        let trial = b.sent(70.0);
+        b.record(70.5, false, &c, true, trial);
         assert!(
             matches!(b.state, BreakerState::Open { until } if until == 100.5),
             "a failed trial reopens it"
@@ -584,15 +622,43 @@ mod tests {
     }
 
     #[test]
+    fn trials_without_an_outcome_give_their_place_back() {
+        let c = config(BreakerKind::Consecutive);
+        let mut b = Breaker::default();
+        for _ in 0..5 {
+            b.record(0.0, false, &c, true, 0);
+        }
+        let first: Vec<u32> = (0..3).map(|_| b.sent(30.0)).collect();
+        assert!(!b.allows(30.0, &c));
+        b.release(31.0, first[0]);
+        assert!(b.allows(31.0, &c), "a cancelled trial frees its place");
+        b.record(32.0, false, &c, true, first[1]);
+        assert!(!b.allows(40.0, &c), "a failed trial reopened it");
+        // Half-open again: outcomes of the earlier cycle's trials decide nothing.
+        assert!(b.allows(62.0, &c));
+        b.record(62.5, false, &c, true, first[2]);
+        b.record(62.5, false, &c, true, 0);
+        assert!(
+            b.allows(62.5, &c),
+            "stale or ordinary outcomes do not reopen it"
+        );
+        let now: Vec<u32> = (0..3).map(|_| b.sent(63.0)).collect();
+        for t in now {
+            b.record(64.0, true, &c, true, t);
+        }
+        assert_eq!(b.state, BreakerState::Closed);
+    }
+
+    #[test]
     fn a_breaker_denied_by_the_ejection_cap_stays_closed() {
         let c = config(BreakerKind::Consecutive);
         let mut b = Breaker::default();
         for _ in 0..5 {
-            assert!(!b.record(1.0, false, &c, false));
+            assert!(!b.record(1.0, false, &c, false, 0));
         }
         assert_eq!(b.state, BreakerState::Closed);
         for _ in 0..4 {
-            b.record(2.0, false, &c, true);
+            b.record(2.0, false, &c, true, 0);
         }
         assert!(
             b.allows(2.0, &c),
@@ -605,11 +671,11 @@ mod tests {
         let c = config(BreakerKind::FailureRate);
         let mut b = Breaker::default();
         for i in 0..9 {
-            b.record(f64::from(i), false, &c, true);
+            b.record(f64::from(i), false, &c, true, 0);
         }
         assert!(b.allows(9.0, &c), "9 calls are below the minimum of 10");
         for i in 0..10 {
-            b.record(10.0 + f64::from(i), i % 2 == 0, &c, true);
+            b.record(10.0 + f64::from(i), i % 2 == 0, &c, true, 0);
         }
         assert!(
             !b.allows(20.0, &c),
@@ -617,14 +683,14 @@ mod tests {
         );
         let mut old = Breaker::default();
         for i in 0..10 {
-            old.record(f64::from(i), false, &c, true);
+            old.record(f64::from(i), false, &c, true, 0);
         }
         let mut fresh = Breaker {
             state: BreakerState::Closed,
             ..old.clone()
         };
         for i in 0..10 {
-            fresh.record(200.0 + f64::from(i), true, &c, true);
+            fresh.record(200.0 + f64::from(i), true, &c, true, 0);
         }
         assert_eq!(
             fresh.state,

@@ -92,6 +92,11 @@ impl World<'_> {
         // then still count its other subtasks as outstanding.
         requests.extend((0..k).map(|part| self.new_request(task, part, 0)));
         for (part, &request) in requests.iter().enumerate() {
+            if self.tasks[task as usize].resolved {
+                // Refusals already failed the task: the rest of its subtasks are not sent.
+                self.request_failed(request);
+                continue;
+            }
             match picked.get(part) {
                 Some(&agent) => {
                     self.send(request, agent, 0.0, false);

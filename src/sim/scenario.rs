@@ -194,7 +194,7 @@ impl<'de> Deserialize<'de> for Seconds {
 
 /// Where a master keeps dispatched tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", try_from = "String")]
 pub enum QueueMode {
     /// Each task goes at once to a worker's own queue.
     PerAgent,
@@ -212,6 +212,11 @@ impl FromStr for QueueMode {
         }
     }
 }
+
+super::resilience::parsed_from_text!(QueueMode);
+
+/// Most timeline buckets a run may ask for (the run's expected length over the bucket width).
+pub const MAX_TIMELINE_BUCKETS: usize = 10_000;
 
 /// A pipeline buffer size, or no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1057,7 +1062,7 @@ impl Scenario {
             }
         }
 
-        Ok(Scenario {
+        let scenario = Scenario {
             patterns: patterns.into_iter().map(|(id, _)| id).collect(),
             balancers,
             agents,
@@ -1092,7 +1097,37 @@ impl Scenario {
             failure_threshold,
             resilience,
             per_pattern,
-        })
+        };
+        scenario.check_timeline()?;
+        Ok(scenario)
+    }
+
+    /// A timeline of more buckets than anyone reads would only cost memory: refuse it.
+    fn check_timeline(&self) -> Result<(), ScenarioError> {
+        let Some(width) = self.resilience.timeline else {
+            return Ok(());
+        };
+        let slowest = self
+            .per_pattern
+            .iter()
+            .map(|p| p.arrival_rate)
+            .fold(f64::INFINITY, f64::min);
+        let horizon = match (self.duration, self.tasks) {
+            (Some(d), _) => d,
+            (None, Some(n)) if slowest > 0.0 => n as f64 / slowest,
+            _ => return Ok(()),
+        };
+        if horizon / width > MAX_TIMELINE_BUCKETS as f64 {
+            return Err(invalid(
+                "--timeline",
+                format!(
+                    "buckets of {width} s over a run of about {} s would be more than {MAX_TIMELINE_BUCKETS}; use buckets of at least {} s",
+                    crate::report::number(horizon, 0),
+                    crate::report::number(horizon / MAX_TIMELINE_BUCKETS as f64, 3)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Failures and resilience settings: the catalog's parameters for each mechanism asked for.
@@ -1207,6 +1242,20 @@ impl Scenario {
             }
             other => other.map(|s| s.0),
         };
+        let mut spikes = input.spike.clone().unwrap_or_default();
+        spikes.sort_by(|a, b| a.start.total_cmp(&b.start));
+        if let Some(w) = spikes
+            .windows(2)
+            .find(|w| w[1].start < w[0].start + w[0].duration)
+        {
+            return Err(invalid(
+                "--spike",
+                format!(
+                    "the spikes at {} s and {} s overlap; give windows that do not (one spike with the combined factor for the overlap)",
+                    w[0].start, w[1].start
+                ),
+            ));
+        }
         let faults = mtbf.is_some() || !outages.is_empty();
         // A client facing failures or asked to retry needs a timeout: without one, a request
         // lost in a short outage would wait forever. Plain runs stay pure queueing models.
@@ -1235,7 +1284,7 @@ impl Scenario {
             queue_limit: input.queue_limit,
             drop_expired: input.drop_expired.unwrap_or(false),
             hedge_after_quantile: input.hedge_after_quantile,
-            spikes: input.spike.clone().unwrap_or_default(),
+            spikes,
             timeline,
         })
     }

@@ -94,6 +94,8 @@ pub(crate) struct Attempt {
     pub retry: bool,
     pub hedge: bool,
     pub place: Place,
+    /// Its agent's breaker ticket: the half-open cycle it is a trial of, or 0.
+    pub ticket: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +158,8 @@ pub(crate) enum Topology {
         /// When the leader was lost, for the time without one.
         lost_at: f64,
         term: u32,
+        /// An election is under way (at most one at a time).
+        election_pending: bool,
         /// Tasks waiting for a leader to run their consensus.
         waiting: Vec<u32>,
         elections: Pcg64Mcg,
@@ -327,6 +331,7 @@ impl<'a> World<'a> {
                     leader_ok: true,
                     lost_at: 0.0,
                     term: 0,
+                    election_pending: false,
                     waiting: Vec::new(),
                     elections: stream(seed, streams::ELECTIONS),
                 },
@@ -515,11 +520,18 @@ impl<'a> World<'a> {
                 *next_refresh = ((time / h).floor() + 1.0) * h;
             }
             if self.rec.timeline_due(time) {
-                let queued = self
-                    .agents
-                    .iter()
-                    .map(|a| a.queue.len() as u64 + u64::from(a.serving.is_some()))
-                    .sum();
+                let at_master = match &self.topology {
+                    Topology::MasterSlave {
+                        backlog, shared, ..
+                    } => backlog.len() + shared.as_ref().map_or(0, VecDeque::len),
+                    _ => 0,
+                };
+                let queued = at_master as u64
+                    + self
+                        .agents
+                        .iter()
+                        .map(|a| a.queue.len() as u64 + u64::from(a.serving.is_some()))
+                        .sum::<u64>();
                 let open = self
                     .breakers
                     .iter()
@@ -544,6 +556,7 @@ impl<'a> World<'a> {
                 Kind::Alive { agent, episode } => self.on_alive(agent, episode),
                 Kind::Takeover { episode } => self.on_takeover(episode),
                 Kind::Election { term } => self.on_election(term),
+                Kind::BreakerReady => self.on_breaker_ready(),
             }
             if self.arrivals_done && self.tasks.is_empty() {
                 break;
@@ -734,6 +747,11 @@ impl<'a> World<'a> {
             sampler.sample(&mut self.executions)
         };
         let kind = self.tasks[r.task as usize].kind;
+        let ticket = if self.s.resilience.circuit_breaker.kind != BreakerKind::None {
+            self.breakers[agent as usize].sent(self.now)
+        } else {
+            0
+        };
         let id = self.attempts.insert(Attempt {
             request,
             agent,
@@ -744,6 +762,7 @@ impl<'a> World<'a> {
             retry,
             hedge,
             place: Place::Transit,
+            ticket,
         }) as u32;
         let r = &mut self.requests[request as usize];
         r.live[r.live_count as usize] = id;
@@ -752,9 +771,6 @@ impl<'a> World<'a> {
         self.active_retries += u32::from(retry);
         self.load[agent as usize] += 1;
         self.rec.sent(self.now);
-        if self.s.resilience.circuit_breaker.kind != BreakerKind::None {
-            self.breakers[agent as usize].sent(self.now);
-        }
         if let Some(timeout) = self.s.resilience.timeout {
             self.timeouts.push_back((id, serial, self.now + timeout));
             if !self.timeout_check_scheduled {
@@ -789,7 +805,7 @@ impl<'a> World<'a> {
         if let Some(limit) = self.s.resilience.queue_limit
             && self.agents[a].queue.len() as u32 >= limit
         {
-            self.rec.rejected();
+            self.rec.rejected(self.now);
             self.attempt_failed(attempt, Failure::Rejected);
             return;
         }
@@ -851,13 +867,16 @@ impl<'a> World<'a> {
         let elapsed = self.now - ag.started;
         ag.busy += self.rec.overlap(ag.started, self.now);
         if attempt == REPLAY {
-            self.rec.served(elapsed, false, false);
+            self.rec.served(self.now, elapsed, false, false);
             self.next_job(agent);
             return;
         }
         let at = &self.attempts[attempt as usize];
         let (live, hedge, request) = (at.live, at.hedge, at.request);
-        self.rec.served(elapsed, live, hedge && !live);
+        // A subtask of a gather already resolved (failed, or given up at its timeout) is
+        // served for nothing.
+        let useful = live && !self.tasks[self.requests[request as usize].task as usize].resolved;
+        self.rec.served(self.now, elapsed, useful, hedge && !live);
         if !live {
             // Given up on before it was served: wasted work.
             self.attempts.remove(attempt as usize);
@@ -947,16 +966,38 @@ impl<'a> World<'a> {
         request
     }
 
-    fn record_breaker(&mut self, agent: u32, success: bool) {
+    /// Tells the agent's breaker how an attempt ended: success, failure, or (`None`) no
+    /// outcome, when the copy was cancelled or the agent declared dead.
+    fn record_breaker(&mut self, agent: u32, outcome: Option<bool>, ticket: u32) {
         let config = &self.s.resilience.circuit_breaker;
         if config.kind == BreakerKind::None {
             return;
         }
-        let cap = (config.max_ejection * self.agents.len() as f64).floor() as u32;
+        let Some(success) = outcome else {
+            self.breakers[agent as usize].release(self.now, ticket);
+            return;
+        };
+        // At least one agent may always be ejected, or a small cap would disable breakers.
+        let cap = ((config.max_ejection * self.agents.len() as f64).floor() as u32).max(1);
         let may_open = self.ejected < cap;
         let b = &mut self.breakers[agent as usize];
         let was_closed = matches!(b.state, super::resilience::BreakerState::Closed);
-        if b.record(self.now, success, config, may_open) {
+        let was_open = matches!(b.state, super::resilience::BreakerState::Open { .. });
+        let changed = b.record(self.now, success, config, may_open, ticket);
+        if let super::resilience::BreakerState::Open { until } = b.state
+            && !was_open
+            && matches!(
+                self.topology,
+                Topology::MasterSlave {
+                    shared: Some(_),
+                    ..
+                }
+            )
+        {
+            self.events.schedule(until, Kind::BreakerReady);
+        }
+        let b = &self.breakers[agent as usize];
+        if changed {
             let now_closed = matches!(b.state, super::resilience::BreakerState::Closed);
             if was_closed && !now_closed {
                 self.restricted += 1;
@@ -970,10 +1011,13 @@ impl<'a> World<'a> {
 
     /// An attempt was answered: its request is done, and a hedge copy still running is cancelled.
     pub(super) fn attempt_succeeded(&mut self, attempt: u32) {
-        let agent = self.attempts[attempt as usize].agent;
+        let (agent, ticket) = {
+            let at = &self.attempts[attempt as usize];
+            (at.agent, at.ticket)
+        };
         let request = self.unlink(attempt);
         self.attempts.remove(attempt as usize);
-        self.record_breaker(agent, true);
+        self.record_breaker(agent, Some(true), ticket);
         let r = &self.requests[request as usize];
         if let Some(q) = &mut self.hedge_latency {
             q.push(self.now - r.first_sent);
@@ -989,7 +1033,8 @@ impl<'a> World<'a> {
     fn cancel(&mut self, attempt: u32) {
         self.unlink(attempt);
         let at = &self.attempts[attempt as usize];
-        let (agent, place) = (at.agent, at.place);
+        let (agent, place, ticket) = (at.agent, at.place, at.ticket);
+        self.record_breaker(agent, None, ticket);
         let a = agent as usize;
         match place {
             Place::Queued => {
@@ -1007,7 +1052,7 @@ impl<'a> World<'a> {
                 ag.serving = None;
                 ag.busy += self.rec.overlap(ag.started, self.now);
                 let elapsed = self.now - ag.started;
-                self.rec.served(elapsed, false, true);
+                self.rec.served(self.now, elapsed, false, true);
                 self.attempts.remove(attempt as usize);
                 self.next_job(agent);
             }
@@ -1021,11 +1066,11 @@ impl<'a> World<'a> {
     /// another copy is still running; out of retries, it fails for good.
     pub fn attempt_failed(&mut self, attempt: u32, why: Failure) {
         let at = &self.attempts[attempt as usize];
-        let (agent, place) = (at.agent, at.place);
+        let (agent, place, ticket) = (at.agent, at.place, at.ticket);
         let request = self.unlink(attempt);
-        if why != Failure::AgentDown {
-            self.record_breaker(agent, false);
-        }
+        // A failure noticed by heartbeats is for health checking, not the breaker.
+        let outcome = (why != Failure::AgentDown).then_some(false);
+        self.record_breaker(agent, outcome, ticket);
         // A rejected or lost attempt is gone; a timed-out one stays queued, a zombie.
         match (why, place) {
             (Failure::Rejected, _) | (_, Place::Lost) => {
@@ -1041,7 +1086,7 @@ impl<'a> World<'a> {
 
     /// No agent could take the request: counts as a rejected try.
     pub fn no_agent(&mut self, request: u32) {
-        self.rec.rejected();
+        self.rec.rejected(self.now);
         self.rec.sent(self.now);
         let r = &mut self.requests[request as usize];
         r.tries += 1;
@@ -1052,6 +1097,11 @@ impl<'a> World<'a> {
     fn retry_or_fail(&mut self, request: u32) {
         let policy = &self.s.resilience.retry;
         let r = &self.requests[request as usize];
+        if self.tasks[r.task as usize].resolved {
+            // Its gather is over: nothing is waiting for this subtask any more.
+            self.request_failed(request);
+            return;
+        }
         let budget_ok = self.s.resilience.retry_budget.is_none_or(|fraction| {
             RetryBudget {
                 fraction,
@@ -1087,6 +1137,11 @@ impl<'a> World<'a> {
         }
         r.retry_pending = false;
         self.active_retries -= 1;
+        if self.tasks[r.task as usize].resolved {
+            // Its gather ended while it waited: nothing needs it any more.
+            self.request_failed(request);
+            return;
+        }
         self.dispatch(request, false);
     }
 
@@ -1094,7 +1149,7 @@ impl<'a> World<'a> {
     /// new work); `hedge` sends a second copy elsewhere.
     pub fn dispatch(&mut self, request: u32, hedge: bool) {
         match self.p.model {
-            Model::MasterSlave => self.master_send(request),
+            Model::MasterSlave => self.master_enqueue(request),
             Model::PeerToPeer => self.peer_send(request),
             Model::Pipeline => self.stage_send(request),
             Model::ScatterGather => self.subtask_send(request, hedge),
@@ -1128,7 +1183,7 @@ impl<'a> World<'a> {
     }
 
     /// A request failed for good: the pattern decides what the task does.
-    fn request_failed(&mut self, request: u32) {
+    pub(super) fn request_failed(&mut self, request: u32) {
         let r = self.requests.remove(request as usize);
         let t = &mut self.tasks[r.task as usize];
         t.outstanding -= 1;
@@ -1165,7 +1220,7 @@ impl<'a> World<'a> {
                     .push_back((attempt, serial, self.now + timeout));
                 continue;
             }
-            self.rec.timed_out();
+            self.rec.timed_out(self.now);
             self.attempt_failed(attempt, Failure::Timeout);
         }
     }
@@ -1235,17 +1290,17 @@ impl<'a> World<'a> {
             if serving != REPLAY {
                 lost.push(serving);
             }
-            self.rec.served(elapsed, false, false);
+            self.rec.served(self.now, elapsed, false, false);
         }
         if let Some(held) = ag.blocked.take() {
             lost.push(held);
         }
         if self.p.model == Model::Pipeline {
             self.pipeline_agent_lost(agent, &lost);
+            // Its state is rebuilt from the last checkpoint: all the work since then is redone,
+            // including a redo this failure interrupted. No checkpoint is taken meanwhile.
             let ag = &mut self.agents[a];
             ag.replay = ag.checkpoint_work;
-            ag.checkpoint_work = 0.0;
-            ag.since_checkpoint = 0;
         }
         for &attempt in &lost {
             let at = &mut self.attempts[attempt as usize];
@@ -1255,11 +1310,12 @@ impl<'a> World<'a> {
         }
         self.events
             .schedule(notice, Kind::Noticed { agent, episode });
+        self.backup_failed(agent);
         if let Topology::PeerToPeer {
             leader, leader_ok, ..
         } = &self.topology
-            && *leader == agent
             && *leader_ok
+            && (*leader == agent || !self.peer_majority())
         {
             self.leader_lost();
         }
@@ -1290,12 +1346,21 @@ impl<'a> World<'a> {
             let at = ag.heartbeat.seen_alive(self.now);
             let episode = ag.episode;
             self.events.schedule(at, Kind::Alive { agent, episode });
+        } else {
+            // Back before anyone noticed: its restart resets the connections, so requesters
+            // learn now that what they sent is lost (with no timeout, they would wait forever).
+            self.fail_lost(agent);
         }
         self.next_job(agent);
-        if let Topology::PeerToPeer { leader_ok, .. } = &self.topology
+        if let Topology::PeerToPeer {
+            leader_ok,
+            election_pending,
+            ..
+        } = &self.topology
             && !*leader_ok
+            && !*election_pending
         {
-            self.election_may_resume();
+            self.start_election();
         }
     }
 
@@ -1305,7 +1370,8 @@ impl<'a> World<'a> {
         if self.agents[a].episode != episode || self.agents[a].outages == 0 {
             return;
         }
-        self.rec.detected(self.now - self.agents[a].failed_at);
+        self.rec
+            .detected(self.now, self.now - self.agents[a].failed_at);
         if !self.agents[a].known_down {
             self.agents[a].known_down = true;
             self.restricted += 1;
@@ -1324,6 +1390,13 @@ impl<'a> World<'a> {
         }
         // Copies lost before the failure was noticed, and never timed out, are now known lost.
         self.fail_lost(agent);
+        self.master_wake_idle();
+    }
+
+    /// A breaker's recovery time is over: its agent may take trial requests waiting at the
+    /// master (`--queue shared`; elsewhere requests do not wait for an agent).
+    fn on_breaker_ready(&mut self) {
+        self.master_wake_idle();
     }
 
     /// Fails the live attempts lost with `agent` (retried elsewhere) and frees the others.

@@ -224,6 +224,27 @@ fn a_scenario_file_sets_flags_and_flags_override_it() {
 }
 
 #[test]
+fn scenario_files_take_the_same_names_as_flags() {
+    // Aliases and any case, as on the command line.
+    let dir = tempdir();
+    let file = dir.join("aliases.toml");
+    std::fs::write(&file, "tasks = 500\nreplications = 1\nretry = \"Exponential\"\njitter = \"FULL\"\ncircuit_breaker = \"failure_rate\"\nqueue = \"per_agent\"\ntimeout = 30\n").unwrap();
+    let out = stdout(&[
+        "simulate",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = &doc["scenario"];
+    assert_eq!(r["retry"]["kind"], "exponential", "{r}");
+    assert_eq!(r["retry"]["jitter"], "full", "{r}");
+    assert_eq!(r["circuit_breaker"]["kind"], "failure-rate", "{r}");
+    assert_eq!(r["queue"], "per-agent", "{r}");
+}
+
+#[test]
 fn bad_input_names_the_flag_and_what_is_accepted() {
     let dir = tempdir();
     let unknown_key = dir.join("unknown.toml");
@@ -316,6 +337,14 @@ fn bad_input_names_the_flag_and_what_is_accepted() {
         ),
         (vec!["--queue-limit", "0"], &["--queue-limit", "from 1 to"]),
         (vec!["--max-ejection", "0"], &["--max-ejection", "above 0"]),
+        (
+            vec!["--spike", "10+20:2", "--spike", "20+5:3"],
+            &["--spike", "the spikes at 10 s and 20 s overlap"],
+        ),
+        (
+            vec!["--timeline", "1e-7", "--tasks", "500"],
+            &["--timeline", "buckets"],
+        ),
     ];
     for (extra, needles) in cases {
         let mut args = vec!["simulate"];
