@@ -2,6 +2,7 @@
 //! that go with the winner.
 
 mod advice;
+pub mod evidence;
 pub mod score;
 
 use serde::Serialize;

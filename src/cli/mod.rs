@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use self::sweep::SweepArgs;
 
+use jaegis::advisor::evidence::Budget;
 use jaegis::catalog::Level;
 use jaegis::report::Format;
 use jaegis::sim::distribution::{Arrivals, Service};
@@ -95,7 +96,7 @@ pub enum Command {
         text: Vec<String>,
     },
     /// Rank the patterns for your requirements and advise the settings to go with the best
-    Recommend(RecommendArgs),
+    Recommend(Box<RecommendArgs>),
     /// Simulate patterns under load balancers on one synthetic workload and compare them
     Simulate(Box<SimulateArgs>),
     /// Simulate every combination of lists and ranges of simulate's parameters
@@ -108,6 +109,9 @@ pub enum Command {
         /// JSON-lines files written by `sweep --format jsonl`; - reads stdin
         #[arg(required = true, value_name = "FILES")]
         files: Vec<PathBuf>,
+        /// Also write a chart of p99 latency and throughput against the swept load
+        #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+        plot: Option<PathBuf>,
     },
     /// Export, validate or describe the catalog file format
     #[command(subcommand)]
@@ -132,7 +136,9 @@ Levels: low, medium, medium_to_high, high, very_high. Latency is an upper bound
 Examples:
   jaegis recommend --agents 40 --fault-tolerance high
   jaegis recommend --agents 3 --sequential-stages --explain
-  jaegis recommend --agents 12 --heterogeneous-agents --variable-task-duration --top 2")]
+  jaegis recommend --agents 12 --heterogeneous-agents --variable-task-duration --top 2
+  jaegis recommend --agents 40 --fault-tolerance high --simulate --mtbf 600 --mttr 30
+  jaegis recommend --agents 16 --simulate --scenario examples/llm-fleet.toml --budget 600s")]
 pub struct RecommendArgs {
     /// Number of agents the system will run
     #[arg(long, value_name = "N", value_parser = agent_count, allow_negative_numbers = true)]
@@ -170,6 +176,52 @@ pub struct RecommendArgs {
     /// Show every criterion's weight, score and reason
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+/// `recommend --simulate`: the workload the candidates are simulated on.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Evidence from simulation")]
+pub struct EvidenceArgs {
+    /// Simulate the top candidates, each with its advised balancer, retries and breakers, on
+    /// the workload below, and rank them by what is measured
+    #[arg(long)]
+    pub simulate: bool,
+    /// How many of the top patterns to simulate [default: 3]
+    #[arg(long, value_name = "K", value_parser = top_count, allow_negative_numbers = true, requires = "simulate")]
+    pub candidates: Option<usize>,
+    /// Simulation per candidate and replication: tasks (100000), or simulated seconds with a
+    /// unit (600s) [default: 100000]
+    #[arg(long, value_name = "TASKS|SECONDS", value_parser = parse_with::<Budget>, requires = "simulate")]
+    pub budget: Option<Budget>,
+    /// A TOML scenario file (as for simulate) giving the workload
+    #[arg(long, value_name = "FILE", requires = "simulate")]
+    pub scenario: Option<PathBuf>,
+    /// Offered load of the workload [default: 0.8]
+    #[arg(long, value_name = "RHO", value_parser = positive_number, allow_negative_numbers = true, requires = "simulate")]
+    pub load: Option<f64>,
+    /// Work per task, as for simulate: exp:MEAN, lognormal:MEAN:CV, ... [default: exp:1]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, requires = "simulate")]
+    pub service: Option<Service>,
+    /// poisson, deterministic or bursty:ON_RATE:OFF_RATE:ON_MEAN_S:OFF_MEAN_S [default: poisson]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Arrivals>, requires = "simulate")]
+    pub arrivals: Option<Arrivals>,
+    /// Agent speeds, repeated over the agents: 1,1,2,4
+    #[arg(long, value_name = "S1,S2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true, requires = "simulate")]
+    pub speeds: Option<Numbers>,
+    /// Mean seconds between an agent's failures; needs --mttr
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, requires = "simulate")]
+    pub mtbf: Option<Seconds>,
+    /// Mean seconds to repair a failed agent
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, requires = "simulate")]
+    pub mttr: Option<Seconds>,
+    /// Independent replications per candidate [default: 5]
+    #[arg(long, value_name = "R", value_parser = replication_count, allow_negative_numbers = true, requires = "simulate")]
+    pub replications: Option<u32>,
+    /// Seed of every random stream [default: 42]
+    #[arg(long, value_name = "S", requires = "simulate")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +326,10 @@ pub struct SimulateArgs {
     /// Print to stderr the events processed, events per second, wall time and peak memory
     #[arg(long)]
     pub stats: bool,
+    /// Also write a chart: the latency CDF per balancer, or with --timeline goodput and
+    /// attempts over time
+    #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+    pub plot: Option<PathBuf>,
     /// Faults: mean seconds between an agent's failures (exponential); needs --mttr
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
     pub mtbf: Option<Seconds>,
@@ -361,6 +417,17 @@ pub fn whole_number(text: &str, what: &str, max: u64) -> Result<u64, String> {
         Ok(n) if (1..=i128::from(max)).contains(&n) => Ok(n as u64),
         Ok(_) => Err(format!("{what} must be a whole number from 1 to {max}")),
         Err(_) => Err(format!("expected a whole number of {what} from 1 to {max}")),
+    }
+}
+
+/// A chart's file name: it must say it is SVG, the only format written.
+pub fn svg_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("svg") => Ok(path),
+        _ => Err(format!(
+            "charts are written as SVG: give a file name ending in .svg, got '{text}'"
+        )),
     }
 }
 

@@ -54,10 +54,11 @@ pub struct SweepArgs {
     pub scenario: Option<PathBuf>,
     pub shard: Option<Shard>,
     pub stats: bool,
+    pub plot: Option<PathBuf>,
 }
 
 /// simulate flags that apply to the whole sweep rather than to a point.
-const WHOLE_SWEEP: [&str; 2] = ["scenario", "stats"];
+const WHOLE_SWEEP: [&str; 3] = ["scenario", "stats", "plot"];
 
 /// simulate's arguments, reshaped to take lists of values.
 fn sweepable() -> Vec<clap::Arg> {
@@ -102,6 +103,11 @@ impl Args for SweepArgs {
             .arg(shared("scenario"))
             .arg(shared("stats"))
             .arg(
+                shared("plot").help(
+                    "Also write a chart of p99 latency and throughput against the swept load",
+                ),
+            )
+            .arg(
                 clap::Arg::new("shard")
                     .long("shard")
                     .value_name("I/N")
@@ -141,6 +147,7 @@ impl FromArgMatches for SweepArgs {
             scenario: m.get_one::<PathBuf>("scenario").cloned(),
             shard: m.get_one::<Shard>("shard").copied(),
             stats: m.get_flag("stats"),
+            plot: m.get_one::<PathBuf>("plot").cloned(),
         })
     }
 

@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use jaegis::advisor::AdvisorError;
 use jaegis::catalog::{Catalog, CatalogError};
+use jaegis::report::plot::PlotError;
 use jaegis::report::{self, Format, Report};
 use jaegis::sim::{ScenarioError, SimError};
 use jaegis::sweep::SweepError;
@@ -83,7 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
         Command::Simulate(args) => simulate::run(&load()?, *args, &output),
         Command::Sweep(args) => sweep::run(&load()?, *args, &output),
-        Command::Merge { files } => sweep::merge(&files, &output),
+        Command::Merge { files, plot } => sweep::merge(&files, plot.as_deref(), &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),
         // Both render in memory: clap_complete panics on a failed write, and a closed
         // stdout must surface as the io::Error it is.
@@ -106,6 +107,13 @@ pub fn load_catalog(file: Option<&std::path::Path>) -> Result<Catalog> {
         Some(path) => Catalog::with_overlay(path)?.0,
         None => Catalog::embedded(),
     })
+}
+
+/// Writes a chart to the file the user named with `--plot`.
+pub fn write_chart(path: &std::path::Path, svg: Result<String, PlotError>) -> Result<()> {
+    let svg = svg?;
+    std::fs::write(path, svg)
+        .map_err(|e| anyhow::anyhow!("cannot write the chart to {}: {e}", path.display()))
 }
 
 fn cli_command() -> clap::Command {

@@ -1,11 +1,17 @@
 use anyhow::Result;
 
-use jaegis::advisor::{self, Request, Trait};
+use jaegis::advisor::evidence::{self, Evidence};
+use jaegis::advisor::{self, Recommendation, Request, Trait};
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
+use jaegis::sim::ScenarioInput;
 
 use super::Output;
-use crate::cli::RecommendArgs;
+use super::progress::Progress;
+use crate::cli::{EvidenceArgs, RecommendArgs};
+
+/// Candidates simulated by default: enough to contest the winner, few enough to be quick.
+const CANDIDATES: usize = 3;
 
 pub fn request(args: &RecommendArgs) -> Request {
     let flags = [
@@ -29,11 +35,43 @@ pub fn request(args: &RecommendArgs) -> Request {
     }
 }
 
+/// Simulates the top candidates on the workload of the scenario file and flags.
+fn evidence(catalog: &Catalog, rec: &Recommendation, args: &EvidenceArgs) -> Result<Evidence> {
+    let file = match &args.scenario {
+        Some(path) => ScenarioInput::from_file(path)?,
+        None => ScenarioInput::default(),
+    };
+    let workload = file.overlaid(ScenarioInput {
+        load: args.load,
+        service: args.service.clone(),
+        arrivals: args.arrivals.clone(),
+        speeds: args.speeds.clone(),
+        mtbf: args.mtbf,
+        mttr: args.mttr,
+        replications: args.replications,
+        seed: args.seed,
+        ..ScenarioInput::default()
+    });
+    let count = args.candidates.unwrap_or(CANDIDATES);
+    let replications = workload.replications.unwrap_or(evidence::REPLICATIONS);
+    let progress = Progress::new(count as u64 * u64::from(replications), "replications");
+    let gathered = evidence::gather(catalog, rec, &workload, args.budget, count, &|| {
+        progress.tick()
+    });
+    progress.finish();
+    Ok(gathered?)
+}
+
 pub fn run(catalog: &Catalog, args: &RecommendArgs, output: &Output) -> Result<()> {
     let recommendation = advisor::recommend(catalog, &request(args))?;
     let top = args.top.unwrap_or(recommendation.ranking.len());
+    let evidence = if args.evidence.simulate {
+        Some(evidence(catalog, &recommendation, &args.evidence)?)
+    } else {
+        None
+    };
     output.emit(
-        &report::recommendation(&recommendation, top, args.explain),
+        &report::recommendation(&recommendation, top, args.explain, evidence.as_ref()),
         Format::Table,
     )
 }

@@ -7,7 +7,7 @@ use jaegis::report::{self, Format};
 use jaegis::sim::{self, Scenario, ScenarioInput};
 
 use super::progress::Progress;
-use super::{Output, stats};
+use super::{Output, stats, write_chart};
 use crate::cli::SimulateArgs;
 
 /// The flags as a scenario input, to lay over the scenario file.
@@ -71,6 +71,7 @@ pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
     let show_stats = args.stats;
+    let plot = args.plot.clone();
     let scenario = scenario(catalog, args)?;
     for warning in scenario.warnings() {
         eprintln!("warning: {warning}");
@@ -89,6 +90,9 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
     }
     for warning in simulation.warnings() {
         eprintln!("warning: {warning}");
+    }
+    if let Some(path) = &plot {
+        write_chart(path, report::plot::simulation(&simulation))?;
     }
     output.emit(&report::simulation(&simulation), Format::Table)
 }

@@ -20,7 +20,7 @@ use jaegis::sim::{self, Scenario, ScenarioInput};
 use jaegis::sweep::{self, Dimension, Grid, Line, SweepError, SweepId, parameter_value};
 
 use super::progress::Progress;
-use super::{Output, Usage, simulate, stats};
+use super::{Output, Usage, simulate, stats, write_chart};
 use crate::cli::SweepArgs;
 use crate::cli::sweep::{SweptFlag, point_args, separator};
 
@@ -220,6 +220,11 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     for &point in &points {
         replications += u64::from(plan.scenario(point)?.replications);
     }
+    if args.plot.is_some() {
+        let params: Vec<_> = points.iter().map(|&p| plan.parameters(p)).collect();
+        report::plot::sweep_axis(&params.iter().collect::<Vec<_>>())
+            .map_err(|e| Usage(format!("--plot: {e}")))?;
+    }
     let format = output.format_or(Format::Table);
     let progress = Progress::new(replications, "replications");
     let start = Instant::now();
@@ -247,13 +252,14 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
             pending.insert(point, line);
             while let Some(line) = points.get(next).and_then(|p| pending.remove(p)) {
                 next += 1;
-                match &mut stream {
-                    Some(out) => {
-                        serde_json::to_writer(&mut *out, &line)?;
-                        writeln!(out)?;
-                        out.flush()?;
-                    }
-                    None => lines.push(line),
+                if let Some(out) = &mut stream {
+                    serde_json::to_writer(&mut *out, &line)?;
+                    writeln!(out)?;
+                    out.flush()?;
+                }
+                // Streamed lines are kept only for a chart.
+                if stream.is_none() || args.plot.is_some() {
+                    lines.push(line);
                 }
             }
         }
@@ -264,13 +270,16 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     if args.stats {
         eprintln!("{}", stats::line(events, start.elapsed()));
     }
+    if let Some(path) = &args.plot {
+        write_chart(path, report::plot::sweep(&lines))?;
+    }
     if format == Format::Jsonl {
         return Ok(());
     }
     output.emit(&report::sweep(&lines), Format::Table)
 }
 
-pub fn merge(files: &[PathBuf], output: &Output) -> Result<()> {
+pub fn merge(files: &[PathBuf], plot: Option<&Path>, output: &Output) -> Result<()> {
     let mut lines = Vec::new();
     for path in files {
         let name = path.display().to_string();
@@ -283,6 +292,11 @@ pub fn merge(files: &[PathBuf], output: &Output) -> Result<()> {
         }
     }
     let lines = sweep::merge(lines)?;
+    if let Some(path) = plot {
+        let params: Vec<_> = lines.iter().map(|l| &l.parameters).collect();
+        report::plot::sweep_axis(&params).map_err(|e| Usage(format!("--plot: {e}")))?;
+        write_chart(path, report::plot::sweep(&lines))?;
+    }
     output.emit(&report::sweep(&lines), Format::Table)
 }
 

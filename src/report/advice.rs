@@ -2,7 +2,11 @@
 
 use serde_json::{Value, json};
 
+use crate::advisor::evidence::Evidence;
 use crate::advisor::{Recommendation, Request};
+use crate::sim::Metric;
+
+use super::simulation::{estimate, summary};
 
 use super::{Cell, Emphasis, Report, Table, document, number};
 
@@ -28,8 +32,14 @@ fn describe(request: &Request) -> String {
     parts.join(", ")
 }
 
-/// `top` limits the ranking shown; `explain` adds every criterion's weight and reason.
-pub fn recommendation(rec: &Recommendation, top: usize, explain: bool) -> Report {
+/// `top` limits the ranking shown; `explain` adds every criterion's weight and reason;
+/// `evidence` adds the simulated candidates, and the settings follow the evidence's winner.
+pub fn recommendation(
+    rec: &Recommendation,
+    top: usize,
+    explain: bool,
+    evidence: Option<&Evidence>,
+) -> Report {
     let ranking = &rec.ranking[..top.min(rec.ranking.len())];
     let criteria: Vec<&str> = rec
         .ranking
@@ -73,13 +83,21 @@ pub fn recommendation(rec: &Recommendation, top: usize, explain: bool) -> Report
         }));
         table.rows.push(row);
     }
-    let mut report = Report::new(document(json!({
+    let advice = evidence
+        .and_then(|e| e.candidates.first())
+        .filter(|c| c.result.is_some())
+        .map_or(&rec.advice, |c| &c.advice);
+    let mut doc = json!({
         "request": rec.request,
         "ranking": ranking,
-        "advice": rec.advice,
-    })))
-    .records(ranking.iter().map(|r| json!(r)).collect::<Vec<Value>>())
-    .table(table);
+        "advice": advice,
+    });
+    if let Some(e) = evidence {
+        doc["evidence"] = json!(e);
+    }
+    let mut report = Report::new(document(doc))
+        .records(ranking.iter().map(|r| json!(r)).collect::<Vec<Value>>())
+        .table(table);
 
     if explain {
         let mut why = Table::new(["pattern", "criterion", "weight", "score", "points", "reason"])
@@ -100,7 +118,11 @@ pub fn recommendation(rec: &Recommendation, top: usize, explain: bool) -> Report
         report = report.table(why);
     }
 
-    let a = &rec.advice;
+    if let Some(e) = evidence {
+        report = evidence_section(report, e);
+    }
+
+    let a = advice;
     let mut settings = Table::new(["setting", "choice", "reason"])
         .titled(format!("Recommended settings for {}", a.pattern));
     let balancer_reason = match &a.balancer.pattern_default {
@@ -152,4 +174,73 @@ pub fn recommendation(rec: &Recommendation, top: usize, explain: bool) -> Report
         ]);
     }
     report.table(settings)
+}
+
+/// The simulated candidates, best first by the evidence, with what the evidence says.
+fn evidence_section(mut report: Report, e: &Evidence) -> Report {
+    let mut table = Table::new([
+        "rank",
+        "pattern",
+        "catalog rank",
+        "score",
+        "balancer",
+        "p50 (s)",
+        "p99 (s)",
+        "success",
+        "throughput/s",
+    ])
+    .titled(format!(
+        "Evidence: the candidates simulated with their advised settings, {} per replication",
+        e.budget
+    ))
+    .numeric([0, 2, 3, 5, 6, 7, 8]);
+    for c in &e.candidates {
+        let metric = |m: Metric| {
+            c.result
+                .as_ref()
+                .map_or("-".to_string(), |r| estimate(r.metrics.get(m)))
+        };
+        let success = c.result.as_ref().map_or("-".to_string(), |r| {
+            let s = r.metrics.get(Metric::SuccessRate);
+            format!("{:.1}%", 100.0 * s.mean)
+        });
+        table.rows.push(vec![
+            Cell::new(c.evidence_rank.to_string()),
+            Cell::new(&c.pattern).with(if c.evidence_rank == 1 {
+                Emphasis::Strong
+            } else {
+                Emphasis::Plain
+            }),
+            Cell::new(c.catalog_rank.to_string()),
+            Cell::new(number(c.catalog_score, 2)),
+            Cell::new(&c.balancer),
+            Cell::new(metric(Metric::LatencyP50)),
+            Cell::new(metric(Metric::LatencyP99)).with(if c.fell_behind {
+                Emphasis::Bad
+            } else {
+                Emphasis::Plain
+            }),
+            Cell::new(success),
+            Cell::new(metric(Metric::Throughput)),
+        ]);
+    }
+    if let Some(scenario) = &e.scenario {
+        let [workload, _] = summary(scenario);
+        report = report.text(format!("Simulated: {workload}."));
+        report = report.text(format!(
+            "Run: {} x {} replications per candidate, seed {}, each with its advised balancer, {} retries and {} circuit breakers.",
+            e.budget,
+            scenario.replications,
+            scenario.seed,
+            e.candidates
+                .first()
+                .map_or("advised".to_string(), |c| c.retry.to_string()),
+            scenario.resilience.circuit_breaker.kind
+        ));
+    }
+    report = report.table(table);
+    for finding in &e.findings {
+        report = report.text(finding.clone());
+    }
+    report
 }

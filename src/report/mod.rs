@@ -7,6 +7,7 @@ mod catalog;
 mod csv;
 mod json;
 mod markdown;
+pub mod plot;
 mod simulation;
 mod sweep;
 mod table;
@@ -22,7 +23,8 @@ pub use self::catalog::{entry, export, schema, search, section_list, sections, v
 pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};
 pub use self::markdown::MarkdownExporter;
-pub use self::simulation::simulation;
+pub(crate) use self::simulation::seconds as seconds_with_interval;
+pub use self::simulation::{simulation, summary};
 pub use self::sweep::sweep;
 pub use self::table::TableExporter;
 

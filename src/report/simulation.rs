@@ -2,6 +2,9 @@
 
 use serde_json::{Value, json};
 
+use crate::sim::Scenario;
+use crate::sim::distribution::{Arrivals, Service};
+use crate::sim::resilience::{BreakerKind, RetryKind};
 use crate::sim::scenario::PatternParams;
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
@@ -65,7 +68,8 @@ fn ranked<'a>(sim: &'a Simulation, pattern: &str) -> Vec<&'a RunResult> {
     rows
 }
 
-fn seconds(e: Estimate) -> String {
+/// `3.10 s ± 0.10`, or without the interval with one replication.
+pub(crate) fn seconds(e: Estimate) -> String {
     let d = decimals(e.mean);
     if e.ci95.is_finite() {
         format!("{:.d$} s ± {:.d$}", e.mean, e.ci95)
@@ -164,13 +168,138 @@ pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
     line
 }
 
+/// A number as a person writes it: 0.8, 30, 1.5.
+fn plain(x: f64) -> String {
+    crate::sim::metrics::round_sig(x).to_string()
+}
+
+/// The scenario in words, two lines: the workload, then the run and what goes wrong in it
+/// and which mechanisms are on.
+pub fn summary(s: &Scenario) -> [String; 2] {
+    let service = match s.service {
+        Service::Exponential { mean } => format!("exponential work of mean {} s", plain(mean)),
+        Service::Deterministic { mean } => format!("constant work of {} s", plain(mean)),
+        Service::Erlang { k, mean } => format!("Erlang-{k} work of mean {} s", plain(mean)),
+        Service::LogNormal { mean, cv } => {
+            format!(
+                "lognormal work of mean {} s (cv {})",
+                plain(mean),
+                plain(cv)
+            )
+        }
+        Service::Pareto { alpha, mean } => {
+            format!(
+                "Pareto work of mean {} s (alpha {})",
+                plain(mean),
+                plain(alpha)
+            )
+        }
+        Service::HyperExponential { mean, cv } => format!(
+            "hyperexponential work of mean {} s (cv {})",
+            plain(mean),
+            plain(cv)
+        ),
+    };
+    let arrivals = match s.arrivals {
+        Arrivals::Poisson => "Poisson arrivals".to_string(),
+        Arrivals::Deterministic => "evenly spaced arrivals".to_string(),
+        Arrivals::Bursty { .. } => format!("bursty arrivals ({})", s.arrivals),
+    };
+    let rate = match (s.load, s.arrival_rate) {
+        (Some(load), _) => format!("at load {}", plain(load)),
+        (None, Some(rate)) => format!("at {} tasks/s", plain(rate)),
+        _ => String::new(),
+    };
+    let (slow, fast) = s
+        .speeds
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let speeds = if fast > slow {
+        format!(" of speeds {} to {}", plain(slow), plain(fast))
+    } else {
+        String::new()
+    };
+    let mut workload = format!("{} agents{speeds}, {arrivals} {rate}, {service}", s.agents);
+    if let Some(kinds) = &s.kinds {
+        workload.push_str(&format!(", task kinds {kinds}"));
+    }
+    for spike in &s.resilience.spikes {
+        workload.push_str(&format!(
+            ", arrivals x{} from {} s for {} s",
+            plain(spike.factor),
+            plain(spike.start),
+            plain(spike.duration)
+        ));
+    }
+
+    let size = match (s.tasks, s.duration) {
+        (Some(tasks), _) => format!("{tasks} tasks"),
+        (None, Some(d)) => format!("{} s of arrivals", plain(d)),
+        _ => String::new(),
+    };
+    let mut run = vec![format!(
+        "{size} x {} replication{} (first {}% discarded as warm-up), seed {}",
+        s.replications,
+        if s.replications == 1 { "" } else { "s" },
+        plain(100.0 * s.warmup),
+        s.seed
+    )];
+    let r = &s.resilience;
+    match (r.mtbf, r.mttr) {
+        (Some(mtbf), Some(mttr)) => run.push(format!(
+            "each agent fails every {} s on average for {} s",
+            plain(mtbf),
+            plain(mttr)
+        )),
+        _ if r.outages.is_empty() => run.push("no failures".to_string()),
+        _ => {}
+    }
+    for o in &r.outages {
+        run.push(format!(
+            "agent {} down from {} s for {} s",
+            o.agent,
+            plain(o.start),
+            plain(o.duration)
+        ));
+    }
+    if r.retry.kind != RetryKind::None {
+        run.push(format!(
+            "{} retries ({} jitter)",
+            r.retry.kind, r.retry.jitter
+        ));
+    }
+    if let Some(budget) = r.retry_budget {
+        run.push(format!("retry budget {}%", plain(100.0 * budget)));
+    }
+    if r.circuit_breaker.kind != BreakerKind::None {
+        run.push(format!("{} circuit breakers", r.circuit_breaker.kind));
+    }
+    if let Some(limit) = r.queue_limit {
+        run.push(format!("queues limited to {limit}"));
+    }
+    if let Some(q) = r.hedge_after_quantile {
+        run.push(format!("hedging after the p{} latency", plain(100.0 * q)));
+    }
+    if r.active()
+        && let Some(t) = r.timeout
+    {
+        run.push(format!("timeout {} s", plain(t)));
+    }
+    [workload, run.join(", ")]
+}
+
 pub fn simulation(sim: &Simulation) -> Report {
     let results: Vec<Value> = sim.results.iter().map(|r| json!(r)).collect();
+    let [workload, run] = summary(&sim.scenario);
     let mut report = Report::new(document(json!({
         "scenario": sim.scenario,
         "results": results,
     })))
-    .records(results);
+    .records(results)
+    .text(format!("Simulated: {workload}."))
+    .text(format!("Run: {run}."));
 
     for params in &sim.scenario.per_pattern {
         let rows = ranked(sim, &params.pattern);

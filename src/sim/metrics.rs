@@ -420,6 +420,26 @@ impl Recorder {
         }
     }
 
+    /// Latency at each of [`CDF_QUANTILES`], for plotting the distribution; NaN when no task
+    /// completed.
+    pub fn latency_quantiles(&self) -> Vec<f64> {
+        CDF_QUANTILES
+            .iter()
+            .map(|&q| {
+                if self.successes == 0 {
+                    f64::NAN
+                } else if q == 0.0 {
+                    self.latency_min
+                } else if q == 1.0 {
+                    self.latency_max
+                } else {
+                    (self.latency.value_at_quantile(q) as f64 * self.unit)
+                        .clamp(self.latency_min, self.latency_max)
+                }
+            })
+            .collect()
+    }
+
     /// Closes the books at `end` and computes the replication's values.
     /// `busy` is each worker's busy time within the window; `coordinator` the master's, if any.
     pub fn finish(
@@ -515,6 +535,24 @@ impl Recorder {
         (v, timeline)
     }
 }
+
+/// The quantiles at which a latency distribution is kept for plots: every percent, and
+/// finer in the tail, where the patterns differ most.
+pub const CDF_QUANTILES: [f64; 106] = {
+    let mut q = [0.0; 106];
+    let mut i = 1;
+    while i < 100 {
+        q[i] = i as f64 / 100.0;
+        i += 1;
+    }
+    q[100] = 0.995;
+    q[101] = 0.999;
+    q[102] = 0.9995;
+    q[103] = 0.9999;
+    q[104] = 0.99999;
+    q[105] = 1.0;
+    q
+};
 
 /// Jain's fairness index: 1 when all shares are equal, 1/n when one agent does everything.
 pub fn jain(shares: &[f64]) -> f64 {

@@ -91,6 +91,10 @@ pub struct RunResult {
     /// Each replication's values, for comparisons paired over the same tasks.
     #[serde(skip)]
     pub replications: Vec<metrics::Values>,
+    /// The latency distribution as (seconds, share of completed tasks at most that long):
+    /// each quantile averaged over the replications. Empty when no task completed.
+    #[serde(skip)]
+    pub latency_cdf: Vec<(f64, f64)>,
     /// With `--timeline`: per bucket, rates and states over the replications.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelinePoint>,
@@ -135,6 +139,23 @@ fn timeline(width: f64, reps: &[Replication]) -> Vec<TimelinePoint> {
         .collect()
 }
 
+/// Averages each quantile over the replications that completed tasks (Vincent averaging,
+/// as the percentiles in the tables are).
+fn latency_cdf(reps: &[Replication]) -> Vec<(f64, f64)> {
+    metrics::CDF_QUANTILES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &q)| {
+            let e = Estimate::of(
+                reps.iter()
+                    .map(|r| r.latency_quantiles[i])
+                    .filter(|x| x.is_finite()),
+            );
+            e.mean.is_finite().then_some((e.mean, q))
+        })
+        .collect()
+}
+
 impl RunResult {
     /// Whether `metric` is higher here than in `other` beyond chance, paired replication by
     /// replication: both saw the same tasks, so the differences vary far less than the
@@ -174,6 +195,18 @@ impl Simulation {
         }
     }
 
+    /// Whether the result's throughput fell short of its arrivals, so its queues grew.
+    pub fn fell_behind(&self, r: &RunResult) -> bool {
+        let arrivals = r.metrics.get(Metric::ArrivalRate).mean;
+        let throughput = r.metrics.get(Metric::Throughput).mean;
+        // Short runs end with a few tasks in flight; only a backlog well above the mean
+        // occupancy means the queues really grew.
+        let window = self.measured_window(arrivals);
+        let backlog = (arrivals - throughput) * window;
+        let in_system = r.metrics.get(Metric::InSystemMean).mean;
+        throughput < KEEP_UP * arrivals && backlog > BACKLOG_FACTOR * in_system
+    }
+
     /// Warnings about the run itself: patterns whose throughput fell short of the measured
     /// arrival rate did not keep up, and their latencies grow with the run's length.
     pub fn warnings(&self) -> Vec<String> {
@@ -182,17 +215,14 @@ impl Simulation {
             let behind: Vec<String> = self
                 .results
                 .iter()
-                .filter(|r| &r.pattern == pattern)
-                .filter_map(|r| {
-                    let arrivals = r.metrics.get(Metric::ArrivalRate).mean;
-                    let throughput = r.metrics.get(Metric::Throughput).mean;
-                    // Short runs end with a few tasks in flight; only a backlog well above
-                    // the mean occupancy means the queues really grew.
-                    let window = self.measured_window(arrivals);
-                    let backlog = (arrivals - throughput) * window;
-                    let in_system = r.metrics.get(Metric::InSystemMean).mean;
-                    (throughput < KEEP_UP * arrivals && backlog > BACKLOG_FACTOR * in_system)
-                        .then(|| format!("{} ({:.3} of {:.3}/s)", r.balancer, throughput, arrivals))
+                .filter(|r| &r.pattern == pattern && self.fell_behind(r))
+                .map(|r| {
+                    format!(
+                        "{} ({:.3} of {:.3}/s)",
+                        r.balancer,
+                        r.metrics.get(Metric::Throughput).mean,
+                        r.metrics.get(Metric::ArrivalRate).mean
+                    )
                 })
                 .collect();
             if !behind.is_empty() {
@@ -270,6 +300,7 @@ pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Sim
                 tasks,
                 events: reps.iter().map(|r| r.events).sum(),
                 replications: reps.iter().map(|r| r.values.clone()).collect(),
+                latency_cdf: latency_cdf(reps),
                 timeline: scenario
                     .resilience
                     .timeline

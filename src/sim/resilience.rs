@@ -47,6 +47,17 @@ impl FromStr for RetryKind {
     }
 }
 
+impl fmt::Display for RetryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RetryKind::None => "none",
+            RetryKind::Immediate => "immediate",
+            RetryKind::Linear => "linear",
+            RetryKind::Exponential => "exponential",
+        })
+    }
+}
+
 /// How a backoff delay is randomised (AWS Architecture Blog, "Exponential Backoff and Jitter").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", try_from = "String")]
@@ -71,6 +82,17 @@ impl FromStr for Jitter {
             "decorrelated" => Ok(Jitter::Decorrelated),
             _ => Err("expected none, full, equal or decorrelated".into()),
         }
+    }
+}
+
+impl fmt::Display for Jitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Jitter::None => "no",
+            Jitter::Full => "full",
+            Jitter::Equal => "equal",
+            Jitter::Decorrelated => "decorrelated",
+        })
     }
 }
 

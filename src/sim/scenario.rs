@@ -28,6 +28,7 @@ pub const DEFAULT_DISPATCH_OVERHEAD: f64 = 0.01;
 pub const DEFAULT_HOP_LATENCY: f64 = 0.005;
 pub const DEFAULT_CONSENSUS_FRACTION: f64 = 0.1;
 /// Four stages split the default 8 agents evenly; an uneven split leaves one stage busier.
+/// Fewer agents get one stage each.
 pub const DEFAULT_STAGES: u32 = 4;
 pub const DEFAULT_MISMATCH_PENALTY: f64 = 2.0;
 /// Largest fan-out used by default: min(agents, this).
@@ -914,7 +915,7 @@ impl Scenario {
             ));
         }
         let hop_latency = input.hop_latency.map_or(DEFAULT_HOP_LATENCY, |s| s.0);
-        let stages = input.stages.unwrap_or(DEFAULT_STAGES);
+        let stages = input.stages.unwrap_or(DEFAULT_STAGES.min(agents));
         if stages == 0 {
             return Err(invalid("--stages", "expected at least 1 stage"));
         }

@@ -222,6 +222,8 @@ pub struct Replication {
     pub counts: TaskCounts,
     pub events: u64,
     pub timeline: Vec<super::metrics::Bucket>,
+    /// Latency at each of `metrics::CDF_QUANTILES`.
+    pub latency_quantiles: Vec<f64>,
 }
 
 fn capability_masks(s: &Scenario, workers: usize) -> Vec<u64> {
@@ -577,6 +579,7 @@ impl<'a> World<'a> {
             _ => None,
         };
         let (values, timeline) = self.rec.finish(end, &busy, coordinator);
+        let latency_quantiles = self.rec.latency_quantiles();
         self.counts.in_flight = self.tasks.iter().filter(|(_, t)| !t.resolved).count() as u64;
         self.counts.generated = self.generated;
         if !self.counts.conserved() {
@@ -590,6 +593,7 @@ impl<'a> World<'a> {
             counts: self.counts,
             events: self.events.processed(),
             timeline,
+            latency_quantiles,
         })
     }
 

@@ -3,7 +3,9 @@
 mod catalog_data;
 mod commands;
 mod conventions;
+mod evidence;
 mod examples;
+mod plot;
 mod readme;
 mod simulate;
 mod sweep;

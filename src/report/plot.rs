@@ -1,0 +1,604 @@
+//! SVG charts with plotters. Text is left to the viewer's fonts (plotters' SVG backend
+//! without its font feature), so no system font library is needed.
+
+use std::ops::Range;
+
+use indexmap::IndexMap;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::Value;
+
+use crate::catalog::short_name;
+use crate::sim::metrics::round_sig;
+use crate::sim::{BalancerKind, Metric, RunResult, Simulation, TimelinePoint};
+use crate::sweep::Line;
+
+/// Chart size in pixels, readable when embedded at full width in a README.
+pub const SIZE: (u32, u32) = (800, 500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("nothing to plot: {0}")]
+    NoData(String),
+    #[error("cannot draw the chart: {0}")]
+    Draw(String),
+}
+
+fn draw_err(e: impl std::fmt::Display) -> PlotError {
+    PlotError::Draw(e.to_string())
+}
+
+/// Tableau 10: distinct on screen and in print.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+const FONT: &str = "sans-serif";
+const SPIKE_SHADE: RGBColor = RGBColor(255, 127, 14);
+const OUTAGE_SHADE: RGBColor = RGBColor(127, 127, 127);
+
+/// One line of a chart: its label, colour, whether dashed, and points.
+struct Series {
+    label: String,
+    color: RGBColor,
+    dashed: bool,
+    /// Marks each point: a sweep's points are measured, the lines between them are not.
+    markers: bool,
+    points: Vec<(f64, f64)>,
+}
+
+/// Labels name only what differs between the results: the balancer, the pattern, or both.
+fn result_label(sim: &Simulation, r: &RunResult) -> String {
+    let patterns = sim.scenario.patterns.len();
+    let balancers = sim.scenario.balancers.len();
+    match (patterns > 1, balancers > 1) {
+        (true, true) => format!("{} / {}", short_name(&r.pattern), r.balancer),
+        (true, false) => short_name(&r.pattern).to_string(),
+        _ => r.balancer.to_string(),
+    }
+}
+
+/// The same balancer keeps its colour in every chart; patterns differ by dashes when
+/// several are plotted against several balancers.
+fn result_style(sim: &Simulation, r: &RunResult) -> (RGBColor, bool) {
+    let pattern = sim
+        .scenario
+        .patterns
+        .iter()
+        .position(|p| *p == r.pattern)
+        .unwrap_or(0);
+    if sim.scenario.balancers.len() > 1 {
+        let b = BalancerKind::ALL
+            .iter()
+            .position(|&b| b == r.balancer)
+            .unwrap_or(0);
+        (color(b), pattern % 2 == 1)
+    } else {
+        (color(pattern), false)
+    }
+}
+
+/// The chart for a simulation: goodput and attempts over time with `--timeline`, else the
+/// latency distributions.
+pub fn simulation(sim: &Simulation) -> Result<String, PlotError> {
+    if sim.scenario.resilience.timeline.is_some() {
+        timeline(sim)
+    } else {
+        latency_cdf(sim)
+    }
+}
+
+/// The latency CDF of each result on a log time axis, with the 99% line marked.
+pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
+    let series: Vec<Series> = sim
+        .results
+        .iter()
+        .filter(|r| !r.latency_cdf.is_empty())
+        .map(|r| {
+            let (color, dashed) = result_style(sim, r);
+            Series {
+                label: result_label(sim, r),
+                color,
+                dashed,
+                markers: false,
+                points: r.latency_cdf.iter().map(|&(t, q)| (t, q * 100.0)).collect(),
+            }
+        })
+        .collect();
+    if series.is_empty() {
+        return Err(PlotError::NoData("no task completed".into()));
+    }
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let max = xs().fold(0.0f64, f64::max);
+    let min = xs().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
+    let (lo, hi) = log_range(min, max);
+    let title = format!("Latency distribution: {}", subject(sim));
+    render(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..100.0)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("latency (s, log scale)")
+            .y_desc("tasks completed within (%)")
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(draw_err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(lo, 99.0), (hi, 99.0)],
+                4,
+                4,
+                BLACK.mix(0.4).stroke_width(1),
+            ))
+            .map_err(draw_err)?
+            .label("99th percentile")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        draw_lines(&mut chart, &series)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
+
+/// Goodput (solid) and attempts (dashed) per second over time, with spikes and scripted
+/// outages shaded.
+pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
+    let mut series = Vec::new();
+    for (i, r) in sim
+        .results
+        .iter()
+        .filter(|r| !r.timeline.is_empty())
+        .enumerate()
+    {
+        let label = result_label(sim, r);
+        // Steps: each value is an average over its whole bucket.
+        let steps = |value: fn(&TimelinePoint) -> f64| -> Vec<(f64, f64)> {
+            r.timeline
+                .iter()
+                .flat_map(|p| [(p.start, value(p)), (p.end, value(p))])
+                .collect()
+        };
+        series.push(Series {
+            label: format!("{label}: goodput"),
+            color: color(i),
+            dashed: false,
+            markers: false,
+            points: steps(|p| p.goodput.mean),
+        });
+        series.push(Series {
+            label: format!("{label}: attempts"),
+            color: color(i),
+            dashed: true,
+            markers: false,
+            points: steps(|p| p.attempts.mean),
+        });
+    }
+    if series.is_empty() {
+        return Err(PlotError::NoData("the timeline is empty".into()));
+    }
+    let end = sim
+        .results
+        .iter()
+        .filter_map(|r| r.timeline.last())
+        .map(|p| p.end)
+        .fold(0.0, f64::max);
+    let top = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|y| y.is_finite())
+        .fold(0.0, f64::max)
+        .max(1e-9)
+        * 1.1;
+    let r = &sim.scenario.resilience;
+    let spikes: Vec<(f64, f64)> = r
+        .spikes
+        .iter()
+        .map(|s| (s.start, s.start + s.duration))
+        .collect();
+    let outages: Vec<(f64, f64)> = r
+        .outages
+        .iter()
+        .map(|o| (o.start, o.start + o.duration))
+        .collect();
+    let title = format!("Goodput and attempts over time: {}", subject(sim));
+    render(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0.0..end, 0.0..top)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (s)")
+            .y_desc("tasks completed or attempts sent per second")
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| tick(*y))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(draw_err)?;
+        for (windows, shade, label) in [
+            (&spikes, SPIKE_SHADE, "spike (--spike)"),
+            (&outages, OUTAGE_SHADE, "outage (--outage)"),
+        ] {
+            if windows.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(windows.iter().map(|&(a, b)| {
+                    Rectangle::new(
+                        [(a.min(end), 0.0), (b.min(end), top)],
+                        shade.mix(0.18).filled(),
+                    )
+                }))
+                .map_err(draw_err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.mix(0.3).filled())
+                });
+        }
+        draw_lines(&mut chart, &series)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
+/// p99 latency and throughput against the swept load (or another numeric parameter), one
+/// line per combination of the other parameters.
+pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
+    let params: Vec<&Parameters> = lines.iter().map(|l| &l.parameters).collect();
+    let x_key = sweep_axis(&params)?;
+    let others: Vec<String> = varying(&params)
+        .into_iter()
+        .filter(|k| *k != x_key)
+        .collect();
+    let mut groups: Vec<(String, Vec<&Line>)> = Vec::new();
+    for line in lines {
+        let label = others
+            .iter()
+            .map(|k| {
+                let v = display(&line.parameters[k.as_str()]);
+                if k == "pattern" || k == "balancer" {
+                    short_name(&v).to_string()
+                } else {
+                    format!("{k} {v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" / ");
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, members)) => members.push(line),
+            None => groups.push((label, vec![line])),
+        }
+    }
+    let series_of = |metric: Metric| -> Vec<Series> {
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, (label, members))| {
+                let mut points: Vec<(f64, f64)> = members
+                    .iter()
+                    .filter_map(|l| {
+                        let x = l.parameters[x_key.as_str()].as_f64()?;
+                        let y = l.result["metrics"][metric.id()]["mean"].as_f64()?;
+                        Some((x, y))
+                    })
+                    .collect();
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Series {
+                    label: if label.is_empty() {
+                        "all points".to_string()
+                    } else {
+                        label.clone()
+                    },
+                    color: color(i),
+                    dashed: false,
+                    markers: true,
+                    points,
+                }
+            })
+            .collect()
+    };
+    let p99 = series_of(Metric::LatencyP99);
+    let throughput = series_of(Metric::Throughput);
+    let xs: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| l.parameters[x_key.as_str()].as_f64())
+        .collect();
+    let x_range = padded(
+        xs.iter().copied().fold(f64::INFINITY, f64::min),
+        xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    let x_desc = match x_key.as_str() {
+        "load" => "offered load (utilization)".to_string(),
+        "arrival_rate" => "arrival rate (tasks/s)".to_string(),
+        other => other.replace('_', " "),
+    };
+    // A pattern common to every point goes in the titles.
+    let of = if others.iter().any(|k| k == "pattern") {
+        String::new()
+    } else {
+        lines[0]
+            .parameters
+            .get("pattern")
+            .map(|p| format!(": {}", short_name(&display(p))))
+            .unwrap_or_default()
+    };
+    let (p99_title, throughput_title) = (format!("p99 latency{of}"), format!("Throughput{of}"));
+    render(|root| {
+        let (left, right) = root.split_horizontally(SIZE.0 / 2);
+        panel(
+            &left,
+            &p99_title,
+            &x_desc,
+            "p99 latency (s)",
+            x_range.clone(),
+            &p99,
+            true,
+        )?;
+        panel(
+            &right,
+            &throughput_title,
+            &x_desc,
+            "throughput (tasks/s)",
+            x_range.clone(),
+            &throughput,
+            false,
+        )
+    })
+}
+
+/// One half of the sweep chart. Latency gets a log axis when it spans more than 30x.
+fn panel(
+    area: &DrawingArea<SVGBackend, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    x: Range<f64>,
+    series: &[Series],
+    with_legend: bool,
+) -> Result<(), PlotError> {
+    let ys = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .filter(|y| y.is_finite() && *y > 0.0)
+    };
+    let (min, max) = (
+        ys().fold(f64::INFINITY, f64::min),
+        ys().fold(0.0f64, f64::max),
+    );
+    if !max.is_finite() || max <= 0.0 {
+        return Err(PlotError::NoData(format!("no {y_desc} in the points")));
+    }
+    if with_legend && max / min > 30.0 {
+        let (lo, hi) = log_range(min, max);
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d(x, (lo..hi).log_scale())
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .x_label_formatter(&|x| tick(*x))
+            .y_desc(format!("{y_desc}, log scale"))
+            .y_label_formatter(&|y| tick(*y))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(draw_err)?;
+        draw_lines(&mut chart, series)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    } else {
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(55)
+            .build_cartesian_2d(x, 0.0..max * 1.1)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .x_label_formatter(&|x| tick(*x))
+            .y_desc(y_desc)
+            .y_label_formatter(&|y| tick(*y))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(draw_err)?;
+        draw_lines(&mut chart, series)?;
+        if with_legend {
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+type Parameters = IndexMap<String, Value>;
+
+/// The swept parameter for the x axis: load if it varies, else the first numeric one that
+/// does. Called before a sweep runs, to refuse a chart it could not draw.
+pub fn sweep_axis(points: &[&Parameters]) -> Result<String, PlotError> {
+    let numeric = |k: &String| points.iter().all(|p| p[k.as_str()].is_number());
+    let varying = varying(points);
+    ["load", "arrival_rate"]
+        .iter()
+        .map(|k| k.to_string())
+        .find(|k| varying.contains(k) && numeric(k))
+        .or_else(|| varying.iter().find(|k| numeric(k)).cloned())
+        .ok_or_else(|| {
+            PlotError::NoData(
+                "a sweep chart needs a numeric parameter that varies, such as --load 0.5:0.95:0.05"
+                    .into(),
+            )
+        })
+}
+
+/// The parameters that take more than one value, in the sweep's order.
+fn varying(points: &[&Parameters]) -> Vec<String> {
+    let Some(first) = points.first() else {
+        return Vec::new();
+    };
+    first
+        .keys()
+        .filter(|k| {
+            points
+                .iter()
+                .any(|p| p.get(k.as_str()) != first.get(k.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// What was simulated, for the title: one pattern or "N patterns", the agents and load.
+fn subject(sim: &Simulation) -> String {
+    let s = &sim.scenario;
+    let patterns = match s.patterns.as_slice() {
+        [one] => short_name(one).to_string(),
+        many => format!("{} patterns", many.len()),
+    };
+    match s.load {
+        Some(load) => format!("{patterns}, {} agents, load {load}", s.agents),
+        None => format!("{patterns}, {} agents", s.agents),
+    }
+}
+
+fn draw_lines<'a, 'b, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    series: &[Series],
+) -> Result<(), PlotError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for s in series {
+        let style = s.color.stroke_width(2);
+        let points = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite());
+        if s.markers {
+            chart
+                .draw_series(points.clone().map(|p| Circle::new(p, 3, s.color.filled())))
+                .map_err(draw_err)?;
+        }
+        let drawn = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 8, 5, style))
+        } else {
+            chart.draw_series(LineSeries::new(points, style))
+        }
+        .map_err(draw_err)?;
+        let dashed = s.dashed;
+        drawn.label(&s.label).legend(move |(x, y)| {
+            if dashed {
+                PathElement::new([(x, y), (x + 8, y)], style)
+            } else {
+                PathElement::new([(x, y), (x + 20, y)], style)
+            }
+        });
+    }
+    Ok(())
+}
+
+fn legend<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), PlotError>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 13))
+        .draw()
+        .map_err(draw_err)
+}
+
+/// Draws on an 800x500 white SVG and returns its text.
+fn render(
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<(), PlotError>,
+) -> Result<String, PlotError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        draw(&root)?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}
+
+/// A log axis from a bit below `min` to a bit above `max`.
+fn log_range(min: f64, max: f64) -> (f64, f64) {
+    let (min, max) = if min.is_finite() && max > 0.0 {
+        (min, max)
+    } else {
+        (0.1, 1.0)
+    };
+    let lo = min / 1.2;
+    let hi = (max * 1.2).max(lo * 10.0);
+    (lo, hi)
+}
+
+fn padded(min: f64, max: f64) -> Range<f64> {
+    if !(min.is_finite() && max.is_finite()) {
+        return 0.0..1.0;
+    }
+    let pad = if max > min {
+        (max - min) * 0.04
+    } else {
+        min.abs().max(1.0) * 0.1
+    };
+    (min - pad)..(max + pad)
+}
+
+/// Tick labels without trailing noise: 0.01, 0.5, 2, 100.
+fn tick(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        let s = format!("{:.3}", round_sig(x));
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}

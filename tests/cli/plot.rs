@@ -1,0 +1,190 @@
+//! `--plot`: each chart kind is well-formed SVG of the stated size, with its series, legend
+//! and labelled axes.
+
+use crate::commands::tempdir;
+use crate::{bad_input, stdout};
+
+/// Runs the command with `--plot`, then parses the chart.
+fn chart(args: &[&str]) -> String {
+    let dir = tempdir();
+    let path = dir.join("chart.svg");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--plot", path.to_str().unwrap()]);
+    stdout(&all);
+    std::fs::read_to_string(&path).expect("the chart is written")
+}
+
+struct Svg<'a> {
+    doc: roxmltree::Document<'a>,
+}
+
+impl<'a> Svg<'a> {
+    fn parse(text: &'a str) -> Svg<'a> {
+        let doc = roxmltree::Document::parse(text).expect("well-formed SVG");
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert_eq!(root.attribute("width"), Some("800"));
+        assert_eq!(root.attribute("height"), Some("500"));
+        Svg { doc }
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(|t| t.trim().to_string())
+            .collect()
+    }
+
+    fn has_text(&self, wanted: &str) {
+        let texts = self.texts();
+        assert!(
+            texts.iter().any(|t| t == wanted),
+            "no text {wanted:?} in {texts:?}"
+        );
+    }
+
+    /// Data lines: thick polylines of at least `min_points` points (axes and ticks are thin,
+    /// legend samples have two points, dashes are short).
+    fn lines(&self, min_points: usize) -> usize {
+        self.doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"))
+            .filter(|n| {
+                n.attribute("points")
+                    .is_some_and(|p| p.split_whitespace().count() >= min_points)
+            })
+            .count()
+    }
+
+    fn count(&self, tag: &str, attribute: &str, value: &str) -> usize {
+        self.doc
+            .descendants()
+            .filter(|n| n.has_tag_name(tag) && n.attribute(attribute) == Some(value))
+            .count()
+    }
+}
+
+#[test]
+fn simulate_plots_the_latency_distribution_of_each_balancer() {
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "round_robin,least_connections,power_of_two",
+        "--tasks",
+        "3000",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    for label in [
+        "round_robin",
+        "least_connections",
+        "power_of_two",
+        "99th percentile",
+        "latency (s, log scale)",
+        "tasks completed within (%)",
+    ] {
+        svg.has_text(label);
+    }
+    assert_eq!(svg.lines(50), 3, "one CDF per balancer");
+}
+
+#[test]
+fn a_timeline_plots_goodput_and_attempts_with_the_spike_shaded() {
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "least_connections",
+        "--spike",
+        "100+50:2",
+        "--timeline",
+        "20",
+        "--duration",
+        "400",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    for label in [
+        "least_connections: goodput",
+        "least_connections: attempts",
+        "spike (--spike)",
+        "time (s)",
+    ] {
+        svg.has_text(label);
+    }
+    assert_eq!(svg.lines(20), 1, "goodput is one solid line");
+    // The window, and its legend sample.
+    assert_eq!(svg.count("rect", "fill", "#FF7F0E"), 2);
+}
+
+#[test]
+fn sweeps_and_merges_plot_p99_and_throughput_against_load() {
+    let args = [
+        "sweep",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "round_robin,least_connections",
+        "--load",
+        "0.5:0.9:0.1",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ];
+    let text = chart(&args);
+    let svg = Svg::parse(&text);
+    for label in [
+        "p99 latency: master_slave",
+        "Throughput: master_slave",
+        "offered load (utilization)",
+        "throughput (tasks/s)",
+        "round_robin",
+        "least_connections",
+    ] {
+        svg.has_text(label);
+    }
+    assert_eq!(svg.lines(5), 4, "2 balancers in 2 panels");
+    assert_eq!(
+        svg.count("circle", "r", "3"),
+        2 * 2 * 5,
+        "every point marked"
+    );
+
+    // merge draws the same chart from the lines.
+    let dir = tempdir();
+    let lines = dir.join("sweep.jsonl");
+    let mut jsonl_args = args.to_vec();
+    jsonl_args.extend(["--format", "jsonl"]);
+    std::fs::write(&lines, stdout(&jsonl_args)).unwrap();
+    let merged = chart(&["merge", lines.to_str().unwrap()]);
+    assert_eq!(merged, text);
+}
+
+#[test]
+fn charts_need_an_svg_name_and_something_to_plot() {
+    let err = bad_input(&["simulate", "--plot", "chart.png"]);
+    assert!(err.contains("--plot") && err.contains(".svg"), "{err}");
+    let err = bad_input(&[
+        "sweep",
+        "--pattern",
+        "master_slave",
+        "--service",
+        "exp:1,det:1",
+        "--tasks",
+        "100",
+        "--plot",
+        "chart.svg",
+    ]);
+    assert!(
+        err.contains("--plot") && err.contains("numeric parameter"),
+        "{err}"
+    );
+}
