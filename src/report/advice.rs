@@ -224,6 +224,7 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
             Cell::new(metric(Metric::Throughput)),
         ]);
     }
+    report = report.table(table);
     if let Some(scenario) = &e.scenario {
         let [workload, _] = summary(scenario);
         report = report.text(format!("Simulated: {workload}."));
@@ -238,7 +239,6 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
             scenario.resilience.circuit_breaker.kind
         ));
     }
-    report = report.table(table);
     for finding in &e.findings {
         report = report.text(finding.clone());
     }
