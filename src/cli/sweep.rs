@@ -31,7 +31,7 @@ their parameters. Patterns and balancers always count as parameters: one JSON li
 pattern, balancer and combination of the other values.
 
 Examples:
-  jaegis sweep --pattern master_slave --agents 9 --load 0.5:0.95:0.05
+  jaegis sweep --pattern master_slave --agents 9 --load 0.5:0.95:0.05 --plot p99.svg
   jaegis sweep --agents 5,10,20,40,80 --load 0.5:0.95:0.05 --pattern all --balancer all --format jsonl
   jaegis sweep --pattern scatter_gather --fan-out 2,4,8 --service 'exp:1,lognormal:1:3'
   jaegis sweep --load 0.5:0.95:0.05 --shard 3/8 --format jsonl > shard-3.jsonl

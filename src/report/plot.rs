@@ -60,35 +60,94 @@ struct Series {
     points: Vec<(f64, f64)>,
 }
 
-/// Labels name only what differs between the results: the balancer, the pattern, or both.
-fn result_label(sim: &Simulation, r: &RunResult) -> String {
-    let patterns = sim.scenario.patterns.len();
-    let balancers = sim.scenario.balancers.len();
-    match (patterns > 1, balancers > 1) {
-        (true, true) => format!("{} / {}", short_name(&r.pattern), r.balancer),
-        (true, false) => short_name(&r.pattern).to_string(),
-        _ => r.balancer.to_string(),
-    }
-}
-
-/// The same balancer keeps its colour in every chart; patterns differ by dashes when
-/// several are plotted against several balancers.
-fn result_style(sim: &Simulation, r: &RunResult) -> (RGBColor, bool) {
-    let pattern = sim
-        .scenario
-        .patterns
-        .iter()
-        .position(|p| *p == r.pattern)
-        .unwrap_or(0);
-    if sim.scenario.balancers.len() > 1 {
-        let b = BalancerKind::ALL
+/// Each balancer keeps its colour in every chart and panel.
+fn balancer_color(r: &RunResult) -> RGBColor {
+    color(
+        BalancerKind::ALL
             .iter()
             .position(|&b| b == r.balancer)
-            .unwrap_or(0);
-        (color(b), pattern % 2 == 1)
-    } else {
-        (color(pattern), false)
-    }
+            .unwrap_or(0),
+    )
+}
+
+/// Sizes of text, full-size or in one panel of several.
+#[derive(Clone, Copy)]
+struct Fonts {
+    caption: u32,
+    labels: u32,
+    axis: u32,
+    legend: u32,
+}
+
+const FULL: Fonts = Fonts {
+    caption: 20,
+    labels: 15,
+    axis: 16,
+    legend: 13,
+};
+const PANEL: Fonts = Fonts {
+    caption: 16,
+    labels: 12,
+    axis: 13,
+    legend: 11,
+};
+
+/// One panel per pattern: its caption and its lines.
+type Panels = Vec<(String, Vec<Series>)>;
+
+/// The results of each pattern as series, one panel per pattern that has any.
+fn panels(sim: &Simulation, series: impl Fn(&RunResult) -> Vec<Series>) -> Panels {
+    sim.scenario
+        .patterns
+        .iter()
+        .map(|pattern| {
+            let lines = sim
+                .results
+                .iter()
+                .filter(|r| &r.pattern == pattern)
+                .flat_map(&series)
+                .collect();
+            (short_name(pattern).to_string(), lines)
+        })
+        .filter(|(_, lines): &(String, Vec<Series>)| !lines.is_empty())
+        .collect()
+}
+
+/// Draws one chart, or with several patterns a grid of panels under one title, the legend
+/// in the first panel only (colours mean the same balancer in every panel).
+fn faceted(
+    what: &str,
+    panels: &Panels,
+    subject: &str,
+    draw: impl Fn(
+        &DrawingArea<SVGBackend, Shift>,
+        &str,
+        &[Series],
+        bool,
+        Fonts,
+    ) -> Result<(), PlotError>,
+) -> Result<String, PlotError> {
+    render(|root| {
+        if let [(name, lines)] = panels.as_slice() {
+            return draw(
+                root,
+                &format!("{what} of {name}, {subject}"),
+                lines,
+                true,
+                FULL,
+            );
+        }
+        let area = root
+            .titled(&format!("{what}, {subject}"), (FONT, FULL.caption))
+            .map_err(draw_err)?;
+        let cols = 2;
+        let rows = panels.len().div_ceil(cols);
+        let cells = area.split_evenly((rows, cols));
+        for (i, ((name, lines), cell)) in panels.iter().zip(&cells).enumerate() {
+            draw(cell, name, lines, i == 0, PANEL)?;
+        }
+        Ok(())
+    })
 }
 
 /// The chart for a simulation: goodput and attempts over time with `--timeline`, else the
@@ -101,76 +160,81 @@ pub fn simulation(sim: &Simulation) -> Result<String, PlotError> {
     }
 }
 
-/// The latency CDF of each result on a log time axis, with the 99% line marked.
+/// The latency CDF of each balancer on a log time axis, with the 99% line marked; one panel
+/// per pattern.
 pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
-    let series: Vec<Series> = sim
-        .results
-        .iter()
-        .filter(|r| !r.latency_cdf.is_empty())
-        .map(|r| {
-            let (color, dashed) = result_style(sim, r);
-            Series {
-                label: result_label(sim, r),
-                color,
-                dashed,
-                markers: false,
-                points: r.latency_cdf.iter().map(|&(t, q)| (t, q * 100.0)).collect(),
-            }
-        })
-        .collect();
-    if series.is_empty() {
+    let panels = panels(sim, |r| {
+        if r.latency_cdf.is_empty() {
+            return Vec::new();
+        }
+        vec![Series {
+            label: r.balancer.to_string(),
+            color: balancer_color(r),
+            dashed: false,
+            markers: false,
+            points: r.latency_cdf.iter().map(|&(t, q)| (t, q * 100.0)).collect(),
+        }]
+    });
+    if panels.is_empty() {
         return Err(PlotError::NoData("no task completed".into()));
     }
-    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let xs = || {
+        panels
+            .iter()
+            .flat_map(|(_, lines)| lines.iter().flat_map(|s| s.points.iter().map(|p| p.0)))
+    };
     let max = xs().fold(0.0f64, f64::max);
     let min = xs().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
     let (lo, hi) = log_range(min, max);
-    let title = format!("Latency distribution: {}", subject(sim));
-    render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
-            .build_cartesian_2d((lo..hi).log_scale(), 0.0..100.0)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("latency (s, log scale)")
-            .y_desc("tasks completed within (%)")
-            .x_label_formatter(&|x| tick(*x))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .light_line_style(WHITE.mix(0.0))
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(draw_err)?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(lo, 99.0), (hi, 99.0)],
-                4,
-                4,
-                BLACK.mix(0.4).stroke_width(1),
-            ))
-            .map_err(draw_err)?
-            .label("99th percentile")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
-        draw_lines(&mut chart, &series)?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)
-    })
+    faceted(
+        "Latency distribution",
+        &panels,
+        &subject(sim),
+        |area, caption, lines, with_legend, fonts| {
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, (FONT, fonts.caption))
+                .margin(12)
+                .x_label_area_size(fonts.axis * 3)
+                .y_label_area_size(fonts.axis * 3 + 10)
+                .build_cartesian_2d((lo..hi).log_scale(), 0.0..100.0)
+                .map_err(draw_err)?;
+            chart
+                .configure_mesh()
+                .x_desc("latency (s, log scale)")
+                .y_desc("tasks completed within (%)")
+                .x_label_formatter(&|x| tick(*x))
+                .y_label_formatter(&|y| format!("{y:.0}"))
+                .light_line_style(WHITE.mix(0.0))
+                .label_style((FONT, fonts.labels))
+                .axis_desc_style((FONT, fonts.axis))
+                .draw()
+                .map_err(draw_err)?;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(lo, 99.0), (hi, 99.0)],
+                    4,
+                    4,
+                    BLACK.mix(0.4).stroke_width(1),
+                ))
+                .map_err(draw_err)?
+                .label("99th percentile")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+            draw_lines(&mut chart, lines)?;
+            if with_legend {
+                legend(&mut chart, SeriesLabelPosition::UpperLeft, fonts)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Goodput (solid) and attempts (dashed) per second over time, with spikes and scripted
-/// outages shaded.
+/// outages shaded; one panel per pattern.
 pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
-    let mut series = Vec::new();
-    for (i, r) in sim
-        .results
-        .iter()
-        .filter(|r| !r.timeline.is_empty())
-        .enumerate()
-    {
-        let label = result_label(sim, r);
+    let panels = panels(sim, |r| {
+        if r.timeline.is_empty() {
+            return Vec::new();
+        }
         // Steps: each value is an average over its whole bucket.
         let steps = |value: fn(&TimelinePoint) -> f64| -> Vec<(f64, f64)> {
             r.timeline
@@ -178,22 +242,24 @@ pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
                 .flat_map(|p| [(p.start, value(p)), (p.end, value(p))])
                 .collect()
         };
-        series.push(Series {
-            label: format!("{label}: goodput"),
-            color: color(i),
-            dashed: false,
-            markers: false,
-            points: steps(|p| p.goodput.mean),
-        });
-        series.push(Series {
-            label: format!("{label}: attempts"),
-            color: color(i),
-            dashed: true,
-            markers: false,
-            points: steps(|p| p.attempts.mean),
-        });
-    }
-    if series.is_empty() {
+        vec![
+            Series {
+                label: format!("{}: goodput", r.balancer),
+                color: balancer_color(r),
+                dashed: false,
+                markers: false,
+                points: steps(|p| p.goodput.mean),
+            },
+            Series {
+                label: format!("{}: attempts", r.balancer),
+                color: balancer_color(r),
+                dashed: true,
+                markers: false,
+                points: steps(|p| p.attempts.mean),
+            },
+        ]
+    });
+    if panels.is_empty() {
         return Err(PlotError::NoData("the timeline is empty".into()));
     }
     let end = sim
@@ -202,9 +268,9 @@ pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
         .filter_map(|r| r.timeline.last())
         .map(|p| p.end)
         .fold(0.0, f64::max);
-    let top = series
+    let top = panels
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .flat_map(|(_, lines)| lines.iter().flat_map(|s| s.points.iter().map(|p| p.1)))
         .filter(|y| y.is_finite())
         .fold(0.0, f64::max)
         .max(1e-9)
@@ -220,49 +286,56 @@ pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
         .iter()
         .map(|o| (o.start, o.start + o.duration))
         .collect();
-    let title = format!("Goodput and attempts over time: {}", subject(sim));
-    render(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
-            .build_cartesian_2d(0.0..end, 0.0..top)
-            .map_err(draw_err)?;
-        chart
-            .configure_mesh()
-            .x_desc("time (s)")
-            .y_desc("tasks completed or attempts sent per second")
-            .x_label_formatter(&|x| tick(*x))
-            .y_label_formatter(&|y| tick(*y))
-            .light_line_style(WHITE.mix(0.0))
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(draw_err)?;
-        for (windows, shade, label) in [
-            (&spikes, SPIKE_SHADE, "spike (--spike)"),
-            (&outages, OUTAGE_SHADE, "outage (--outage)"),
-        ] {
-            if windows.is_empty() {
-                continue;
-            }
+    faceted(
+        "Goodput and attempts",
+        &panels,
+        &subject(sim),
+        |area, caption, lines, with_legend, fonts| {
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, (FONT, fonts.caption))
+                .margin(12)
+                .x_label_area_size(fonts.axis * 3)
+                .y_label_area_size(fonts.axis * 3 + 10)
+                .build_cartesian_2d(0.0..end, 0.0..top)
+                .map_err(draw_err)?;
             chart
-                .draw_series(windows.iter().map(|&(a, b)| {
-                    Rectangle::new(
-                        [(a.min(end), 0.0), (b.min(end), top)],
-                        shade.mix(0.18).filled(),
-                    )
-                }))
-                .map_err(draw_err)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.mix(0.3).filled())
-                });
-        }
-        draw_lines(&mut chart, &series)?;
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
-    })
+                .configure_mesh()
+                .x_desc("time (s)")
+                .y_desc("tasks completed or attempts sent per second")
+                .x_label_formatter(&|x| tick(*x))
+                .y_label_formatter(&|y| tick(*y))
+                .light_line_style(WHITE.mix(0.0))
+                .label_style((FONT, fonts.labels))
+                .axis_desc_style((FONT, fonts.axis))
+                .draw()
+                .map_err(draw_err)?;
+            for (windows, shade, label) in [
+                (&spikes, SPIKE_SHADE, "spike (--spike)"),
+                (&outages, OUTAGE_SHADE, "outage (--outage)"),
+            ] {
+                if windows.is_empty() {
+                    continue;
+                }
+                chart
+                    .draw_series(windows.iter().map(|&(a, b)| {
+                        Rectangle::new(
+                            [(a.min(end), 0.0), (b.min(end), top)],
+                            shade.mix(0.18).filled(),
+                        )
+                    }))
+                    .map_err(draw_err)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.mix(0.3).filled())
+                    });
+            }
+            draw_lines(&mut chart, lines)?;
+            if with_legend {
+                legend(&mut chart, SeriesLabelPosition::UpperRight, fonts)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// p99 latency and throughput against the swept load (or another numeric parameter), one
@@ -414,7 +487,7 @@ fn panel(
             .draw()
             .map_err(draw_err)?;
         draw_lines(&mut chart, series)?;
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, FULL)
     } else {
         let mut chart = ChartBuilder::on(area)
             .caption(title, (FONT, 18))
@@ -436,7 +509,7 @@ fn panel(
             .map_err(draw_err)?;
         draw_lines(&mut chart, series)?;
         if with_legend {
-            legend(&mut chart, SeriesLabelPosition::UpperLeft)
+            legend(&mut chart, SeriesLabelPosition::UpperLeft, FULL)
         } else {
             Ok(())
         }
@@ -486,16 +559,12 @@ fn display(v: &Value) -> String {
     }
 }
 
-/// What was simulated, for the title: one pattern or "N patterns", the agents and load.
+/// What was simulated, for the title: the agents and the load.
 fn subject(sim: &Simulation) -> String {
     let s = &sim.scenario;
-    let patterns = match s.patterns.as_slice() {
-        [one] => short_name(one).to_string(),
-        many => format!("{} patterns", many.len()),
-    };
     match s.load {
-        Some(load) => format!("{patterns}, {} agents, load {load}", s.agents),
-        None => format!("{patterns}, {} agents", s.agents),
+        Some(load) => format!("{} agents, load {load}", s.agents),
+        None => format!("{} agents", s.agents),
     }
 }
 
@@ -540,6 +609,7 @@ where
 fn legend<'a, 'b: 'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
     position: SeriesLabelPosition,
+    fonts: Fonts,
 ) -> Result<(), PlotError>
 where
     X: Ranged<ValueType = f64>,
@@ -550,7 +620,7 @@ where
         .position(position)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 13))
+        .label_font((FONT, fonts.legend))
         .draw()
         .map_err(draw_err)
 }

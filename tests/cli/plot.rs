@@ -188,3 +188,29 @@ fn charts_need_an_svg_name_and_something_to_plot() {
         "{err}"
     );
 }
+
+#[test]
+fn several_patterns_get_a_panel_each_with_one_legend() {
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "master_slave,pipeline,scatter_gather",
+        "--balancer",
+        "round_robin,least_connections",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    for caption in ["master_slave", "pipeline", "scatter_gather"] {
+        svg.has_text(caption);
+    }
+    assert_eq!(svg.lines(50), 3 * 2, "a CDF per pattern and balancer");
+    let legends = svg
+        .texts()
+        .iter()
+        .filter(|t| *t == "least_connections")
+        .count();
+    assert_eq!(legends, 1, "one legend for all panels");
+}
