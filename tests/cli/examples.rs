@@ -17,10 +17,61 @@ fn example(name: &str, extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The example run with every line starting with `key` removed from its file.
+fn example_without(name: &str, key: &str) -> serde_json::Value {
+    let source =
+        std::fs::read_to_string(format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let kept: Vec<&str> = source.lines().filter(|l| !l.starts_with(key)).collect();
+    assert!(kept.len() < source.lines().count(), "{name} has no {key}");
+    let file = crate::commands::tempdir().join(name);
+    std::fs::write(&file, kept.join("\n")).unwrap();
+    let out = jaegis()
+        .args(["simulate", "--scenario", file.to_str().unwrap()])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name} without {key}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn metric(doc: &serde_json::Value, result: usize, name: &str) -> f64 {
     doc["results"][result]["metrics"][name]["mean"]
         .as_f64()
         .unwrap_or(f64::NAN)
+}
+
+/// The result of one balancer: JSON keeps the order balancers were given in, but tests should
+/// not depend on it.
+fn result<'a>(doc: &'a serde_json::Value, balancer: &str) -> &'a serde_json::Value {
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["balancer"] == balancer)
+        .unwrap_or_else(|| panic!("no result for {balancer}"))
+}
+
+/// A metric's mean for one balancer.
+fn of(doc: &serde_json::Value, balancer: &str, name: &str) -> f64 {
+    result(doc, balancer)["metrics"][name]["mean"]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
+/// One timeline bucket's mean of `name`, for the bucket starting at `start`.
+fn bucket(doc: &serde_json::Value, start: f64, name: &str) -> f64 {
+    doc["results"][0]["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["start"].as_f64() == Some(start))
+        .unwrap_or_else(|| panic!("no bucket at {start}"))[name]["mean"]
+        .as_f64()
+        .unwrap()
 }
 
 /// Mean goodput of the timeline buckets from `from` seconds on.
@@ -64,30 +115,117 @@ fn master_failover_stops_dispatch_for_the_detection_timeout() {
 fn fanout_hedging_cuts_the_tail() {
     let hedged = example("fanout-hedging.toml", &[]);
     // The same scenario without hedging: the file minus its hedging line.
-    let source = std::fs::read_to_string(format!(
-        "{}/examples/fanout-hedging.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let dir = crate::commands::tempdir();
-    let plain_file = dir.join("no-hedging.toml");
-    let without: Vec<&str> = source
-        .lines()
-        .filter(|l| !l.starts_with("hedge_after_quantile"))
-        .collect();
-    std::fs::write(&plain_file, without.join("\n")).unwrap();
-    let out = jaegis()
-        .args([
-            "simulate",
-            "--scenario",
-            plain_file.to_str().unwrap(),
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let plain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plain = example_without("fanout-hedging.toml", "hedge_after_quantile");
     assert!(metric(&hedged, 0, "latency_p999") < metric(&plain, 0, "latency_p999"));
     assert!(metric(&hedged, 0, "hedge_overhead") > 0.0);
+}
+
+#[test]
+fn llm_fleet_least_connections_avoids_the_rate_limit() {
+    let doc = example("llm-fleet.toml", &[]);
+    for balancer in ["round_robin", "power_of_two", "least_connections"] {
+        // Retries with backoff turn the 429s into latency, not failures.
+        assert!(of(&doc, balancer, "success_rate") > 0.99, "{balancer}");
+    }
+    // Round robin sends calls to full endpoints: about 5 times the 429s, more attempts, and a
+    // p99 near the 90 s timeout.
+    let (rr, lc) = ("round_robin", "least_connections");
+    assert!(of(&doc, rr, "rejected") > 3.0 * of(&doc, lc, "rejected"));
+    assert!(of(&doc, rr, "attempts_per_task") > of(&doc, lc, "attempts_per_task") + 0.15);
+    assert!(of(&doc, lc, "latency_p99") < 0.85 * of(&doc, rr, "latency_p99"));
+    assert!(of(&doc, rr, "latency_p99") > 75.0);
+    // Without retries, the 429s are failures: round robin loses about 13% of its tasks.
+    let bare = example("llm-fleet.toml", &["--retry", "none"]);
+    assert!(of(&bare, rr, "success_rate") < 0.93);
+    assert!(of(&bare, lc, "success_rate") > 0.96);
+}
+
+#[test]
+fn search_fanout_hedging_cuts_the_tail() {
+    let hedged = example("search-fanout.toml", &[]);
+    let plain = example_without("search-fanout.toml", "hedge_after_quantile");
+    for balancer in ["least_connections", "round_robin"] {
+        // About 0.13 s against 0.74 s (least_connections) and 1.6 s (round robin).
+        let (with, without) = (
+            of(&hedged, balancer, "latency_p999"),
+            of(&plain, balancer, "latency_p999"),
+        );
+        assert!(with < 0.4 * without, "{balancer}: {with} against {without}");
+        // About 20% more shard work, on copies that lost.
+        let overhead = of(&hedged, balancer, "hedge_overhead");
+        assert!((0.05..0.5).contains(&overhead), "{balancer}: {overhead}");
+        assert!(of(&plain, balancer, "hedge_overhead").is_nan());
+    }
+}
+
+#[test]
+fn etl_pipeline_backpressure_shows_in_latency_not_utilization() {
+    let small = example("etl-pipeline.toml", &[]);
+    // The slow transform stage has 2 of the 5 workers and is the busiest station.
+    let per_pattern = &small["scenario"]["per_pattern"][0];
+    assert_eq!(
+        per_pattern["stage_workers"],
+        serde_json::json!([1, 1, 2, 1])
+    );
+    assert!((per_pattern["peak_load"].as_f64().unwrap() - 0.875).abs() < 1e-9);
+    let large = example("etl-pipeline.toml", &["--buffer", "unbounded"]);
+    let lc = "least_connections";
+    // Both keep up, equally busy; blocking shows in latency and in the system's contents.
+    let (t_small, t_large) = (of(&small, lc, "throughput"), of(&large, lc, "throughput"));
+    assert!(
+        (t_small / t_large - 1.0).abs() < 0.02,
+        "{t_small} {t_large}"
+    );
+    let (u_small, u_large) = (of(&small, lc, "utilization"), of(&large, lc, "utilization"));
+    assert!((u_small - u_large).abs() < 0.02, "{u_small} {u_large}");
+    assert!(of(&small, lc, "latency_mean") > 2.5 * of(&large, lc, "latency_mean"));
+    assert!(of(&small, lc, "in_system_mean") > 2.5 * of(&large, lc, "in_system_mean"));
+    // With one place per buffer, blocking costs more capacity than the pipeline has to spare.
+    let tiny = example("etl-pipeline.toml", &["--buffer", "1"]);
+    assert!(of(&tiny, lc, "throughput") < 0.97 * of(&tiny, lc, "arrival_rate"));
+}
+
+#[test]
+fn consensus_peers_stall_commits_during_the_election() {
+    let doc = example("consensus-peers.toml", &[]);
+    // No leader from the failure until the first election timeout, 15 to 30 s, expires.
+    let leaderless = metric(&doc, 0, "no_dispatch_time");
+    assert!((15.0..30.0).contains(&leaderless), "{leaderless}");
+    let before = |name: &str| {
+        (1..8)
+            .map(|i| bucket(&doc, 15.0 * f64::from(i), name))
+            .sum::<f64>()
+            / 7.0
+    };
+    let (goodput, attempts) = (before("goodput"), before("attempts"));
+    // 120-135 s, wholly without a leader: only the 30% of tasks that need no consensus
+    // complete, while the peers go on working.
+    let dip = bucket(&doc, 120.0, "goodput");
+    assert!(
+        dip > 0.1 * goodput && dip < 0.5 * goodput,
+        "{dip} of {goodput}"
+    );
+    assert!(bucket(&doc, 120.0, "attempts") > 0.7 * attempts);
+    // Then the waiting tasks commit in a burst.
+    assert!(bucket(&doc, 135.0, "goodput") > 1.25 * goodput);
+}
+
+#[test]
+fn heterogeneous_fleet_needs_a_speed_aware_balancer() {
+    let doc = example("heterogeneous-fleet.toml", &[]);
+    // Round robin overloads the slow workers: their queues grow for the whole run.
+    let rr = of(&doc, "round_robin", "latency_p99");
+    assert!(rr > 100.0, "{rr}");
+    assert!(of(&doc, "round_robin", "throughput") < 0.95 * of(&doc, "round_robin", "arrival_rate"));
+    for balancer in ["weighted_round_robin", "predictive", "least_connections"] {
+        let p99 = of(&doc, balancer, "latency_p99");
+        assert!(p99 < 0.05 * rr && p99 < 10.0, "{balancer}: {p99}");
+    }
+    // Predictive beats equal utilization by keeping the slow workers mostly idle.
+    assert!(
+        of(&doc, "predictive", "latency_p99")
+            < 0.6 * of(&doc, "weighted_round_robin", "latency_p99")
+    );
+    assert!(of(&doc, "weighted_round_robin", "fairness") > 0.98);
+    assert!(of(&doc, "predictive", "fairness") < 0.7);
 }

@@ -1,9 +1,10 @@
-//! The README's `console` examples are run and their output compared, so they stay real.
+//! The `console` examples of the README and the docs are run and their output compared, so they stay real.
 
 #[test]
 fn readme_examples_print_what_the_readme_shows() {
     trycmd::TestCases::new()
         .register_bin("jaegis", std::path::Path::new(env!("CARGO_BIN_EXE_jaegis")))
         .case("README.md")
-        .case("docs/resilience.md");
+        .case("docs/resilience.md")
+        .case("docs/examples.md");
 }
