@@ -306,7 +306,7 @@ pub struct SimulateArgs {
     /// peer_to_peer: seconds per network hop [default: 0.005]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     pub hop_latency: Option<Seconds>,
-    /// pipeline: number of stages [default: 3]
+    /// pipeline: number of stages [default: 4, or one per agent with fewer agents]
     #[arg(long, value_name = "K", value_parser = stage_count, allow_negative_numbers = true)]
     pub stages: Option<u32>,
     /// pipeline: relative work of each stage, 1,2,1 [default: equal]
