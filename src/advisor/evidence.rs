@@ -234,70 +234,97 @@ fn retry_kind(policy: &str) -> RetryKind {
     policy.parse().unwrap_or(RetryKind::Exponential)
 }
 
-/// How a candidate fared, worst last: could not run, fell behind, lost tasks, or fine.
-fn tier(c: &Candidate, best_success: Estimate) -> u8 {
+/// How a candidate fared, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tier {
+    /// Kept up, and completed as many tasks as the best (within both intervals).
+    Sound,
+    /// Kept up but completed significantly fewer tasks.
+    LostTasks,
+    /// Its queues grew for the whole run.
+    FellBehind,
+    NotSimulated,
+}
+
+fn tier(c: &Candidate, best_success: Estimate) -> Tier {
     if c.result.is_none() {
-        return 3;
+        return Tier::NotSimulated;
     }
     if c.fell_behind {
-        return 2;
+        return Tier::FellBehind;
     }
     let s = c.metric(Metric::SuccessRate);
-    let margin = (best_success.ci95.max(0.0) + s.ci95.max(0.0)).max(0.005);
-    if s.mean.is_nan() || best_success.mean - s.mean > margin {
-        1
+    if s.mean.is_nan() || significantly_below(s, best_success) {
+        Tier::LostTasks
     } else {
-        0
+        Tier::Sound
     }
+}
+
+/// `a` is below `b` beyond both 95% intervals (and by at least half a point, so that two
+/// near-perfect rates with tiny intervals are not told apart). Without intervals (one
+/// replication) nothing is beyond chance.
+fn significantly_below(a: Estimate, b: Estimate) -> bool {
+    a.ci95.is_finite() && b.ci95.is_finite() && b.mean - a.mean > (a.ci95 + b.ci95).max(0.005)
 }
 
 /// Whether `a`'s p99 is below `b`'s beyond both intervals.
 fn clearly_faster(a: &Candidate, b: &Candidate) -> bool {
     let (x, y) = (a.metric(Metric::LatencyP99), b.metric(Metric::LatencyP99));
-    x.mean.is_finite() && (y.mean.is_nan() || y.mean - x.mean > x.ci95.max(0.0) + y.ci95.max(0.0))
+    x.mean.is_finite() && (y.mean.is_nan() || significantly_below(x, y))
 }
 
-/// Orders by tier, then by p99 where the difference is beyond chance, else keeps the
-/// catalog's order. An insertion sort, since "beyond chance" is not a total order.
-fn rank(candidates: &mut [Candidate]) {
-    let best_success = candidates
+/// The best success rate among the candidates that kept up.
+fn best_success(candidates: &[Candidate]) -> Estimate {
+    candidates
         .iter()
-        .filter(|c| !c.fell_behind)
+        .filter(|c| c.result.is_some() && !c.fell_behind)
         .map(|c| c.metric(Metric::SuccessRate))
         .filter(|e| e.mean.is_finite())
         .max_by(|a, b| a.mean.total_cmp(&b.mean))
         .unwrap_or(Estimate {
             mean: f64::NAN,
             ci95: f64::NAN,
-        });
-    let before = |a: &Candidate, b: &Candidate| {
-        let (ta, tb) = (tier(a, best_success), tier(b, best_success));
-        if ta != tb {
-            return ta < tb;
-        }
-        match ta {
-            0 if clearly_faster(a, b) => true,
-            0 if clearly_faster(b, a) => false,
-            1 => {
-                let (sa, sb) = (
-                    a.metric(Metric::SuccessRate).mean,
-                    b.metric(Metric::SuccessRate).mean,
-                );
-                if sa != sb {
-                    return sa > sb;
-                }
-                a.catalog_rank < b.catalog_rank
-            }
-            _ => a.catalog_rank < b.catalog_rank,
-        }
+        })
+}
+
+/// The sound candidate the catalog ranks highest: it keeps first place unless another is
+/// clearly faster.
+fn incumbent(candidates: &[Candidate], best: Estimate) -> Option<&Candidate> {
+    candidates
+        .iter()
+        .filter(|c| tier(c, best) == Tier::Sound)
+        .min_by_key(|c| c.catalog_rank)
+}
+
+/// Ranks by tier. Among sound candidates, those clearly faster than the incumbent (by p99,
+/// beyond both intervals) come first, by p99; then the incumbent; then the others by p99.
+/// Candidates that lost tasks go by success rate; the rest keep the catalog's order. The key
+/// is a total order, so the ranking never depends on the sort's path.
+fn rank(candidates: &mut [Candidate]) {
+    let best = best_success(candidates);
+    let incumbent = incumbent(candidates, best).cloned();
+    let key = |c: &Candidate| {
+        let t = tier(c, best);
+        let p99 = c.metric(Metric::LatencyP99).mean;
+        let p99 = if p99.is_nan() { f64::INFINITY } else { p99 };
+        let success = c.metric(Metric::SuccessRate).mean;
+        let (group, value) = match (t, &incumbent) {
+            (Tier::Sound, Some(i)) if clearly_faster(c, i) => (0, p99),
+            (Tier::Sound, Some(i)) if i.pattern == c.pattern => (1, 0.0),
+            (Tier::Sound, _) => (2, p99),
+            (Tier::LostTasks, _) => (0, -success),
+            _ => (0, 0.0),
+        };
+        (t, group, value, c.catalog_rank)
     };
-    for i in 1..candidates.len() {
-        let mut j = i;
-        while j > 0 && before(&candidates[j], &candidates[j - 1]) {
-            candidates.swap(j, j - 1);
-            j -= 1;
-        }
-    }
+    candidates.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.cmp(&kb.1))
+            .then(ka.2.total_cmp(&kb.2))
+            .then(ka.3.cmp(&kb.3))
+    });
     for (i, c) in candidates.iter_mut().enumerate() {
         c.evidence_rank = i + 1;
     }
@@ -315,74 +342,81 @@ fn percent(e: Estimate) -> String {
     }
 }
 
-/// The sentences under the evidence table: where it contradicts the catalog and why.
+/// Why a candidate ranks where it does, in words, for one that lost its place to `first`.
+fn why_lower(c: &Candidate, best: Estimate, first: &Candidate) -> String {
+    match tier(c, best) {
+        Tier::NotSimulated => "could not be simulated".to_string(),
+        Tier::FellBehind => format!(
+            "did not keep up with its arrivals ({} of {} tasks/s)",
+            number(c.metric(Metric::Throughput).mean),
+            number(c.metric(Metric::ArrivalRate).mean)
+        ),
+        Tier::LostTasks => format!(
+            "completed {} of its tasks against {}",
+            percent(c.metric(Metric::SuccessRate)),
+            percent(best)
+        ),
+        Tier::Sound => format!(
+            "measured a p99 of {} against {} for {}",
+            seconds(c.metric(Metric::LatencyP99)),
+            seconds(first.metric(Metric::LatencyP99)),
+            first.pattern
+        ),
+    }
+}
+
+/// The sentences under the evidence table: where it contradicts the catalog and why, with
+/// the same tests that ranked the candidates.
 fn findings(candidates: &[Candidate]) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(best) = candidates.first().filter(|c| c.result.is_some()) else {
+    let Some(first) = candidates.first().filter(|c| c.result.is_some()) else {
         out.push("no candidate could be simulated on this workload".into());
         return out;
     };
-    let catalog_first = candidates.iter().min_by_key(|c| c.catalog_rank);
-    match catalog_first {
-        Some(first) if first.pattern != best.pattern => {
-            let why = if first.result.is_none() {
-                "could not be simulated".to_string()
-            } else if first.fell_behind {
-                format!(
-                    "did not keep up with the arrivals ({} of {} tasks/s)",
-                    number(first.metric(Metric::Throughput).mean),
-                    number(first.metric(Metric::ArrivalRate).mean)
-                )
-            } else if first.metric(Metric::SuccessRate).mean
-                < best.metric(Metric::SuccessRate).mean - 0.005
-            {
-                format!(
-                    "completed {} of its tasks against {}",
-                    percent(first.metric(Metric::SuccessRate)),
-                    percent(best.metric(Metric::SuccessRate))
-                )
-            } else {
-                format!(
-                    "measured a p99 of {} against {}",
-                    seconds(first.metric(Metric::LatencyP99)),
-                    seconds(best.metric(Metric::LatencyP99))
-                )
-            };
-            out.push(format!(
-                "The evidence disagrees with the catalog: {} ranks first on the catalog's ratings (score {:.1} against {:.1}) but {why}, so {} ranks first by the evidence.",
-                first.pattern, first.catalog_score, best.catalog_score, best.pattern
-            ));
-        }
-        _ => out.push(format!(
+    let best = best_success(candidates);
+    let no_intervals = first.metric(Metric::LatencyP99).ci95.is_nan();
+    if let Some(catalog_first) = candidates.iter().min_by_key(|c| c.catalog_rank)
+        && catalog_first.pattern != first.pattern
+    {
+        out.push(format!(
+            "The evidence disagrees with the catalog: {} ranks first on the catalog's ratings (score {:.1} against {:.1}) but {}, so {} ranks first by the evidence.",
+            catalog_first.pattern,
+            catalog_first.catalog_score,
+            first.catalog_score,
+            why_lower(catalog_first, best, first),
+            first.pattern
+        ));
+    } else {
+        out.push(format!(
             "The evidence agrees with the catalog: {} ranks first on both.",
-            best.pattern
-        )),
+            first.pattern
+        ));
+    }
+    if no_intervals {
+        out.push(
+            "With one replication there are no intervals, so no difference counts as beyond chance: run --replications 2 or more to compare the candidates."
+                .into(),
+        );
     }
     for c in &candidates[1..] {
-        if c.result.is_none() || c.fell_behind {
-            continue;
-        }
-        if !clearly_faster(best, c)
-            && c.metric(Metric::SuccessRate).mean >= best.metric(Metric::SuccessRate).mean - 0.005
-        {
+        let sound = tier(c, best) == Tier::Sound;
+        if !no_intervals && sound && !clearly_faster(first, c) && !clearly_faster(c, first) {
             out.push(format!(
                 "{} cannot be told apart from {} at this budget (p99 {} against {}); raise --budget to separate them.",
                 c.pattern,
-                best.pattern,
+                first.pattern,
                 seconds(c.metric(Metric::LatencyP99)),
-                seconds(best.metric(Metric::LatencyP99))
+                seconds(first.metric(Metric::LatencyP99))
             ));
+        } else if c.catalog_rank < first.catalog_rank || !sound {
+            let catalog_first = candidates.iter().min_by_key(|x| x.catalog_rank);
+            if catalog_first.is_some_and(|x| x.pattern == c.pattern) {
+                continue; // explained above
+            }
+            out.push(format!("{} {}.", c.pattern, why_lower(c, best, first)));
         }
     }
     for c in candidates {
-        if c.fell_behind {
-            out.push(format!(
-                "{} did not keep up: {} of {} tasks/s, so its queues grew for the whole run and its latencies depend on the run's length.",
-                c.pattern,
-                number(c.metric(Metric::Throughput).mean),
-                number(c.metric(Metric::ArrivalRate).mean)
-            ));
-        }
         if let Some(why) = &c.not_simulated {
             out.push(format!("{} was not simulated: {why}.", c.pattern));
         }
@@ -397,6 +431,139 @@ fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::{BalancerKind, Offered, TaskCounts};
+
+    /// A candidate with the given catalog rank, p99 and success rate (mean, ci95).
+    fn candidate(
+        pattern: &str,
+        catalog_rank: usize,
+        p99: (f64, f64),
+        success: (f64, f64),
+    ) -> Candidate {
+        let catalog = Catalog::embedded();
+        let advice = advise(
+            &catalog,
+            catalog.pattern("master_slave_001").unwrap(),
+            &Request::new(8),
+        );
+        let estimate = |(mean, ci95): (f64, f64)| Estimate { mean, ci95 };
+        let metrics = Metric::ALL
+            .iter()
+            .map(|&m| {
+                let e = match m {
+                    Metric::LatencyP99 => estimate(p99),
+                    Metric::SuccessRate => estimate(success),
+                    _ => estimate((1.0, 0.1)),
+                };
+                (m, e)
+            })
+            .collect();
+        Candidate {
+            pattern: pattern.into(),
+            catalog_rank,
+            catalog_score: 100.0 - catalog_rank as f64,
+            evidence_rank: 0,
+            balancer: "round_robin".into(),
+            retry: RetryKind::Exponential,
+            circuit_breaker: BreakerKind::Consecutive,
+            not_simulated: None,
+            fell_behind: false,
+            result: Some(RunResult {
+                pattern: pattern.into(),
+                balancer: BalancerKind::RoundRobin,
+                offered: Offered {
+                    load: 0.8,
+                    arrival_rate: 1.0,
+                },
+                metrics: crate::sim::Metrics(metrics),
+                tasks: TaskCounts::default(),
+                events: 0,
+                replications: Vec::new(),
+                latency_cdf: Vec::new(),
+                timeline: Vec::new(),
+            }),
+            advice,
+        }
+    }
+
+    fn ranked(mut candidates: Vec<Candidate>) -> (Vec<String>, Vec<String>) {
+        rank(&mut candidates);
+        let order = candidates.iter().map(|c| c.pattern.clone()).collect();
+        (order, findings(&candidates))
+    }
+
+    #[test]
+    fn only_a_clearly_faster_candidate_displaces_the_catalogs_first() {
+        // c is clearly faster than a, the catalog's first; b is not (the intervals overlap),
+        // so a keeps its place ahead of b.
+        let (order, findings) = ranked(vec![
+            candidate("a", 1, (10.0, 0.1), (1.0, 0.0)),
+            candidate("b", 2, (9.5, 1.0), (1.0, 0.0)),
+            candidate("c", 3, (9.0, 0.1), (1.0, 0.0)),
+        ]);
+        assert_eq!(order, ["c", "a", "b"]);
+        assert!(
+            findings[0].starts_with("The evidence disagrees"),
+            "{findings:?}"
+        );
+        assert!(
+            findings[0].contains("a p99 of 10.0 s ± 0.1 against 9.00 s ± 0.10 for c"),
+            "{findings:?}"
+        );
+        // b is within chance of c, the winner: said so; a is clearly slower than c.
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.starts_with("b cannot be told apart from c")),
+            "{findings:?}"
+        );
+        let (order, findings) = ranked(vec![
+            candidate("a", 1, (10.0, 0.1), (1.0, 0.0)),
+            candidate("b", 2, (9.5, 1.0), (1.0, 0.0)),
+        ]);
+        assert_eq!(order, ["a", "b"]);
+        assert!(findings[0].starts_with("The evidence agrees"));
+        assert!(findings[1].starts_with("b cannot be told apart from a"));
+    }
+
+    #[test]
+    fn a_lower_p99_does_not_win_with_significantly_fewer_tasks_completed() {
+        let (order, findings) = ranked(vec![
+            candidate("a", 1, (10.0, 0.1), (0.90, 0.01)),
+            candidate("b", 2, (20.0, 0.1), (0.999, 0.001)),
+        ]);
+        assert_eq!(order, ["b", "a"]);
+        assert!(
+            findings[0].contains("completed 90.0% ± 1.0 of its tasks against 99.9% ± 0.1"),
+            "{findings:?}"
+        );
+        // Within the intervals, success does not decide: p99 does.
+        let (order, _) = ranked(vec![
+            candidate("a", 1, (10.0, 0.1), (0.990, 0.01)),
+            candidate("b", 2, (5.0, 0.1), (0.997, 0.01)),
+        ]);
+        assert_eq!(order, ["b", "a"]);
+    }
+
+    #[test]
+    fn falling_behind_ranks_below_everything_simulated_and_one_replication_changes_nothing() {
+        let mut behind = candidate("a", 1, (1.0, 0.1), (1.0, 0.0));
+        behind.fell_behind = true;
+        let (order, findings) = ranked(vec![behind, candidate("b", 2, (20.0, 1.0), (1.0, 0.0))]);
+        assert_eq!(order, ["b", "a"]);
+        assert!(findings[0].contains("did not keep up"), "{findings:?}");
+        let nan = f64::NAN;
+        let (order, findings) = ranked(vec![
+            candidate("a", 1, (10.0, nan), (1.0, nan)),
+            candidate("b", 2, (1.0, nan), (1.0, nan)),
+        ]);
+        assert_eq!(order, ["a", "b"]);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.starts_with("With one replication"))
+        );
+    }
 
     #[test]
     fn budgets_are_tasks_or_simulated_seconds_with_a_unit() {

@@ -192,7 +192,7 @@ pub struct EvidenceArgs {
     #[arg(long, value_name = "K", value_parser = top_count, allow_negative_numbers = true, requires = "simulate")]
     pub candidates: Option<usize>,
     /// Simulation per candidate and replication: tasks (100000), or simulated seconds with a
-    /// unit (600s) [default: 100000]
+    /// unit (600s) [default: the scenario file's tasks or duration, else 100000]
     #[arg(long, value_name = "TASKS|SECONDS", value_parser = parse_with::<Budget>, requires = "simulate")]
     pub budget: Option<Budget>,
     /// A TOML scenario file (as for simulate) giving the workload
@@ -306,7 +306,7 @@ pub struct SimulateArgs {
     /// peer_to_peer: seconds per network hop [default: 0.005]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     pub hop_latency: Option<Seconds>,
-    /// pipeline: number of stages [default: 4, or one per agent with fewer agents]
+    /// pipeline: number of stages [default: one per --stage-work weight, else 4 (fewer agents: one each)]
     #[arg(long, value_name = "K", value_parser = stage_count, allow_negative_numbers = true)]
     pub stages: Option<u32>,
     /// pipeline: relative work of each stage, 1,2,1 [default: equal]

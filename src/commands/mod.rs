@@ -109,7 +109,25 @@ pub fn load_catalog(file: Option<&std::path::Path>) -> Result<Catalog> {
     })
 }
 
-/// Writes a chart to the file the user named with `--plot`.
+/// Refuses, before anything runs, a `--plot` file whose directory does not exist.
+pub fn check_chart_path(path: &std::path::Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Usage(format!(
+            "invalid --plot: directory {} does not exist",
+            dir.display()
+        ))
+        .into())
+    }
+}
+
+/// Writes a chart to the file the user named with `--plot`, after the report: a chart that
+/// cannot be drawn (nothing completed) fails the command but leaves the results printed.
 pub fn write_chart(path: &std::path::Path, svg: Result<String, PlotError>) -> Result<()> {
     let svg = svg?;
     std::fs::write(path, svg)

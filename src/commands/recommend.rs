@@ -6,8 +6,8 @@ use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
 use jaegis::sim::ScenarioInput;
 
-use super::Output;
 use super::progress::Progress;
+use super::{Output, Usage};
 use crate::cli::{EvidenceArgs, RecommendArgs};
 
 /// Candidates simulated by default: enough to contest the winner, few enough to be quick.
@@ -52,7 +52,15 @@ fn evidence(catalog: &Catalog, rec: &Recommendation, args: &EvidenceArgs) -> Res
         seed: args.seed,
         ..ScenarioInput::default()
     });
-    let count = args.candidates.unwrap_or(CANDIDATES);
+    let eligible = rec.ranking.iter().filter(|r| r.eligible).count();
+    if eligible == 0 {
+        return Err(Usage(
+            "--simulate: no pattern meets --max-complexity, so there is no candidate to simulate"
+                .into(),
+        )
+        .into());
+    }
+    let count = args.candidates.unwrap_or(CANDIDATES).min(eligible);
     let replications = workload.replications.unwrap_or(evidence::REPLICATIONS);
     let progress = Progress::new(count as u64 * u64::from(replications), "replications");
     let gathered = evidence::gather(catalog, rec, &workload, args.budget, count, &|| {

@@ -7,7 +7,7 @@ use jaegis::report::{self, Format};
 use jaegis::sim::{self, Scenario, ScenarioInput};
 
 use super::progress::Progress;
-use super::{Output, stats, write_chart};
+use super::{Output, check_chart_path, stats, write_chart};
 use crate::cli::SimulateArgs;
 
 /// The flags as a scenario input, to lay over the scenario file.
@@ -72,6 +72,9 @@ pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
     let show_stats = args.stats;
     let plot = args.plot.clone();
+    if let Some(path) = &plot {
+        check_chart_path(path)?;
+    }
     let scenario = scenario(catalog, args)?;
     for warning in scenario.warnings() {
         eprintln!("warning: {warning}");
@@ -91,8 +94,9 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
     for warning in simulation.warnings() {
         eprintln!("warning: {warning}");
     }
-    if let Some(path) = &plot {
-        write_chart(path, report::plot::simulation(&simulation))?;
+    output.emit(&report::simulation(&simulation), Format::Table)?;
+    match &plot {
+        Some(path) => write_chart(path, report::plot::simulation(&simulation)),
+        None => Ok(()),
     }
-    output.emit(&report::simulation(&simulation), Format::Table)
 }

@@ -20,7 +20,7 @@ use jaegis::sim::{self, Scenario, ScenarioInput};
 use jaegis::sweep::{self, Dimension, Grid, Line, SweepError, SweepId, parameter_value};
 
 use super::progress::Progress;
-use super::{Output, Usage, simulate, stats, write_chart};
+use super::{Output, Usage, check_chart_path, simulate, stats, write_chart};
 use crate::cli::SweepArgs;
 use crate::cli::sweep::{SweptFlag, point_args, separator};
 
@@ -220,7 +220,14 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     for &point in &points {
         replications += u64::from(plan.scenario(point)?.replications);
     }
-    if args.plot.is_some() {
+    if let Some(path) = &args.plot {
+        if args.shard.is_some() {
+            return Err(Usage(
+                "--plot draws a whole sweep, not a shard: merge the shards' lines with `jaegis merge FILES --plot FILE.svg`".into(),
+            )
+            .into());
+        }
+        check_chart_path(path)?;
         let params: Vec<_> = points.iter().map(|&p| plan.parameters(p)).collect();
         report::plot::sweep_axis(&params.iter().collect::<Vec<_>>())
             .map_err(|e| Usage(format!("--plot: {e}")))?;
@@ -270,13 +277,13 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     if args.stats {
         eprintln!("{}", stats::line(events, start.elapsed()));
     }
-    if let Some(path) = &args.plot {
-        write_chart(path, report::plot::sweep(&lines))?;
+    if format != Format::Jsonl {
+        output.emit(&report::sweep(&lines), Format::Table)?;
     }
-    if format == Format::Jsonl {
-        return Ok(());
+    match &args.plot {
+        Some(path) => write_chart(path, report::plot::sweep(&lines)),
+        None => Ok(()),
     }
-    output.emit(&report::sweep(&lines), Format::Table)
 }
 
 pub fn merge(files: &[PathBuf], plot: Option<&Path>, output: &Output) -> Result<()> {
@@ -293,11 +300,15 @@ pub fn merge(files: &[PathBuf], plot: Option<&Path>, output: &Output) -> Result<
     }
     let lines = sweep::merge(lines)?;
     if let Some(path) = plot {
+        check_chart_path(path)?;
         let params: Vec<_> = lines.iter().map(|l| &l.parameters).collect();
         report::plot::sweep_axis(&params).map_err(|e| Usage(format!("--plot: {e}")))?;
-        write_chart(path, report::plot::sweep(&lines))?;
     }
-    output.emit(&report::sweep(&lines), Format::Table)
+    output.emit(&report::sweep(&lines), Format::Table)?;
+    match plot {
+        Some(path) => write_chart(path, report::plot::sweep(&lines)),
+        None => Ok(()),
+    }
 }
 
 /// Parses a file of sweep lines, naming the line and field of any error.

@@ -202,7 +202,11 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         };
         let success = c.result.as_ref().map_or("-".to_string(), |r| {
             let s = r.metrics.get(Metric::SuccessRate);
-            format!("{:.1}%", 100.0 * s.mean)
+            if s.ci95 >= 0.0005 {
+                format!("{:.1}% ± {:.1}", 100.0 * s.mean, 100.0 * s.ci95)
+            } else {
+                format!("{:.1}%", 100.0 * s.mean)
+            }
         });
         table.rows.push(vec![
             Cell::new(c.evidence_rank.to_string()),
@@ -226,17 +230,10 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
     }
     report = report.table(table);
     if let Some(scenario) = &e.scenario {
-        let [workload, _] = summary(scenario);
+        let [workload, run] = summary(scenario);
         report = report.text(format!("Simulated: {workload}."));
         report = report.text(format!(
-            "Run: {} x {} replications per candidate, seed {}, each with its advised balancer, {} retries and {} circuit breakers.",
-            e.budget,
-            scenario.replications,
-            scenario.seed,
-            e.candidates
-                .first()
-                .map_or("advised".to_string(), |c| c.retry.to_string()),
-            scenario.resilience.circuit_breaker.kind
+            "Run, per candidate at the same offered load, with its advised balancer: {run}."
         ));
     }
     for finding in &e.findings {

@@ -167,8 +167,19 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
         if r.latency_cdf.is_empty() {
             return Vec::new();
         }
+        // The curve is over completed tasks: say so when many did not complete.
+        let success = r.metrics.get(Metric::SuccessRate).mean;
+        let label = if success < 0.995 {
+            format!(
+                "{} ({:.1}% of tasks completed)",
+                r.balancer,
+                100.0 * success
+            )
+        } else {
+            r.balancer.to_string()
+        };
         vec![Series {
-            label: r.balancer.to_string(),
+            label,
             color: balancer_color(r),
             dashed: false,
             markers: false,
@@ -201,7 +212,7 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
             chart
                 .configure_mesh()
                 .x_desc("latency (s, log scale)")
-                .y_desc("tasks completed within (%)")
+                .y_desc("share of completed tasks (%)")
                 .x_label_formatter(&|x| tick(*x))
                 .y_label_formatter(&|y| format!("{y:.0}"))
                 .light_line_style(WHITE.mix(0.0))
@@ -352,7 +363,11 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
         let label = others
             .iter()
             .map(|k| {
-                let v = display(&line.parameters[k.as_str()]);
+                let v = line
+                    .parameters
+                    .get(k.as_str())
+                    .map(display)
+                    .unwrap_or_default();
                 if k == "pattern" || k == "balancer" {
                     short_name(&v).to_string()
                 } else {
@@ -374,7 +389,7 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
                 let mut points: Vec<(f64, f64)> = members
                     .iter()
                     .filter_map(|l| {
-                        let x = l.parameters[x_key.as_str()].as_f64()?;
+                        let x = l.parameters.get(x_key.as_str())?.as_f64()?;
                         let y = l.result["metrics"][metric.id()]["mean"].as_f64()?;
                         Some((x, y))
                     })
@@ -398,7 +413,7 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
     let throughput = series_of(Metric::Throughput);
     let xs: Vec<f64> = lines
         .iter()
-        .filter_map(|l| l.parameters[x_key.as_str()].as_f64())
+        .filter_map(|l| l.parameters.get(x_key.as_str())?.as_f64())
         .collect();
     let x_range = padded(
         xs.iter().copied().fold(f64::INFINITY, f64::min),
@@ -521,7 +536,11 @@ type Parameters = IndexMap<String, Value>;
 /// The swept parameter for the x axis: load if it varies, else the first numeric one that
 /// does. Called before a sweep runs, to refuse a chart it could not draw.
 pub fn sweep_axis(points: &[&Parameters]) -> Result<String, PlotError> {
-    let numeric = |k: &String| points.iter().all(|p| p[k.as_str()].is_number());
+    let numeric = |k: &String| {
+        points
+            .iter()
+            .all(|p| p.get(k.as_str()).is_some_and(Value::is_number))
+    };
     let varying = varying(points);
     ["load", "arrival_rate"]
         .iter()

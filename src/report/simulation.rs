@@ -168,6 +168,15 @@ pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
     line
 }
 
+/// "1 agent", "8 agents".
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A number as a person writes it: 0.8, 30, 1.5.
 fn plain(x: f64) -> String {
     crate::sim::metrics::round_sig(x).to_string()
@@ -221,7 +230,15 @@ pub fn summary(s: &Scenario) -> [String; 2] {
     } else {
         String::new()
     };
-    let mut workload = format!("{} agents{speeds}, {arrivals} {rate}, {service}", s.agents);
+    let arrivals = [arrivals, rate]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut workload = format!(
+        "{}{speeds}, {arrivals}, {service}",
+        count(u64::from(s.agents), "agent")
+    );
     if let Some(kinds) = &s.kinds {
         workload.push_str(&format!(", task kinds {kinds}"));
     }
@@ -235,14 +252,13 @@ pub fn summary(s: &Scenario) -> [String; 2] {
     }
 
     let size = match (s.tasks, s.duration) {
-        (Some(tasks), _) => format!("{tasks} tasks"),
+        (Some(tasks), _) => count(tasks, "task"),
         (None, Some(d)) => format!("{} s of arrivals", plain(d)),
         _ => String::new(),
     };
     let mut run = vec![format!(
-        "{size} x {} replication{} (first {}% discarded as warm-up), seed {}",
-        s.replications,
-        if s.replications == 1 { "" } else { "s" },
+        "{size} x {} (first {}% discarded as warm-up), seed {}",
+        count(u64::from(s.replications), "replication"),
         plain(100.0 * s.warmup),
         s.seed
     )];
@@ -253,7 +269,7 @@ pub fn summary(s: &Scenario) -> [String; 2] {
             plain(mtbf),
             plain(mttr)
         )),
-        _ if r.outages.is_empty() => run.push("no failures".to_string()),
+        _ if r.outages.is_empty() => run.push("no agent failures".to_string()),
         _ => {}
     }
     for o in &r.outages {

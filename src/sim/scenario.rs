@@ -915,7 +915,10 @@ impl Scenario {
             ));
         }
         let hop_latency = input.hop_latency.map_or(DEFAULT_HOP_LATENCY, |s| s.0);
-        let stages = input.stages.unwrap_or(DEFAULT_STAGES.min(agents));
+        let stages = input.stages.unwrap_or_else(|| match &input.stage_work {
+            Some(w) => w.0.len() as u32,
+            None => DEFAULT_STAGES.min(agents),
+        });
         if stages == 0 {
             return Err(invalid("--stages", "expected at least 1 stage"));
         }

@@ -86,7 +86,7 @@ fn simulate_plots_the_latency_distribution_of_each_balancer() {
         "power_of_two",
         "99th percentile",
         "latency (s, log scale)",
-        "tasks completed within (%)",
+        "share of completed tasks (%)",
     ] {
         svg.has_text(label);
     }
@@ -213,4 +213,71 @@ fn several_patterns_get_a_panel_each_with_one_legend() {
         .filter(|t| *t == "least_connections")
         .count();
     assert_eq!(legends, 1, "one legend for all panels");
+}
+
+#[test]
+fn a_chart_that_cannot_be_drawn_leaves_the_results_printed() {
+    let dir = tempdir();
+    let path = dir.join("none.svg");
+    // Every request times out before its work is done: nothing completes.
+    let out = crate::jaegis()
+        .args([
+            "simulate",
+            "--pattern",
+            "master_slave",
+            "--balancer",
+            "round_robin",
+            "--tasks",
+            "200",
+            "--replications",
+            "2",
+            "--timeout",
+            "0.0001",
+            "--plot",
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("round_robin"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to plot"));
+    assert!(!path.exists());
+
+    let err = bad_input(&["simulate", "--plot", "/nonexistent-dir/x.svg"]);
+    assert!(
+        err.contains("--plot") && err.contains("does not exist"),
+        "{err}"
+    );
+    let err = bad_input(&[
+        "sweep", "--load", "0.5,0.6", "--shard", "1/2", "--plot", "x.svg",
+    ]);
+    assert!(err.contains("merge"), "{err}");
+}
+
+#[test]
+fn charts_are_the_same_whatever_the_thread_count() {
+    let dir = tempdir();
+    let svg = |threads: &str| {
+        let path = dir.join(format!("t{threads}.svg"));
+        let out = crate::jaegis()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "simulate",
+                "--pattern",
+                "pipeline,scatter_gather",
+                "--balancer",
+                "round_robin,predictive",
+                "--tasks",
+                "3000",
+                "--replications",
+                "4",
+                "--plot",
+                path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        std::fs::read_to_string(path).unwrap()
+    };
+    assert_eq!(svg("1"), svg("3"));
 }
