@@ -92,6 +92,29 @@ const PANEL: Fonts = Fonts {
     legend: 11,
 };
 
+/// A half-width chart of the sweep figure.
+const HALF: Fonts = Fonts {
+    caption: 18,
+    labels: 15,
+    axis: 15,
+    legend: 13,
+};
+
+/// A chart on `area` with its caption, margins and room for the axis labels.
+fn builder<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    fonts: Fonts,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption, (FONT, fonts.caption))
+        .margin(12)
+        .x_label_area_size(fonts.axis * 3)
+        .y_label_area_size(fonts.axis * 3 + 10);
+    builder
+}
+
 /// One panel per pattern: its caption and its lines.
 type Panels = Vec<(String, Vec<Series>)>;
 
@@ -202,11 +225,7 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
         &panels,
         &subject(sim),
         |area, caption, lines, with_legend, fonts| {
-            let mut chart = ChartBuilder::on(area)
-                .caption(caption, (FONT, fonts.caption))
-                .margin(12)
-                .x_label_area_size(fonts.axis * 3)
-                .y_label_area_size(fonts.axis * 3 + 10)
+            let mut chart = builder(area, caption, fonts)
                 .build_cartesian_2d((lo..hi).log_scale(), 0.0..100.0)
                 .map_err(draw_err)?;
             chart
@@ -302,11 +321,7 @@ pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
         &panels,
         &subject(sim),
         |area, caption, lines, with_legend, fonts| {
-            let mut chart = ChartBuilder::on(area)
-                .caption(caption, (FONT, fonts.caption))
-                .margin(12)
-                .x_label_area_size(fonts.axis * 3)
-                .y_label_area_size(fonts.axis * 3 + 10)
+            let mut chart = builder(area, caption, fonts)
                 .build_cartesian_2d(0.0..end, 0.0..top)
                 .map_err(draw_err)?;
             chart
@@ -483,11 +498,7 @@ fn panel(
     }
     if with_legend && max / min > 30.0 {
         let (lo, hi) = log_range(min, max);
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
+        let mut chart = builder(area, title, HALF)
             .build_cartesian_2d(x, (lo..hi).log_scale())
             .map_err(draw_err)?;
         chart
@@ -504,11 +515,7 @@ fn panel(
         draw_lines(&mut chart, series)?;
         legend(&mut chart, SeriesLabelPosition::UpperLeft, FULL)
     } else {
-        let mut chart = ChartBuilder::on(area)
-            .caption(title, (FONT, 18))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(55)
+        let mut chart = builder(area, title, HALF)
             .build_cartesian_2d(x, 0.0..max * 1.1)
             .map_err(draw_err)?;
         chart

@@ -177,6 +177,15 @@ fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// A CSV cell: the number to 6 significant digits, or empty when it does not apply.
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        plain(x)
+    } else {
+        String::new()
+    }
+}
+
 /// A number as a person writes it: 0.8, 30, 1.5.
 fn plain(x: f64) -> String {
     crate::sim::metrics::round_sig(x).to_string()
@@ -472,13 +481,6 @@ fn timeline_data(sim: &Simulation) -> Table {
         header.push(format!("{f}_ci95"));
     }
     let mut table = Table::new(header);
-    let num = |x: f64| {
-        if x.is_finite() {
-            crate::sim::metrics::round_sig(x).to_string()
-        } else {
-            String::new()
-        }
-    };
     for r in &sim.results {
         for p in &r.timeline {
             let mut row = vec![
@@ -520,13 +522,6 @@ fn data_table(sim: &Simulation) -> Table {
     }
     header.extend(["generated", "completed", "failed", "in_flight"].map(String::from));
     let mut table = Table::new(header);
-    let num = |x: f64| {
-        if x.is_finite() {
-            crate::sim::metrics::round_sig(x).to_string()
-        } else {
-            String::new()
-        }
-    };
     for r in &sim.results {
         let mut row = vec![
             r.pattern.clone(),
