@@ -51,7 +51,8 @@ fn scenario(toml: &str) -> Scenario {
     let mut input = ScenarioInput::from_toml(toml, "bench").expect("bench scenarios parse");
     input.tasks = Some(TASKS);
     input.replications = Some(1);
-    Scenario::build(input, &Catalog::embedded()).expect("bench scenarios are valid")
+    Scenario::build(input, &Catalog::embedded().simulation_defaults())
+        .expect("bench scenarios are valid")
 }
 
 fn run(scenario: &Scenario) -> u64 {

@@ -7,6 +7,10 @@
 
 pub mod advisor;
 pub mod catalog;
+pub mod names;
+pub mod number;
 pub mod report;
+pub mod schema;
 pub mod sim;
 pub mod sweep;
+pub mod units;

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::report::SCHEMA_VERSION;
+use crate::schema::{SCHEMA_VERSION, TOOL_VERSION};
 
 /// Bad sweep input: a malformed range or shard, or shard files that do not fit together.
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +230,7 @@ impl Line {
     ) -> Line {
         Line {
             schema_version: SCHEMA_VERSION,
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            tool_version: TOOL_VERSION.to_string(),
             sweep,
             point,
             parameters,

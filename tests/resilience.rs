@@ -8,7 +8,8 @@ use proptest::prelude::*;
 
 fn run(toml: &str) -> Simulation {
     let input = ScenarioInput::from_toml(toml, "case").expect("valid case");
-    let scenario = Scenario::build(input, &Catalog::embedded()).expect("valid scenario");
+    let scenario =
+        Scenario::build(input, &Catalog::embedded().simulation_defaults()).expect("valid scenario");
     let sim = sim::simulate(&scenario, &|| ()).expect("simulation runs");
     for r in &sim.results {
         assert!(r.tasks.conserved(), "{:?}", r.tasks);

@@ -10,7 +10,7 @@
 //! `docs/validation.md` lists each case with its result and the command that reproduces it.
 
 use jaegis::catalog::Catalog;
-use jaegis::sim::metrics::t_975;
+use jaegis::sim::estimate::t_975;
 use jaegis::sim::{self, Metric, Scenario, ScenarioInput, Simulation};
 
 /// Replications per case, and the 99.995% quantile of Student's t with 9 degrees of freedom.
@@ -19,7 +19,8 @@ const T_TAIL: f64 = 6.594;
 
 fn run(toml: &str) -> Simulation {
     let input = ScenarioInput::from_toml(toml, "case").expect("valid case");
-    let scenario = Scenario::build(input, &Catalog::embedded()).expect("valid scenario");
+    let scenario =
+        Scenario::build(input, &Catalog::embedded().simulation_defaults()).expect("valid scenario");
     let sim = sim::simulate(&scenario, &|| ()).expect("simulation runs");
     for r in &sim.results {
         assert!(r.tasks.conserved(), "{:?}", r.tasks);

@@ -129,6 +129,7 @@ pub fn gather(
         (None, None, Some(d)) => Budget::Seconds(d.0),
         (None, None, None) => Budget::DEFAULT,
     };
+    let defaults = catalog.simulation_defaults();
     let mut first_scenario = None;
     let mut first_error = None;
     let mut candidates = Vec::new();
@@ -151,7 +152,7 @@ pub fn gather(
             result: None,
             advice,
         };
-        match Scenario::build(input, catalog) {
+        match Scenario::build(input, &defaults) {
             Ok(scenario) => {
                 let simulation = sim::simulate(&scenario, progress)?;
                 candidate.fell_behind = simulation
@@ -331,7 +332,7 @@ fn rank(candidates: &mut [Candidate]) {
 }
 
 fn seconds(e: Estimate) -> String {
-    crate::report::seconds_with_interval(e)
+    crate::number::seconds(e.mean, e.ci95)
 }
 
 fn percent(e: Estimate) -> String {
@@ -425,7 +426,7 @@ fn findings(candidates: &[Candidate]) -> Vec<String> {
 }
 
 fn number(x: f64) -> String {
-    crate::sim::metrics::round_sig((x * 1000.0).round() / 1000.0).to_string()
+    crate::number::round_sig((x * 1000.0).round() / 1000.0).to_string()
 }
 
 #[cfg(test)]

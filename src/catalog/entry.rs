@@ -6,8 +6,9 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::model::{Catalog, short_name};
+use super::model::Catalog;
 use super::value::fmt_number;
+use crate::names::{normalize, short_name};
 
 /// The sections of the source document, in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -90,21 +91,6 @@ impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
     }
-}
-
-/// Lower-cases and turns dashes and spaces into underscores, so `Scatter-Gather` finds `scatter_gather`.
-pub fn normalize(name: &str) -> String {
-    name.trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c == '-' || c.is_whitespace() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 impl FromStr for Section {

@@ -4,13 +4,15 @@
 mod entry;
 mod model;
 mod search;
+mod simulation;
 pub mod value;
 
 use std::path::Path;
 
 use serde_json::Value;
 
-pub use entry::{Entry, Section, display_value, normalize};
+pub use crate::names::{closest, normalize, short_name, suggest};
+pub use entry::{Entry, Section, display_value};
 pub use model::*;
 pub use search::{Hit, search};
 pub use value::{AgentRange, Count, Duration, Level, Pace, Param, Percent, PercentRange, Toggle};
@@ -50,45 +52,6 @@ pub enum CatalogError {
     },
     #[error("'{name}' matches several entries: {}; give one of them", .matches.join(", "))]
     Ambiguous { name: String, matches: Vec<String> },
-}
-
-/// Formats "; did you mean a or b?" for a list of suggestions.
-pub fn suggest(suggestions: &[String]) -> String {
-    match suggestions {
-        [] => String::new(),
-        [one] => format!("; did you mean {one}?"),
-        [rest @ .., last] => format!("; did you mean {} or {last}?", rest.join(", ")),
-    }
-}
-
-/// The names closest to `wanted`, best first, for "did you mean".
-pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let wanted = normalize(wanted);
-    let mut scored: Vec<(f64, &str)> = candidates
-        .into_iter()
-        .map(|c| {
-            let similarity = strsim::jaro_winkler(&wanted, &normalize(c));
-            let contains = !wanted.is_empty() && normalize(c).contains(&wanted);
-            (
-                if contains {
-                    similarity.max(0.9)
-                } else {
-                    similarity
-                },
-                c,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.75)
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let mut out: Vec<String> = Vec::new();
-    for (_, name) in scored {
-        if !out.iter().any(|n| n == name) {
-            out.push(name.to_string());
-        }
-    }
-    out.truncate(3);
-    out
 }
 
 /// What a user catalog file changed, for `catalog validate`.

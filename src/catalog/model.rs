@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::value::{AgentRange, Count, Duration, Level, Pace, Param, PercentRange, Toggle};
+use crate::names::short_name;
 
 /// The whole pattern database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,20 +59,6 @@ impl Pattern {
     /// The id without its numeric suffix: `scatter_gather_001` is `scatter_gather`.
     pub fn short_name(&self) -> &str {
         short_name(&self.pattern_id)
-    }
-}
-
-/// Strips a trailing `_NNN` from an id.
-pub fn short_name(id: &str) -> &str {
-    match id.rsplit_once('_') {
-        Some((stem, digits))
-            if !stem.is_empty()
-                && !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            stem
-        }
-        _ => id,
     }
 }
 
@@ -406,17 +393,4 @@ pub struct HybridProcessing {
     pub consistency_guarantees: String,
     pub latency_optimization: String,
     pub resource_sharing: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::short_name;
-
-    #[test]
-    fn short_names_drop_the_numeric_suffix_only() {
-        assert_eq!(short_name("scatter_gather_001"), "scatter_gather");
-        assert_eq!(short_name("round_robin"), "round_robin");
-        assert_eq!(short_name("p2p_v2"), "p2p_v2");
-        assert_eq!(short_name("_001"), "_001");
-    }
 }

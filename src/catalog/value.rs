@@ -15,6 +15,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::units::{self, split_number, time_unit_seconds};
+
 /// Why a piece of source wording could not be read as a typed value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected {expected}, got {got:?}")]
@@ -30,38 +32,6 @@ impl ValueError {
             got: got.into(),
         }
     }
-}
-
-/// Splits `"30_seconds"`, `"1.5s"` or `"every_100_items"` into the number and the words around it.
-fn split_number(text: &str) -> Option<(f64, String)> {
-    let start = text.find(|c: char| c.is_ascii_digit())?;
-    let rest = &text[start..];
-    let len = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(rest.len());
-    let number: f64 = rest[..len].parse().ok()?;
-    let before = text[..start].trim_matches(|c: char| c == '_' || c.is_whitespace());
-    if before.starts_with('-') || text[..start].ends_with('-') {
-        return None;
-    }
-    let after = rest[len..].trim_matches(|c: char| c == '_' || c.is_whitespace());
-    let words = [before, after]
-        .iter()
-        .filter(|w| !w.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("_");
-    Some((number, words.to_ascii_lowercase()))
-}
-
-fn time_unit_seconds(unit: &str) -> Option<f64> {
-    Some(match unit {
-        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
-        "ms" | "millisecond" | "milliseconds" => 0.001,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
-        "h" | "hour" | "hours" => 3600.0,
-        _ => return None,
-    })
 }
 
 /// Formats a number without a trailing `.0`, for canonical text.
@@ -95,19 +65,7 @@ impl FromStr for Duration {
     type Err = ValueError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         const EXPECTED: &str = "a non-negative duration such as 30_seconds, 1.5s, 5m or 1h";
-        let err = || ValueError::new(EXPECTED, text);
-        let (number, unit) = split_number(text.trim()).ok_or_else(err)?;
-        if !text
-            .trim()
-            .starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        {
-            return Err(err());
-        }
-        let scale = time_unit_seconds(&unit).ok_or_else(err)?;
-        let seconds = number * scale;
-        if !seconds.is_finite() {
-            return Err(err());
-        }
+        let seconds = units::seconds(text).ok_or_else(|| ValueError::new(EXPECTED, text))?;
         Ok(Self {
             seconds,
             text: text.to_string(),

@@ -14,11 +14,12 @@ use jaegis::advisor::evidence::Budget;
 use jaegis::catalog::Level;
 use jaegis::report::Format;
 use jaegis::sim::distribution::{Arrivals, Service};
-use jaegis::sim::faults::{Outage, Spike};
+use jaegis::sim::faults::Outage;
 use jaegis::sim::resilience::{BreakerKind, Jitter, RetryKind};
 use jaegis::sim::scenario::{
     Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds, Timeout,
 };
+use jaegis::sim::workload::Spike;
 
 const EXAMPLES: &str = "\
 Examples:

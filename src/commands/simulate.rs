@@ -66,7 +66,7 @@ pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
         None => ScenarioInput::default(),
     };
     let merged = file.overlaid(input(args));
-    Ok(Scenario::build(merged, catalog)?)
+    Ok(Scenario::build(merged, &catalog.simulation_defaults())?)
 }
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {

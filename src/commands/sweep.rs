@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
+use jaegis::sim::scenario::Defaults;
 use jaegis::sim::scenario::{pattern_ids, resolve_balancers};
 use jaegis::sim::{self, Scenario, ScenarioInput};
 use jaegis::sweep::{self, Dimension, Grid, Line, SweepError, SweepId, parameter_value};
@@ -31,16 +32,17 @@ struct Axis {
 }
 
 /// The whole sweep: the scenario file, the axes, and what identifies it.
-struct Plan<'a> {
-    catalog: &'a Catalog,
+struct Plan {
+    defaults: Defaults,
     file: ScenarioInput,
     axes: Vec<Axis>,
     grid: Grid,
     id: SweepId,
 }
 
-impl<'a> Plan<'a> {
-    fn new(catalog: &'a Catalog, args: &SweepArgs) -> Result<Self> {
+impl Plan {
+    fn new(catalog: &Catalog, args: &SweepArgs) -> Result<Self> {
+        let defaults = catalog.simulation_defaults();
         let file = match &args.scenario {
             Some(path) => ScenarioInput::from_file(path)?,
             None => ScenarioInput::default(),
@@ -56,7 +58,11 @@ impl<'a> Plan<'a> {
             None => file.balancer.clone().map_or(vec!["all".into()], |n| n.0),
         };
         let mut axes = vec![
-            axis("pattern", "pattern", pattern_ids(catalog, &pattern_names)?),
+            axis(
+                "pattern",
+                "pattern",
+                pattern_ids(&defaults, &pattern_names)?,
+            ),
             axis(
                 "balancer",
                 "balancer",
@@ -93,7 +99,7 @@ impl<'a> Plan<'a> {
             points: grid.len(),
         };
         Ok(Plan {
-            catalog,
+            defaults,
             file,
             axes,
             grid,
@@ -143,7 +149,7 @@ impl<'a> Plan<'a> {
             ))
         })?;
         let input = self.file.clone().overlaid(simulate::input(args));
-        Scenario::build(input, self.catalog).with_context(|| self.describe(point))
+        Scenario::build(input, &self.defaults).with_context(|| self.describe(point))
     }
 
     /// Simulates one point: its line and the events it took.

@@ -23,13 +23,12 @@ pub use self::catalog::{entry, export, schema, search, section_list, sections, v
 pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};
 pub use self::markdown::MarkdownExporter;
-pub(crate) use self::simulation::seconds as seconds_with_interval;
 pub use self::simulation::{simulation, summary};
 pub use self::sweep::sweep;
 pub use self::table::TableExporter;
 
-/// Version of every JSON document's layout; raised when a field is renamed or removed.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::number::number;
+pub use crate::schema::SCHEMA_VERSION;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +218,7 @@ pub fn document(fields: Value) -> Value {
     doc.insert("schema_version".into(), Value::from(SCHEMA_VERSION));
     doc.insert(
         "tool_version".into(),
-        Value::from(env!("CARGO_PKG_VERSION")),
+        Value::from(crate::schema::TOOL_VERSION),
     );
     if let Value::Object(fields) = fields {
         doc.extend(fields);
@@ -227,30 +226,9 @@ pub fn document(fields: Value) -> Value {
     Value::Object(doc)
 }
 
-/// Formats a number for a table: at most `digits` decimals, without trailing zeros.
-pub fn number(x: f64, digits: usize) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() { "-".into() } else { "inf".into() };
-    }
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_drop_trailing_zeros() {
-        assert_eq!(number(1.50, 2), "1.5");
-        assert_eq!(number(2.0, 3), "2");
-        assert_eq!(number(0.123456, 3), "0.123");
-        assert_eq!(number(f64::NAN, 2), "-");
-    }
 
     #[test]
     fn formats_parse_by_name() {

@@ -8,8 +8,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value;
 
-use crate::catalog::short_name;
-use crate::sim::metrics::round_sig;
+use crate::names::short_name;
+use crate::number::round_sig;
 use crate::sim::{BalancerKind, Metric, RunResult, Simulation, TimelinePoint};
 use crate::sweep::Line;
 

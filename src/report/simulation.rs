@@ -9,14 +9,7 @@ use crate::sim::scenario::PatternParams;
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
 use super::{Cell, Emphasis, Report, Table, document, number};
-
-/// Decimals that show three significant digits of `x`.
-fn decimals(x: f64) -> usize {
-    if x == 0.0 || !x.is_finite() {
-        return 2;
-    }
-    (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize
-}
+use crate::number::{decimals, round_sig};
 
 /// `3.10 ± 0.10`, or the mean alone with one replication, or `-` when it does not apply.
 pub fn estimate(e: Estimate) -> String {
@@ -69,13 +62,8 @@ fn ranked<'a>(sim: &'a Simulation, pattern: &str) -> Vec<&'a RunResult> {
 }
 
 /// `3.10 s ± 0.10`, or without the interval with one replication.
-pub(crate) fn seconds(e: Estimate) -> String {
-    let d = decimals(e.mean);
-    if e.ci95.is_finite() {
-        format!("{:.d$} s ± {:.d$}", e.mean, e.ci95)
-    } else {
-        format!("{:.d$} s", e.mean)
-    }
+fn seconds(e: Estimate) -> String {
+    crate::number::seconds(e.mean, e.ci95)
 }
 
 /// "2.4x lower", or "12% lower" for gaps too small for a factor to read well.
@@ -188,7 +176,7 @@ fn num(x: f64) -> String {
 
 /// A number as a person writes it: 0.8, 30, 1.5.
 fn plain(x: f64) -> String {
-    crate::sim::metrics::round_sig(x).to_string()
+    round_sig(x).to_string()
 }
 
 /// The scenario in words, two lines: the workload, then the run and what goes wrong in it

@@ -7,7 +7,7 @@ use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 
-use crate::catalog::closest;
+use crate::names::{closest, normalize, suggest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,7 +63,7 @@ impl fmt::Display for BalancerKind {
 impl FromStr for BalancerKind {
     type Err = String;
     fn from_str(name: &str) -> Result<Self, String> {
-        let wanted = crate::catalog::normalize(name);
+        let wanted = normalize(name);
         let found = BalancerKind::ALL.into_iter().find(|b| {
             b.id() == wanted
                 || b.catalog_id() == Some(wanted.as_str())
@@ -73,7 +73,7 @@ impl FromStr for BalancerKind {
             let ids: Vec<&str> = BalancerKind::ALL.iter().map(|b| b.id()).collect();
             format!(
                 "unknown balancer '{name}'{}; balancers are: {}",
-                crate::catalog::suggest(&closest(name, ids.iter().copied())),
+                suggest(&closest(name, ids.iter().copied())),
                 ids.join(", ")
             )
         })

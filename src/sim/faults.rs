@@ -9,7 +9,7 @@ use rand_distr::Exp1;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::workload::{derive, stream, streams};
+use super::stream::{derive, stream, streams};
 
 /// A scripted outage: agent `agent` is down from `start` for `duration` seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,47 +47,6 @@ impl fmt::Display for Outage {
     }
 }
 
-/// A time window in which the arrival rate is multiplied: `START+DURATION:FACTOR`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Spike {
-    pub start: f64,
-    pub duration: f64,
-    pub factor: f64,
-}
-
-impl FromStr for Spike {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let err = || format!("expected START+DURATION:FACTOR such as 300+60:2, got '{s}'");
-        let (window, factor) = s.trim().split_once(':').ok_or_else(err)?;
-        let (start, duration) = window.split_once('+').ok_or_else(err)?;
-        let parse = |x: &str| x.trim().parse::<f64>().map_err(|_| err());
-        let (start, duration, factor) = (parse(start)?, parse(duration)?, parse(factor)?);
-        if !(start >= 0.0
-            && start.is_finite()
-            && duration > 0.0
-            && duration.is_finite()
-            && factor > 0.0
-            && factor.is_finite())
-        {
-            return Err(format!(
-                "START must be 0 or more, DURATION and FACTOR above 0, got '{s}'"
-            ));
-        }
-        Ok(Spike {
-            start,
-            duration,
-            factor,
-        })
-    }
-}
-
-impl fmt::Display for Spike {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}+{}:{}", self.start, self.duration, self.factor)
-    }
-}
-
 macro_rules! text_serde {
     ($($ty:ty),+) => {$(
         impl Serialize for $ty {
@@ -102,7 +61,7 @@ macro_rules! text_serde {
         }
     )+};
 }
-text_serde!(Outage, Spike);
+text_serde!(Outage);
 
 /// Random up and down times of one agent: exponential with means `mtbf` and `mttr`.
 #[derive(Debug, Clone)]
@@ -250,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn outages_and_spikes_parse() {
+    fn outages_parse() {
         assert_eq!(
             "2@100+30".parse(),
             Ok(Outage {
@@ -261,14 +220,5 @@ mod tests {
         );
         assert!("2@100".parse::<Outage>().is_err());
         assert!("2@100+0".parse::<Outage>().is_err());
-        assert_eq!(
-            "300+60:2.5".parse(),
-            Ok(Spike {
-                start: 300.0,
-                duration: 60.0,
-                factor: 2.5
-            })
-        );
-        assert!("300+60".parse::<Spike>().is_err());
     }
 }

@@ -6,15 +6,18 @@
 
 pub mod balancer;
 pub mod distribution;
+pub mod estimate;
 mod events;
 pub mod faults;
 mod master_slave;
-pub mod metrics;
+pub mod metric;
 mod peer_to_peer;
 mod pipeline;
+pub mod recorder;
 pub mod resilience;
 mod scatter_gather;
 pub mod scenario;
+pub mod stream;
 pub mod workload;
 mod world;
 
@@ -22,8 +25,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use crate::number::round_sig;
+
 pub use balancer::BalancerKind;
-pub use metrics::{Estimate, Metric, TaskCounts};
+pub use estimate::Estimate;
+pub use metric::{Metric, TaskCounts};
 pub use scenario::{Model, Scenario, ScenarioError, ScenarioInput};
 pub use world::Replication;
 
@@ -90,7 +96,7 @@ pub struct RunResult {
     pub events: u64,
     /// Each replication's values, for comparisons paired over the same tasks.
     #[serde(skip)]
-    pub replications: Vec<metrics::Values>,
+    pub replications: Vec<metric::Values>,
     /// The latency distribution as (seconds, share of completed tasks at most that long):
     /// each quantile averaged over the replications. Empty when no task completed.
     #[serde(skip)]
@@ -119,7 +125,7 @@ fn timeline(width: f64, reps: &[Replication]) -> Vec<TimelinePoint> {
     let buckets = reps.iter().map(|r| r.timeline.len()).max().unwrap_or(0);
     (0..buckets)
         .map(|i| {
-            let field = |f: fn(&metrics::Bucket) -> f64, scale: f64| {
+            let field = |f: fn(&recorder::Bucket) -> f64, scale: f64| {
                 Estimate::of(
                     reps.iter()
                         .map(|r| r.timeline.get(i).map_or(0.0, f) * scale),
@@ -127,8 +133,8 @@ fn timeline(width: f64, reps: &[Replication]) -> Vec<TimelinePoint> {
             };
             let rate = 1.0 / width;
             TimelinePoint {
-                start: metrics::round_sig(i as f64 * width),
-                end: metrics::round_sig((i + 1) as f64 * width),
+                start: round_sig(i as f64 * width),
+                end: round_sig((i + 1) as f64 * width),
                 throughput: field(|b| b.departures, rate),
                 goodput: field(|b| b.successes, rate),
                 attempts: field(|b| b.attempts, rate),
@@ -142,7 +148,7 @@ fn timeline(width: f64, reps: &[Replication]) -> Vec<TimelinePoint> {
 /// Averages each quantile over the replications that completed tasks (Vincent averaging,
 /// as the percentiles in the tables are).
 fn latency_cdf(reps: &[Replication]) -> Vec<(f64, f64)> {
-    metrics::CDF_QUANTILES
+    recorder::CDF_QUANTILES
         .iter()
         .enumerate()
         .filter_map(|(i, &q)| {
@@ -288,8 +294,8 @@ pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Sim
                 pattern: params.pattern.clone(),
                 balancer: b,
                 offered: Offered {
-                    load: metrics::round_sig(params.load),
-                    arrival_rate: metrics::round_sig(params.arrival_rate),
+                    load: round_sig(params.load),
+                    arrival_rate: round_sig(params.arrival_rate),
                 },
                 metrics: Metrics(
                     Metric::ALL

@@ -5,42 +5,70 @@
 //! the task's index. So task `i` has the same kind and the same `j`-th work size whatever the
 //! pattern, the balancer or the number of draws other tasks made: common random numbers.
 
+use std::fmt;
+use std::str::FromStr;
+
 use rand::RngExt;
 use rand_distr::Exp1;
 use rand_pcg::Pcg64Mcg;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::distribution::Arrivals;
-use super::faults::Spike;
+use super::stream::{stream, streams};
 
-/// SplitMix64's finaliser: spreads seeds so that nearby inputs give unrelated streams.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// A time window in which the arrival rate is multiplied: `START+DURATION:FACTOR`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spike {
+    pub start: f64,
+    pub duration: f64,
+    pub factor: f64,
 }
 
-/// A seed derived from a parent seed and a label, for independent streams.
-pub fn derive(seed: u64, label: u64) -> u64 {
-    mix(mix(seed) ^ label.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+impl FromStr for Spike {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || format!("expected START+DURATION:FACTOR such as 300+60:2, got '{s}'");
+        let (window, factor) = s.trim().split_once(':').ok_or_else(err)?;
+        let (start, duration) = window.split_once('+').ok_or_else(err)?;
+        let parse = |x: &str| x.trim().parse::<f64>().map_err(|_| err());
+        let (start, duration, factor) = (parse(start)?, parse(duration)?, parse(factor)?);
+        if !(start >= 0.0
+            && start.is_finite()
+            && duration > 0.0
+            && duration.is_finite()
+            && factor > 0.0
+            && factor.is_finite())
+        {
+            return Err(format!(
+                "START must be 0 or more, DURATION and FACTOR above 0, got '{s}'"
+            ));
+        }
+        Ok(Spike {
+            start,
+            duration,
+            factor,
+        })
+    }
 }
 
-/// A generator for one stream.
-pub fn stream(seed: u64, label: u64) -> Pcg64Mcg {
-    let hi = derive(seed, label);
-    let lo = mix(hi ^ 0xA076_1D64_78BD_642F);
-    Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(lo))
+impl fmt::Display for Spike {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}+{}:{}", self.start, self.duration, self.factor)
+    }
 }
 
-/// Labels of the streams of one replication.
-pub mod streams {
-    pub const ARRIVALS: u64 = 1;
-    pub const TASKS: u64 = 2;
-    pub const ROUTING: u64 = 3;
-    pub const FAULTS: u64 = 4;
-    pub const HEARTBEATS: u64 = 5;
-    pub const ELECTIONS: u64 = 6;
-    pub const EXECUTIONS: u64 = 7;
+impl Serialize for Spike {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Spike {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Produces arrival times at a given mean rate.
@@ -171,13 +199,6 @@ impl ArrivalClock {
     }
 }
 
-/// The draws of one task: a small generator seeded by the task's index.
-pub fn task_rng(seed: u64, task: u64) -> Pcg64Mcg {
-    let base = derive(seed, streams::TASKS);
-    let hi = mix(base ^ task.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    Pcg64Mcg::new((u128::from(hi) << 64) | u128::from(mix(hi) | 1))
-}
-
 /// A task's fixed draws, taken in this order before any work size.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskDraws {
@@ -202,6 +223,7 @@ impl TaskDraws {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::stream::task_rng;
 
     fn rate_of(arrivals: &Arrivals, rate: f64) -> f64 {
         let mut clock = ArrivalClock::new(arrivals, rate, 3, &[]);
@@ -250,6 +272,19 @@ mod tests {
         assert_eq!(warp.clock(500.0), 500.0);
         assert_eq!(warp.clock(1300.0), 1100.0);
         assert_eq!(warp.clock(3000.0), 2000.0);
+    }
+
+    #[test]
+    fn spikes_parse() {
+        assert_eq!(
+            "300+60:2.5".parse(),
+            Ok(Spike {
+                start: 300.0,
+                duration: 60.0,
+                factor: 2.5
+            })
+        );
+        assert!("300+60".parse::<Spike>().is_err());
     }
 
     #[test]

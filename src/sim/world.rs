@@ -16,10 +16,12 @@ use super::balancer::{Balancer, BalancerKind, View};
 use super::distribution::Sampler;
 use super::events::{EventQueue, Kind};
 use super::faults::{FailureClock, Heartbeat};
-use super::metrics::{Recorder, TaskCounts, Values};
+use super::metric::{TaskCounts, Values};
+use super::recorder::Recorder;
 use super::resilience::{Breaker, BreakerKind, RecentQuantile, RetryBudget, RetryKind};
 use super::scenario::{Model, PatternParams, Scenario};
-use super::workload::{ArrivalClock, TaskDraws, derive, stream, streams, task_rng};
+use super::stream::{derive, stream, streams, task_rng};
+use super::workload::{ArrivalClock, TaskDraws};
 use super::{SimError, pipeline, scatter_gather};
 
 /// The master's agent number in fault events.
@@ -221,8 +223,8 @@ pub struct Replication {
     pub values: Values,
     pub counts: TaskCounts,
     pub events: u64,
-    pub timeline: Vec<super::metrics::Bucket>,
-    /// Latency at each of `metrics::CDF_QUANTILES`.
+    pub timeline: Vec<super::recorder::Bucket>,
+    /// Latency at each of `recorder::CDF_QUANTILES`.
     pub latency_quantiles: Vec<f64>,
 }
 

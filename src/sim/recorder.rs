@@ -1,146 +1,17 @@
-//! Streaming statistics: per replication a fixed-size latency histogram and running sums,
-//! never a vector of per-task values; across replications a mean and a Student-t interval.
+//! The books of one replication, kept as it runs: a fixed-size latency histogram and running
+//! sums, never a vector of per-request values.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
-use serde::ser::SerializeMap;
+
+use super::metric::{Metric, Values};
 
 /// Latencies are recorded in units of a millionth of the run's typical service time, from
 /// 1 unit to 10^12 (a millionth to a million service times), to 3 significant digits.
 const HIST_MAX: u64 = 1_000_000_000_000;
 const UNITS_PER_SERVICE: f64 = 1e6;
 
-/// The metrics every result carries, in output order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Metric {
-    ArrivalRate,
-    Throughput,
-    Goodput,
-    LatencyMean,
-    LatencyP50,
-    LatencyP90,
-    LatencyP95,
-    LatencyP99,
-    LatencyP999,
-    LatencyMax,
-    WaitMean,
-    SuccessRate,
-    AttemptsPerTask,
-    Utilization,
-    Fairness,
-    InSystemMean,
-    CoordinatorUtilization,
-    WastedWork,
-    DetectionDelay,
-    NoDispatchTime,
-    Rejected,
-    TimedOut,
-    Completeness,
-    HedgeOverhead,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 24] = [
-        Metric::ArrivalRate,
-        Metric::Throughput,
-        Metric::Goodput,
-        Metric::LatencyMean,
-        Metric::LatencyP50,
-        Metric::LatencyP90,
-        Metric::LatencyP95,
-        Metric::LatencyP99,
-        Metric::LatencyP999,
-        Metric::LatencyMax,
-        Metric::WaitMean,
-        Metric::SuccessRate,
-        Metric::AttemptsPerTask,
-        Metric::Utilization,
-        Metric::Fairness,
-        Metric::InSystemMean,
-        Metric::CoordinatorUtilization,
-        Metric::WastedWork,
-        Metric::DetectionDelay,
-        Metric::NoDispatchTime,
-        Metric::Rejected,
-        Metric::TimedOut,
-        Metric::Completeness,
-        Metric::HedgeOverhead,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Metric::ArrivalRate => "arrival_rate",
-            Metric::Throughput => "throughput",
-            Metric::Goodput => "goodput",
-            Metric::LatencyMean => "latency_mean",
-            Metric::LatencyP50 => "latency_p50",
-            Metric::LatencyP90 => "latency_p90",
-            Metric::LatencyP95 => "latency_p95",
-            Metric::LatencyP99 => "latency_p99",
-            Metric::LatencyP999 => "latency_p999",
-            Metric::LatencyMax => "latency_max",
-            Metric::WaitMean => "wait_mean",
-            Metric::SuccessRate => "success_rate",
-            Metric::AttemptsPerTask => "attempts_per_task",
-            Metric::Utilization => "utilization",
-            Metric::Fairness => "fairness",
-            Metric::InSystemMean => "in_system_mean",
-            Metric::CoordinatorUtilization => "coordinator_utilization",
-            Metric::WastedWork => "wasted_work",
-            Metric::DetectionDelay => "detection_delay",
-            Metric::NoDispatchTime => "no_dispatch_time",
-            Metric::Rejected => "rejected",
-            Metric::TimedOut => "timed_out",
-            Metric::Completeness => "completeness",
-            Metric::HedgeOverhead => "hedge_overhead",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// One replication's value of every metric; NaN where a metric does not apply.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Values([f64; Metric::ALL.len()]);
-
-impl Values {
-    pub fn get(&self, m: Metric) -> f64 {
-        self.0[m.index()]
-    }
-    pub fn set(&mut self, m: Metric, v: f64) {
-        self.0[m.index()] = v;
-    }
-}
-
-impl Default for Values {
-    fn default() -> Self {
-        Values([f64::NAN; Metric::ALL.len()])
-    }
-}
-
-/// How a replication's tasks ended. Every generated task is in exactly one of the other three.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TaskCounts {
-    pub generated: u64,
-    pub completed: u64,
-    pub failed: u64,
-    pub in_flight: u64,
-}
-
-impl TaskCounts {
-    pub fn add(&mut self, other: &TaskCounts) {
-        self.generated += other.generated;
-        self.completed += other.completed;
-        self.failed += other.failed;
-        self.in_flight += other.in_flight;
-    }
-
-    pub fn conserved(&self) -> bool {
-        self.generated == self.completed + self.failed + self.in_flight
-    }
-}
+/// Most timeline buckets a run may ask for (the run's expected length over the bucket width).
+pub const MAX_TIMELINE_BUCKETS: usize = 10_000;
 
 /// One bucket of a `--timeline`: counts in the bucket, and the state at its end.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -166,7 +37,7 @@ struct Timeline {
 
 /// The timeline ends here even if the run goes on (draining an overload can take long):
 /// ten times what a scenario may ask for, so memory stays bounded.
-const TIMELINE_CAP: usize = 10 * super::scenario::MAX_TIMELINE_BUCKETS;
+const TIMELINE_CAP: usize = 10 * MAX_TIMELINE_BUCKETS;
 
 impl Timeline {
     fn bucket(&mut self, t: f64) -> &mut Bucket {
@@ -565,84 +436,6 @@ pub fn jain(shares: &[f64]) -> f64 {
     }
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom.
-pub fn t_975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => TABLE[df - 1],
-        // Cornish-Fisher expansion around the normal quantile; within 1e-3 from df = 30 on.
-        _ => {
-            let z: f64 = 1.959_964;
-            let d = df as f64;
-            z + (z.powi(3) + z) / (4.0 * d)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
-        }
-    }
-}
-
-/// A metric across replications: the mean and the half-width of its 95% confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
-    pub mean: f64,
-    pub ci95: f64,
-}
-
-impl Estimate {
-    /// NaN values (metric not applicable in a replication) are left out; all NaN gives NaN.
-    pub fn of(values: impl IntoIterator<Item = f64>) -> Estimate {
-        let xs: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
-        let n = xs.len();
-        if n == 0 {
-            return Estimate {
-                mean: f64::NAN,
-                ci95: f64::NAN,
-            };
-        }
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let ci95 = if n < 2 {
-            f64::NAN
-        } else {
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            t_975(n - 1) * (var / n as f64).sqrt()
-        };
-        Estimate { mean, ci95 }
-    }
-
-    pub fn low(&self) -> f64 {
-        self.mean - self.ci95.max(0.0)
-    }
-
-    pub fn high(&self) -> f64 {
-        self.mean + self.ci95.max(0.0)
-    }
-}
-
-/// Rounds to 6 significant digits for output, so documents do not carry floating-point noise.
-pub fn round_sig(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let digits = 6 - 1 - x.abs().log10().floor() as i32;
-    let scale = 10f64.powi(digits.clamp(-300, 300));
-    (x * scale).round() / scale
-}
-
-impl Serialize for Estimate {
-    /// `{"mean": .., "ci95": ..}`; a value that does not apply is `null`.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let finite = |x: f64| x.is_finite().then(|| round_sig(x));
-        let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("mean", &finite(self.mean))?;
-        map.serialize_entry("ci95", &finite(self.ci95))?;
-        map.end()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,28 +445,6 @@ mod tests {
         assert_eq!(jain(&[0.5, 0.5, 0.5]), 1.0);
         assert!((jain(&[1.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
         assert_eq!(jain(&[0.0, 0.0]), 1.0);
-    }
-
-    #[test]
-    fn student_t_quantiles() {
-        assert_eq!(t_975(1), 12.706);
-        assert_eq!(t_975(4), 2.776);
-        assert!((t_975(60) - 2.000).abs() < 2e-3);
-        assert!((t_975(120) - 1.980).abs() < 2e-3);
-        assert!((t_975(100_000) - 1.960).abs() < 1e-3);
-    }
-
-    #[test]
-    fn estimates_skip_missing_values() {
-        let e = Estimate::of([1.0, 2.0, 3.0, f64::NAN]);
-        assert_eq!(e.mean, 2.0);
-        assert!((e.ci95 - 4.303 * (1.0f64 / 3.0).sqrt()).abs() < 1e-9);
-        assert!(Estimate::of([f64::NAN]).mean.is_nan());
-        assert!(Estimate::of([5.0]).ci95.is_nan());
-        assert_eq!(
-            serde_json::to_string(&Estimate::of([5.0])).unwrap(),
-            r#"{"mean":5.0,"ci95":null}"#
-        );
     }
 
     #[test]
@@ -712,12 +483,5 @@ mod tests {
             );
             assert!(v.get(Metric::LatencyP999) <= v.get(Metric::LatencyMax));
         }
-    }
-
-    #[test]
-    fn rounding_keeps_six_significant_digits() {
-        assert_eq!(round_sig(1.23456789), 1.23457);
-        assert_eq!(round_sig(123456.789), 123457.0);
-        assert_eq!(round_sig(0.000123456789), 0.000123457);
     }
 }

@@ -1,0 +1,657 @@
+//! From input to scenario: every value checked, every unset parameter filled from the
+//! defaults, and each pattern's share of the fleet and of the load worked out.
+
+use super::value::{Buffer, Seconds, Timeout};
+use super::{
+    CatalogLookup, CatalogPattern, DEFAULT_AGENTS, DEFAULT_CONSENSUS_FRACTION,
+    DEFAULT_DISPATCH_OVERHEAD, DEFAULT_HOP_LATENCY, DEFAULT_LOAD, DEFAULT_MAX_FAN_OUT,
+    DEFAULT_MISMATCH_PENALTY, DEFAULT_REPLICATIONS, DEFAULT_SEED, DEFAULT_STAGES, DEFAULT_TASKS,
+    DEFAULT_WARMUP, Defaults, Model, PatternParams, QueueMode, Resilience, Scenario, ScenarioError,
+    ScenarioInput, invalid,
+};
+use crate::names::{closest, normalize, short_name, suggest};
+use crate::sim::balancer::BalancerKind;
+use crate::sim::distribution::{Arrivals, Service};
+use crate::sim::recorder::MAX_TIMELINE_BUCKETS;
+use crate::sim::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
+
+/// Finds a catalog pattern as `Catalog::pattern` does: by id, else by short name, with
+/// suggestions when nothing matches.
+fn lookup<'a>(patterns: &'a [CatalogPattern], name: &str) -> Result<&'a CatalogPattern, String> {
+    let wanted = normalize(name);
+    if let Some(p) = patterns.iter().find(|p| p.id == wanted) {
+        return Ok(p);
+    }
+    let matches: Vec<&CatalogPattern> = patterns
+        .iter()
+        .filter(|p| short_name(&p.id) == wanted)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let mut suggestions: Vec<String> = Vec::new();
+            for s in closest(
+                name,
+                patterns
+                    .iter()
+                    .flat_map(|p| [p.id.as_str(), short_name(&p.id)]),
+            ) {
+                let id = patterns
+                    .iter()
+                    .find(|p| p.id == s || short_name(&p.id) == s)
+                    .map_or(s, |p| p.id.clone());
+                if !suggestions.contains(&id) {
+                    suggestions.push(id);
+                }
+            }
+            Err(format!("unknown pattern '{name}'{}", suggest(&suggestions)))
+        }
+        many => Err(format!(
+            "'{name}' matches several entries: {}; give one of them",
+            many.iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Resolves `--pattern` names (or `all`) to simulated patterns.
+fn resolve_patterns(
+    patterns: &[CatalogPattern],
+    names: &[String],
+) -> Result<Vec<(String, Model)>, ScenarioError> {
+    let mut out: Vec<(String, Model)> = Vec::new();
+    for name in names {
+        if normalize(name) == "all" {
+            for p in patterns {
+                if let Some(model) = p.model
+                    && !out.iter().any(|(id, _)| *id == p.id)
+                {
+                    out.push((p.id.clone(), model));
+                }
+            }
+            continue;
+        }
+        let pattern =
+            lookup(patterns, name).map_err(|e| CatalogLookup(format!("--pattern: {e}")))?;
+        let model = pattern.model.ok_or_else(|| {
+            CatalogLookup(format!(
+                "--pattern: {} has no simulation model; simulated patterns are master_slave, peer_to_peer, pipeline and scatter_gather",
+                pattern.id
+            ))
+        })?;
+        if !out.iter().any(|(id, _)| *id == pattern.id) {
+            out.push((pattern.id.clone(), model));
+        }
+    }
+    Ok(out)
+}
+
+/// The pattern ids that `--pattern` names (or `all`) stand for, in the order simulated.
+pub fn pattern_ids(defaults: &Defaults, names: &[String]) -> Result<Vec<String>, ScenarioError> {
+    Ok(resolve_patterns(&defaults.patterns, names)?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// The balancers that `--balancer` names (or `all`) stand for, in the order simulated.
+pub fn resolve_balancers(names: &[String]) -> Result<Vec<BalancerKind>, ScenarioError> {
+    let mut out = Vec::new();
+    for name in names {
+        if normalize(name) == "all" {
+            for b in BalancerKind::ALL {
+                if !out.contains(&b) {
+                    out.push(b);
+                }
+            }
+            continue;
+        }
+        let b: BalancerKind = name
+            .parse()
+            .map_err(|e: String| CatalogLookup(format!("--balancer: {e}")))?;
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
+
+/// Repeats a per-agent list to `n` entries; longer than `n` is an error.
+fn cycled<T: Clone>(list: &[T], n: usize, flag: &str) -> Result<Vec<T>, ScenarioError> {
+    if list.len() > n {
+        return Err(invalid(
+            flag,
+            format!(
+                "{} values for {n} worker agents; give at most one per worker (a shorter list repeats)",
+                list.len()
+            ),
+        ));
+    }
+    Ok((0..n).map(|i| list[i % list.len()].clone()).collect())
+}
+
+/// Splits `workers` over stages in proportion to their work (largest remainder), then gives
+/// each stage left without a worker one from the stage with the most workers per unit of work.
+pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
+    let k = weights.len();
+    let total: f64 = weights.iter().sum();
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|w| w / total * f64::from(workers))
+        .collect();
+    let mut counts: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
+    let mut left = workers - counts.iter().sum::<u32>();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (exact[a].fract(), exact[b].fract());
+        fb.total_cmp(&fa).then(a.cmp(&b))
+    });
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        counts[i] += 1;
+        left -= 1;
+    }
+    while let Some(empty) = counts.iter().position(|&c| c == 0) {
+        let donor = (0..k)
+            .filter(|&i| counts[i] > 1)
+            .max_by(|&a, &b| {
+                (f64::from(counts[a]) / weights[a])
+                    .total_cmp(&(f64::from(counts[b]) / weights[b]))
+                    .then(b.cmp(&a))
+            })
+            .expect("at least as many workers as stages");
+        counts[donor] -= 1;
+        counts[empty] += 1;
+    }
+    counts
+}
+
+impl Scenario {
+    /// Validates the input and fills every unset parameter from the defaults and the catalog.
+    pub fn build(input: ScenarioInput, defaults: &Defaults) -> Result<Scenario, ScenarioError> {
+        let resilience = Self::resilience(
+            &input,
+            defaults,
+            input.agents.unwrap_or(DEFAULT_AGENTS).max(1),
+        )?;
+        let pattern_names = input
+            .pattern
+            .map(|n| n.0)
+            .unwrap_or_else(|| vec!["all".into()]);
+        let patterns = resolve_patterns(&defaults.patterns, &pattern_names)?;
+        let balancers = resolve_balancers(
+            &input
+                .balancer
+                .map(|n| n.0)
+                .unwrap_or_else(|| vec!["all".into()]),
+        )?;
+
+        let agents = input.agents.unwrap_or(DEFAULT_AGENTS);
+        if agents == 0 {
+            return Err(invalid("--agents", "expected at least 1 agent"));
+        }
+        let positive = |flag: &str, v: Option<f64>| -> Result<Option<f64>, ScenarioError> {
+            match v {
+                Some(x) if !(x.is_finite() && x > 0.0) => Err(invalid(
+                    flag,
+                    format!("expected a positive number, got {x}"),
+                )),
+                other => Ok(other),
+            }
+        };
+        let load = positive("--load", input.load)?;
+        let arrival_rate = positive("--arrival-rate", input.arrival_rate)?;
+        let arrivals = input.arrivals.unwrap_or(Arrivals::Poisson);
+        // The default load applies, and is recorded, unless a rate is given or a bursty
+        // process brings its own.
+        let load = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
+            (None, None, None) => Some(DEFAULT_LOAD),
+            _ => load,
+        };
+        if load.is_some() && arrival_rate.is_some() {
+            return Err(invalid("--load", "give --load or --arrival-rate, not both"));
+        }
+        let service = input.service.unwrap_or(Service::Exponential { mean: 1.0 });
+        let speeds = input.speeds.map(|s| s.0).unwrap_or_else(|| vec![1.0]);
+        let mismatch_penalty = input.mismatch_penalty.unwrap_or(DEFAULT_MISMATCH_PENALTY);
+        if !(mismatch_penalty.is_finite() && mismatch_penalty >= 1.0) {
+            return Err(invalid(
+                "--mismatch-penalty",
+                format!("expected a factor of at least 1, got {mismatch_penalty}"),
+            ));
+        }
+        if input.capabilities.is_some() && input.kinds.is_none() {
+            return Err(invalid(
+                "--capabilities",
+                "needs --kinds to say which task kinds exist",
+            ));
+        }
+        if let (Some(kinds), Some(caps)) = (&input.kinds, &input.capabilities) {
+            for set in &caps.0 {
+                for k in set {
+                    if k != "*" && !kinds.0.iter().any(|(n, _)| n == k) {
+                        return Err(invalid(
+                            "--capabilities",
+                            format!(
+                                "unknown kind '{k}'; kinds are {} (or * for all)",
+                                kinds
+                                    .0
+                                    .iter()
+                                    .map(|(n, _)| n.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if input.tasks.is_some() && input.duration.is_some() {
+            return Err(invalid("--tasks", "give --tasks or --duration, not both"));
+        }
+        let tasks = match (input.tasks, input.duration) {
+            (Some(0), _) => return Err(invalid("--tasks", "expected at least 1 task")),
+            (Some(n), _) => Some(n),
+            (None, Some(_)) => None,
+            (None, None) => Some(DEFAULT_TASKS),
+        };
+        let duration = match input.duration {
+            Some(Seconds(d)) if d <= 0.0 => {
+                return Err(invalid(
+                    "--duration",
+                    "expected a positive number of seconds",
+                ));
+            }
+            other => other.map(|s| s.0),
+        };
+        let warmup = input.warmup.unwrap_or(DEFAULT_WARMUP);
+        if !(0.0..1.0).contains(&warmup) {
+            return Err(invalid(
+                "--warmup",
+                format!("expected a fraction from 0 up to (not including) 1, got {warmup}"),
+            ));
+        }
+        let replications = input.replications.unwrap_or(DEFAULT_REPLICATIONS);
+        if replications == 0 {
+            return Err(invalid("--replications", "expected at least 1 replication"));
+        }
+
+        let dispatch_overhead = input
+            .dispatch_overhead
+            .map_or(DEFAULT_DISPATCH_OVERHEAD, |s| s.0);
+        let heartbeat = input.heartbeat.map_or(defaults.heartbeat, |s| s.0);
+        let consensus_fraction = input
+            .consensus_fraction
+            .unwrap_or(DEFAULT_CONSENSUS_FRACTION);
+        if !(0.0..=1.0).contains(&consensus_fraction) {
+            return Err(invalid(
+                "--consensus-fraction",
+                format!("expected a fraction from 0 to 1, got {consensus_fraction}"),
+            ));
+        }
+        let hop_latency = input.hop_latency.map_or(DEFAULT_HOP_LATENCY, |s| s.0);
+        let stages = input.stages.unwrap_or_else(|| match &input.stage_work {
+            Some(w) => w.0.len() as u32,
+            None => DEFAULT_STAGES.min(agents),
+        });
+        if stages == 0 {
+            return Err(invalid("--stages", "expected at least 1 stage"));
+        }
+        let stage_work = match input.stage_work {
+            Some(w) if w.0.len() != stages as usize => {
+                return Err(invalid(
+                    "--stage-work",
+                    format!(
+                        "{} weights for {stages} stages; give one per stage",
+                        w.0.len()
+                    ),
+                ));
+            }
+            Some(w) => w.0,
+            None => vec![1.0; stages as usize],
+        };
+        let buffer = input.buffer.unwrap_or(Buffer::Items(defaults.stage_buffer));
+        let gather_timeout = input
+            .gather_timeout
+            .map_or(defaults.gather_timeout, |s| s.0);
+        if gather_timeout <= 0.0 {
+            return Err(invalid(
+                "--gather-timeout",
+                "expected a positive number of seconds",
+            ));
+        }
+        let failure_threshold = defaults.failure_threshold;
+        let split = input.split.unwrap_or(false);
+
+        let mut per_pattern = Vec::new();
+        for (pattern, model) in &patterns {
+            let workers = if *model == Model::MasterSlave {
+                if agents < 2 {
+                    return Err(invalid(
+                        "--agents",
+                        "master_slave needs at least 2 agents: a master and a worker",
+                    ));
+                }
+                agents - 1
+            } else {
+                agents
+            };
+            let pattern_speeds = cycled(&speeds, workers as usize, "--speeds")?;
+            let mut fan_out = None;
+            let mut stage_split = Vec::new();
+            let task_work = match model {
+                Model::ScatterGather => {
+                    let k = input.fan_out.unwrap_or(workers.min(DEFAULT_MAX_FAN_OUT));
+                    if k == 0 || k > workers {
+                        return Err(invalid(
+                            "--fan-out",
+                            format!("{k} is not between 1 and the {workers} agents available"),
+                        ));
+                    }
+                    fan_out = Some(k);
+                    if split {
+                        service.mean()
+                    } else {
+                        service.mean() * f64::from(k)
+                    }
+                }
+                Model::Pipeline => {
+                    if stages > workers {
+                        return Err(invalid(
+                            "--stages",
+                            format!(
+                                "{stages} stages need at least {stages} workers, but there are {workers}"
+                            ),
+                        ));
+                    }
+                    stage_split = stage_workers(workers, &stage_work);
+                    service.mean()
+                }
+                _ => service.mean(),
+            };
+            let capacity: f64 = pattern_speeds.iter().sum();
+            let rate = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
+                (Some(rho), _, _) => rho * capacity / task_work,
+                (None, Some(rate), _) => rate,
+                (None, None, Some(rate)) => rate,
+                (None, None, None) => unreachable!("the default load is set above"),
+            };
+            let pattern_load = rate * task_work / capacity;
+            let job_mean = match model {
+                Model::ScatterGather if split => service.mean() / f64::from(fan_out.unwrap_or(1)),
+                _ => service.mean(),
+            };
+            let slowest = pattern_speeds.iter().copied().fold(f64::INFINITY, f64::min);
+            let peak_load = match model {
+                Model::Pipeline => {
+                    let total: f64 = stage_work.iter().sum();
+                    let mut first = 0;
+                    stage_split
+                        .iter()
+                        .zip(&stage_work)
+                        .map(|(&n, w)| {
+                            let speed: f64 = pattern_speeds[first..first + n as usize].iter().sum();
+                            first += n as usize;
+                            rate * service.mean() * w / total / speed
+                        })
+                        .fold(pattern_load, f64::max)
+                }
+                Model::MasterSlave => pattern_load.max(rate * dispatch_overhead),
+                // A fan-out over every agent gives each one a subtask of every task, so the
+                // slowest agent sets the pace whatever the balancer.
+                Model::ScatterGather if fan_out == Some(workers) => {
+                    pattern_load.max(rate * job_mean / slowest)
+                }
+                _ => pattern_load,
+            };
+            per_pattern.push(PatternParams {
+                pattern: pattern.clone(),
+                model: *model,
+                workers,
+                speeds: pattern_speeds,
+                load: pattern_load,
+                arrival_rate: rate,
+                task_work,
+                peak_load,
+                fan_out,
+                stage_workers: stage_split,
+            });
+        }
+        if let Some(caps) = &input.capabilities {
+            let min_workers = per_pattern
+                .iter()
+                .map(|p| p.workers)
+                .min()
+                .unwrap_or(agents);
+            if caps.0.len() > min_workers as usize {
+                return Err(invalid(
+                    "--capabilities",
+                    format!(
+                        "{} agent sets for {min_workers} worker agents; give at most one per worker (a shorter list repeats)",
+                        caps.0.len()
+                    ),
+                ));
+            }
+        }
+
+        let scenario = Scenario {
+            patterns: patterns.into_iter().map(|(id, _)| id).collect(),
+            balancers,
+            agents,
+            load,
+            arrival_rate,
+            arrivals,
+            service,
+            speeds,
+            kinds: input.kinds,
+            capabilities: input.capabilities,
+            mismatch_penalty,
+            tasks,
+            duration,
+            warmup,
+            replications,
+            seed: input.seed.unwrap_or(DEFAULT_SEED),
+            dispatch_overhead,
+            queue: input.queue.unwrap_or(QueueMode::PerAgent),
+            failure_detection_timeout: defaults.failure_detection_timeout,
+            heartbeat,
+            consensus_fraction,
+            hop_latency,
+            leader_election_timeout: defaults.leader_election_timeout,
+            stages,
+            stage_work,
+            buffer,
+            checkpoint_frequency: defaults.checkpoint_frequency,
+            fan_out: input.fan_out,
+            split,
+            gather_timeout,
+            failure_threshold,
+            resilience,
+            per_pattern,
+        };
+        scenario.check_timeline()?;
+        Ok(scenario)
+    }
+
+    /// A timeline of more buckets than anyone reads would only cost memory: refuse it.
+    fn check_timeline(&self) -> Result<(), ScenarioError> {
+        let Some(width) = self.resilience.timeline else {
+            return Ok(());
+        };
+        let slowest = self
+            .per_pattern
+            .iter()
+            .map(|p| p.arrival_rate)
+            .fold(f64::INFINITY, f64::min);
+        let horizon = match (self.duration, self.tasks) {
+            (Some(d), _) => d,
+            (None, Some(n)) if slowest > 0.0 => n as f64 / slowest,
+            _ => return Ok(()),
+        };
+        if horizon / width > MAX_TIMELINE_BUCKETS as f64 {
+            return Err(invalid(
+                "--timeline",
+                format!(
+                    "buckets of {width} s over a run of about {} s would be more than {MAX_TIMELINE_BUCKETS}; use buckets of at least {} s",
+                    crate::number::number(horizon, 0),
+                    crate::number::number(horizon / MAX_TIMELINE_BUCKETS as f64, 3)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Failures and resilience settings: the catalog's parameters for each mechanism asked for.
+    fn resilience(
+        input: &ScenarioInput,
+        defaults: &Defaults,
+        agents: u32,
+    ) -> Result<Resilience, ScenarioError> {
+        let (mtbf, mttr) = match (input.mtbf, input.mttr) {
+            (Some(Seconds(b)), Some(Seconds(r))) => {
+                if b <= 0.0 {
+                    return Err(invalid("--mtbf", "expected seconds above 0"));
+                }
+                if r <= 0.0 {
+                    return Err(invalid("--mttr", "expected seconds above 0"));
+                }
+                (Some(b), Some(r))
+            }
+            (Some(_), None) => {
+                return Err(invalid("--mtbf", "needs --mttr, the mean time to repair"));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "--mttr",
+                    "needs --mtbf, the mean time between failures",
+                ));
+            }
+            (None, None) => (None, None),
+        };
+        let outages = input.outage.clone().unwrap_or_default();
+        if let Some(o) = outages.iter().find(|o| o.agent >= agents) {
+            return Err(invalid(
+                "--outage",
+                format!(
+                    "agent {} does not exist: agents are numbered 0 to {} (0 is the master or leader)",
+                    o.agent,
+                    agents - 1
+                ),
+            ));
+        }
+        let missed_heartbeats = input
+            .missed_heartbeats
+            .unwrap_or(defaults.missed_heartbeats);
+        if missed_heartbeats == 0 {
+            return Err(invalid("--missed-heartbeats", "expected at least 1"));
+        }
+        let retry = RetryPolicy::new(
+            &defaults.retry,
+            input.retry.unwrap_or(RetryKind::None),
+            input.jitter,
+        );
+        if let Some(b) = input.retry_budget
+            && !(b > 0.0 && b <= 1.0)
+        {
+            return Err(invalid(
+                "--retry-budget",
+                format!("expected a fraction above 0 and at most 1, got {b}"),
+            ));
+        }
+        let b = &defaults.breaker;
+        let failure_rate = input.breaker_failure_rate.unwrap_or(0.5);
+        if !(failure_rate > 0.0 && failure_rate <= 1.0) {
+            return Err(invalid(
+                "--breaker-failure-rate",
+                format!("expected a fraction above 0 and at most 1, got {failure_rate}"),
+            ));
+        }
+        let circuit_breaker = BreakerConfig {
+            kind: input.circuit_breaker.unwrap_or(BreakerKind::None),
+            failure_threshold: b.failure_threshold,
+            recovery_timeout: b.recovery_timeout,
+            half_open_requests: b.half_open_requests,
+            success_threshold: b.success_threshold,
+            window: b.window,
+            failure_rate,
+            min_calls: 10,
+            max_ejection: input.max_ejection.unwrap_or(1.0),
+        };
+        if !(circuit_breaker.max_ejection > 0.0 && circuit_breaker.max_ejection <= 1.0) {
+            return Err(invalid(
+                "--max-ejection",
+                format!(
+                    "expected a fraction above 0 and at most 1, got {}",
+                    circuit_breaker.max_ejection
+                ),
+            ));
+        }
+        if let Some(q) = input.hedge_after_quantile
+            && !(q > 0.0 && q < 1.0)
+        {
+            return Err(invalid(
+                "--hedge-after-quantile",
+                format!("expected a quantile between 0 and 1 such as 0.95, got {q}"),
+            ));
+        }
+        if input.queue_limit == Some(0) {
+            return Err(invalid(
+                "--queue-limit",
+                "expected at least 1 queued job per agent",
+            ));
+        }
+        let timeline = match input.timeline {
+            Some(Seconds(b)) if b <= 0.0 => {
+                return Err(invalid(
+                    "--timeline",
+                    "expected a bucket of more than 0 seconds",
+                ));
+            }
+            other => other.map(|s| s.0),
+        };
+        let mut spikes = input.spike.clone().unwrap_or_default();
+        spikes.sort_by(|a, b| a.start.total_cmp(&b.start));
+        if let Some(w) = spikes
+            .windows(2)
+            .find(|w| w[1].start < w[0].start + w[0].duration)
+        {
+            return Err(invalid(
+                "--spike",
+                format!(
+                    "the spikes at {} s and {} s overlap; give windows that do not (one spike with the combined factor for the overlap)",
+                    w[0].start, w[1].start
+                ),
+            ));
+        }
+        let faults = mtbf.is_some() || !outages.is_empty();
+        // A client facing failures or asked to retry needs a timeout: without one, a request
+        // lost in a short outage would wait forever. Plain runs stay pure queueing models.
+        let wants_timeout =
+            faults || retry.kind != RetryKind::None || circuit_breaker.kind != BreakerKind::None;
+        let catalog_timeout = defaults.request_timeout;
+        let timeout = match input.timeout {
+            Some(Timeout::Seconds(t)) => Some(t),
+            Some(Timeout::None) => None,
+            None => wants_timeout.then_some(catalog_timeout),
+        };
+        Ok(Resilience {
+            mtbf,
+            mttr,
+            outages,
+            missed_heartbeats,
+            timeout,
+            retry,
+            retry_budget: input.retry_budget,
+            circuit_breaker,
+            queue_limit: input.queue_limit,
+            drop_expired: input.drop_expired.unwrap_or(false),
+            hedge_after_quantile: input.hedge_after_quantile,
+            spikes,
+            timeline,
+        })
+    }
+}

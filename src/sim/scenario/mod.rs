@@ -1,0 +1,433 @@
+//! What to simulate: the user's input (flags and a TOML scenario file, every field optional)
+//! and the validated scenario with every effective parameter, defaults from the catalog
+//! (resolved by the caller into [`Defaults`]).
+
+use serde::Serialize;
+
+use super::balancer::BalancerKind;
+use super::distribution::{Arrivals, Service};
+use super::faults::Outage;
+use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
+use super::workload::Spike;
+
+mod build;
+mod defaults;
+mod input;
+mod value;
+
+pub use build::{pattern_ids, resolve_balancers, stage_workers};
+pub use defaults::{CatalogPattern, Defaults};
+pub use input::ScenarioInput;
+pub use value::{Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds, Timeout};
+
+/// The default number of agents, tasks per replication, replications and seed.
+pub const DEFAULT_AGENTS: u32 = 8;
+pub const DEFAULT_TASKS: u64 = 100_000;
+pub const DEFAULT_REPLICATIONS: u32 = 5;
+pub const DEFAULT_SEED: u64 = 42;
+/// Offered load when neither a load nor an arrival rate is given.
+pub const DEFAULT_LOAD: f64 = 0.8;
+pub const DEFAULT_WARMUP: f64 = 0.1;
+/// Seconds the master spends dispatching each task: small beside a 1 s task, yet it grows
+/// into the bottleneck as the arrival rate grows.
+pub const DEFAULT_DISPATCH_OVERHEAD: f64 = 0.01;
+pub const DEFAULT_HOP_LATENCY: f64 = 0.005;
+pub const DEFAULT_CONSENSUS_FRACTION: f64 = 0.1;
+/// Four stages split the default 8 agents evenly; an uneven split leaves one stage busier.
+/// Fewer agents get one stage each.
+pub const DEFAULT_STAGES: u32 = 4;
+pub const DEFAULT_MISMATCH_PENALTY: f64 = 2.0;
+/// Largest fan-out used by default: min(agents, this).
+pub const DEFAULT_MAX_FAN_OUT: u32 = 10;
+/// Kinds are a bit set per agent.
+pub const MAX_KINDS: usize = 64;
+
+/// A bad parameter: the flag it came from and what is accepted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("invalid {flag}: {message}")]
+    Invalid { flag: String, message: String },
+    #[error("{path}:{line}: {key}: {message}")]
+    File {
+        path: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
+    #[error("cannot read scenario file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error(transparent)]
+    Catalog(#[from] CatalogLookup),
+}
+
+/// A pattern or balancer name that does not resolve.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct CatalogLookup(pub String);
+
+fn invalid(flag: &str, message: impl Into<String>) -> ScenarioError {
+    ScenarioError::Invalid {
+        flag: flag.to_string(),
+        message: message.into(),
+    }
+}
+
+/// The four coordination patterns the simulator models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    MasterSlave,
+    PeerToPeer,
+    Pipeline,
+    ScatterGather,
+}
+
+impl Model {
+    /// The model of a catalog pattern, by its short name (`scatter_gather`).
+    pub fn from_short_name(name: &str) -> Option<Model> {
+        match name {
+            "master_slave" => Some(Model::MasterSlave),
+            "peer_to_peer" => Some(Model::PeerToPeer),
+            "pipeline" => Some(Model::Pipeline),
+            "scatter_gather" => Some(Model::ScatterGather),
+            _ => None,
+        }
+    }
+}
+
+/// A pattern chosen for simulation, with the catalog parameters the model reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternParams {
+    pub pattern: String,
+    pub model: Model,
+    /// Agents that serve tasks: all of them, except the master in master-slave.
+    pub workers: u32,
+    pub speeds: Vec<f64>,
+    /// Offered load and the arrival rate that gives it, for this pattern.
+    #[serde(serialize_with = "rounded")]
+    pub load: f64,
+    #[serde(serialize_with = "rounded")]
+    pub arrival_rate: f64,
+    /// Mean work of one task, all its subtasks or stages together.
+    #[serde(serialize_with = "rounded")]
+    pub task_work: f64,
+    /// Utilization of the busiest station (a pipeline stage, the master, a worker): above
+    /// `load` when the work is spread unevenly, and at 1 or more the run cannot keep up.
+    #[serde(serialize_with = "rounded")]
+    pub peak_load: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fan_out: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stage_workers: Vec<u32>,
+}
+
+/// Failures, detection and the resilience mechanisms, as simulated. Each is off unless asked
+/// for, and takes its parameters from the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resilience {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtbf: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mttr: Option<f64>,
+    pub outages: Vec<Outage>,
+    pub missed_heartbeats: u32,
+    /// Seconds before a request is given up on; `null` for never.
+    pub timeout: Option<f64>,
+    pub retry: RetryPolicy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<f64>,
+    pub circuit_breaker: BreakerConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_limit: Option<u32>,
+    /// Agents skip queued work whose requester has given up (deadline propagation).
+    pub drop_expired: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hedge_after_quantile: Option<f64>,
+    pub spikes: Vec<Spike>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<f64>,
+}
+
+impl Resilience {
+    pub fn faults(&self) -> bool {
+        self.mtbf.is_some() || !self.outages.is_empty()
+    }
+
+    /// True when anything beyond plain queueing is simulated: failures or a mechanism.
+    pub fn active(&self) -> bool {
+        self.faults()
+            || self.timeout.is_some()
+            || self.retry.kind != RetryKind::None
+            || self.circuit_breaker.kind != BreakerKind::None
+            || self.queue_limit.is_some()
+            || self.hedge_after_quantile.is_some()
+            || !self.spikes.is_empty()
+    }
+}
+
+/// Writes a derived number to 6 significant digits, without floating-point noise.
+fn rounded<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::number::round_sig(*x))
+}
+
+/// Every effective parameter of a simulation, as the JSON document's `scenario`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub patterns: Vec<String>,
+    pub balancers: Vec<BalancerKind>,
+    pub agents: u32,
+    /// The requested load, if a load was given (else the arrival rate was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_rate: Option<f64>,
+    pub arrivals: Arrivals,
+    pub service: Service,
+    pub speeds: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Kinds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    pub mismatch_penalty: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    pub warmup: f64,
+    pub replications: u32,
+    pub seed: u64,
+    pub dispatch_overhead: f64,
+    pub queue: QueueMode,
+    pub failure_detection_timeout: f64,
+    pub heartbeat: f64,
+    pub consensus_fraction: f64,
+    pub hop_latency: f64,
+    pub leader_election_timeout: f64,
+    pub stages: u32,
+    pub stage_work: Vec<f64>,
+    pub buffer: Buffer,
+    pub checkpoint_frequency: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fan_out: Option<u32>,
+    pub split: bool,
+    pub gather_timeout: f64,
+    /// Share of a scatter-gather task's subtasks that may fail before the task fails.
+    pub failure_threshold: f64,
+    #[serde(flatten)]
+    pub resilience: Resilience,
+    /// Per pattern: workers, speeds, load and arrival rate as simulated.
+    pub per_pattern: Vec<PatternParams>,
+}
+
+impl Scenario {
+    /// Warnings worth a line on stderr: stations loaded at or above capacity, whose queues
+    /// grow without bound, and work so heavy-tailed that its sample mean is unreliable.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let r = &self.resilience;
+        if r.hedge_after_quantile.is_some()
+            && !self
+                .per_pattern
+                .iter()
+                .any(|p| p.model == Model::ScatterGather)
+        {
+            out.push("--hedge-after-quantile applies to scatter_gather only, which is not simulated here".into());
+        }
+        if r.drop_expired && r.timeout.is_none() {
+            out.push(
+                "--drop-expired changes nothing without a timeout: no request is ever given up on"
+                    .into(),
+            );
+        }
+        if let Service::Pareto { alpha, .. } = self.service
+            && alpha <= 2.0
+        {
+            out.push(format!(
+                "pareto work with ALPHA {alpha} has infinite variance: its sample mean converges slowly, so the load actually simulated may differ a lot from the offered load"
+            ));
+        }
+        for p in &self.per_pattern {
+            if p.load >= 1.0 {
+                out.push(format!(
+                    "{}: offered load {:.2} is at or above capacity; queues grow without bound and results depend on the run length",
+                    p.pattern, p.load
+                ));
+            } else if p.peak_load >= 1.0 {
+                let station = match p.model {
+                    Model::MasterSlave => format!(
+                        "the master (it dispatches at most {:.1} tasks/s with --dispatch-overhead {} s)",
+                        1.0 / self.dispatch_overhead,
+                        self.dispatch_overhead
+                    ),
+                    Model::ScatterGather => format!(
+                        "the slowest agent (every task has a subtask on each of the {} agents)",
+                        p.workers
+                    ),
+                    _ => format!(
+                        "a stage (workers per stage {:?} for stage work {:?})",
+                        p.stage_workers, self.stage_work
+                    ),
+                };
+                out.push(format!(
+                    "{}: load {:.2} overall, but {station} is at {:.2}; its queue grows without bound",
+                    p.pattern, p.load, p.peak_load
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(toml: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::build(
+            ScenarioInput::from_toml(toml, "s.toml").unwrap(),
+            &crate::catalog::Catalog::embedded().simulation_defaults(),
+        )
+    }
+
+    #[test]
+    fn defaults_come_from_the_catalog() {
+        let s = build("").unwrap();
+        assert_eq!(s.patterns.len(), 4);
+        assert_eq!(s.balancers.len(), 7);
+        assert_eq!(s.heartbeat, 5.0);
+        assert_eq!(s.gather_timeout, 60.0);
+        assert_eq!(s.failure_threshold, 0.2);
+        assert_eq!(s.buffer, Buffer::Items(1000));
+        assert_eq!(s.checkpoint_frequency, 100);
+        assert_eq!(s.failure_detection_timeout, 30.0);
+        assert_eq!(s.leader_election_timeout, 15.0);
+        let pipeline = s
+            .per_pattern
+            .iter()
+            .find(|p| p.model == Model::Pipeline)
+            .unwrap();
+        assert_eq!(pipeline.stage_workers, [2, 2, 2, 2]);
+        assert!((pipeline.peak_load - 0.8).abs() < 1e-12);
+        let scatter = s
+            .per_pattern
+            .iter()
+            .find(|p| p.model == Model::ScatterGather)
+            .unwrap();
+        assert_eq!(scatter.fan_out, Some(8));
+        assert!((scatter.arrival_rate - 0.8 * 8.0 / 8.0).abs() < 1e-12);
+        let master = s
+            .per_pattern
+            .iter()
+            .find(|p| p.model == Model::MasterSlave)
+            .unwrap();
+        assert_eq!(master.workers, 7);
+        assert!((master.arrival_rate - 0.8 * 7.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn load_is_offered_work_over_worker_capacity() {
+        let s = build(
+            "pattern = \"scatter_gather\"\nagents = 4\nload = 0.5\nfan_out = 2\nspeeds = [1, 3]",
+        )
+        .unwrap();
+        let p = &s.per_pattern[0];
+        assert_eq!(p.speeds, [1.0, 3.0, 1.0, 3.0]);
+        assert!((p.arrival_rate - 0.5 * 8.0 / 2.0).abs() < 1e-12);
+        let s = build(
+            "pattern = \"scatter_gather\"\nagents = 4\nload = 0.5\nfan_out = 2\nsplit = true",
+        )
+        .unwrap();
+        assert!((s.per_pattern[0].arrival_rate - 0.5 * 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let cases = [
+            ("agents = 0", "invalid --agents"),
+            ("load = -0.5", "invalid --load: expected a positive number"),
+            (
+                "pattern = \"scatter_gather\"\nfan_out = 12",
+                "invalid --fan-out: 12 is not between 1 and the 8",
+            ),
+            (
+                "pattern = \"pipeline\"\nstages = 9",
+                "invalid --stages: 9 stages need at least 9 workers",
+            ),
+            ("replications = 0", "invalid --replications"),
+            ("warmup = 1.5", "invalid --warmup"),
+            ("load = 0.5\narrival_rate = 3", "not both"),
+            ("stages = 2\nstage_work = [1, 2, 3]", "invalid --stage-work"),
+            (
+                "pattern = \"master_slave\"\nagents = 3\nspeeds = [1, 2, 3]",
+                "invalid --speeds",
+            ),
+            ("capabilities = \"gpu\"", "needs --kinds"),
+            (
+                "kinds = \"gpu:1\"\ncapabilities = \"cpu\"",
+                "unknown kind 'cpu'",
+            ),
+        ];
+        for (toml, needle) in cases {
+            let err = build(toml).unwrap_err().to_string();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
+        let err = build("pattern = \"scater\"").unwrap_err().to_string();
+        assert!(err.contains("did you mean scatter_gather_001"), "{err}");
+        let err = build("balancer = \"least\"").unwrap_err().to_string();
+        assert!(
+            err.contains("--balancer: unknown balancer 'least'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn file_errors_give_line_and_key() {
+        let err = ScenarioInput::from_toml("agents = 8\nfan_outt = 4\n", "s.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("s.toml:2: fan_outt: unknown field"),
+            "{text}"
+        );
+        let err = ScenarioInput::from_toml("agents = 8\nload = \"high\"\n", "s.toml").unwrap_err();
+        assert!(err.to_string().starts_with("s.toml:2: load:"), "{err}");
+        let err = ScenarioInput::from_toml("service = \"weibull:2\"\n", "s.toml").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown distribution 'weibull'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_uneven_pipeline_warns_of_its_busiest_stage() {
+        let s = build("pattern = \"pipeline\"\nstages = 3\nload = 0.9").unwrap();
+        let p = &s.per_pattern[0];
+        assert_eq!(p.stage_workers, [3, 3, 2]);
+        assert!((p.peak_load - 0.9 * 8.0 / 3.0 / 2.0).abs() < 1e-12);
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("is at 1.20"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file = ScenarioInput::from_toml("agents = 8\nload = 0.5", "s.toml").unwrap();
+        let flags = ScenarioInput {
+            load: Some(0.9),
+            ..ScenarioInput::default()
+        };
+        let merged = file.overlaid(flags);
+        assert_eq!(merged.agents, Some(8));
+        assert_eq!(merged.load, Some(0.9));
+    }
+
+    #[test]
+    fn stage_workers_follow_the_stage_work() {
+        assert_eq!(stage_workers(8, &[1.0, 2.0, 1.0]), [2, 4, 2]);
+        assert_eq!(stage_workers(3, &[1.0, 1.0, 1.0]), [1, 1, 1]);
+        assert_eq!(stage_workers(4, &[1.0, 1.0, 1.0]), [2, 1, 1]);
+        assert_eq!(stage_workers(5, &[1.0, 10.0]), [1, 4]);
+        assert_eq!(stage_workers(10, &[1.0, 8.0, 1.0]), [1, 8, 1]);
+        assert_eq!(stage_workers(7, &[1.0, 5.0, 1.0]), [1, 5, 1]);
+        assert_eq!("1e9".parse::<Seconds>(), Ok(Seconds(1e9)));
+    }
+}
