@@ -7,29 +7,24 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// What happens at an event; indexes refer to the world's agents, attempts, requests and
-/// tasks. Serials and generations tell a stale event from a live one, as slots are reused.
+/// What happens at an event; indexes refer to the engine's agents, attempts and parts.
+/// Serials and generations tell a stale event from a live one, as slots are reused. A
+/// pattern's own events (its coordinator, its elections, its gathers) travel as `Pattern`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The next task of the workload arrives.
+pub enum Kind<E> {
+    /// The next request of the workload arrives.
     Arrival,
     /// An agent finishes what it is serving, unless its service was interrupted since.
     ServiceEnd { agent: u32, generation: u32 },
-    /// The master finishes dispatching the task at the head of its queue.
-    DispatchEnd { generation: u32 },
     /// An attempt reaches its agent after a network hop.
     Hop { attempt: u32, agent: u32 },
-    /// A task's consensus round trip through the leader of `term` completes.
-    Consensus { task: u32, term: u32 },
-    /// The oldest unfinished scatter-gather task may have reached its gather timeout.
-    GatherCheck,
     /// The oldest attempt may have reached its timeout.
     TimeoutCheck,
-    /// A request's backoff is over: send it again.
-    Retry { request: u32, serial: u32 },
-    /// A subtask has taken longer than the hedging quantile: send a second copy.
-    Hedge { request: u32, serial: u32 },
-    /// An agent (or the master) fails; a random failure brings its own random repair.
+    /// A part's backoff is over: send it again.
+    Retry { part: u32, serial: u32 },
+    /// A part has taken longer than the hedging quantile: send a second copy.
+    Hedge { part: u32, serial: u32 },
+    /// An agent fails; a random failure brings its own random repair.
     Fail { agent: u32, scripted: bool },
     /// An outage ends; `scripted` outages do not draw the next random failure.
     Repair { agent: u32, scripted: bool },
@@ -37,50 +32,48 @@ pub enum Kind {
     Noticed { agent: u32, episode: u32 },
     /// The dispatchers see the repaired agent's heartbeat again.
     Alive { agent: u32, episode: u32 },
-    /// The master's failure is detected: the designated backup takes over.
-    Takeover { episode: u32 },
-    /// A leader election of `term` completes.
-    Election { term: u32 },
     /// An open breaker's recovery time is over (its state turns half-open by itself; this
-    /// wakes requests waiting at a shared-queue master).
+    /// wakes a pattern whose requests wait for an available agent).
     BreakerReady,
+    /// An event of the pattern's own.
+    Pattern(E),
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Entry {
+struct Entry<E> {
     /// Time bits (non-negative floats order like their bits) above the sequence number.
     key: u128,
-    kind: Kind,
+    kind: Kind<E>,
 }
 
-impl PartialEq for Entry {
+impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl<E> Ord for Entry<E> {
     /// Reversed, so the max-heap pops the earliest event.
     fn cmp(&self, other: &Self) -> Ordering {
         other.key.cmp(&self.key)
     }
 }
 
-#[derive(Debug, Default)]
-pub struct EventQueue {
-    heap: BinaryHeap<Entry>,
+#[derive(Debug)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
     /// The key of the pending arrival, if any.
     arrival: Option<u128>,
     seq: u64,
     processed: u64,
 }
 
-impl EventQueue {
+impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             heap: BinaryHeap::with_capacity(capacity),
@@ -91,11 +84,11 @@ impl EventQueue {
     }
 
     #[inline]
-    pub fn schedule(&mut self, time: f64, kind: Kind) {
+    pub fn schedule(&mut self, time: f64, kind: Kind<E>) {
         debug_assert!(time >= 0.0 && time.is_finite(), "event at {time}");
         let key = (u128::from(time.to_bits()) << 64) | u128::from(self.seq);
         self.seq += 1;
-        if kind == Kind::Arrival {
+        if matches!(kind, Kind::Arrival) {
             debug_assert!(self.arrival.is_none(), "two arrivals pending");
             self.arrival = Some(key);
         } else {
@@ -104,7 +97,7 @@ impl EventQueue {
     }
 
     #[inline]
-    pub fn pop(&mut self) -> Option<(f64, Kind)> {
+    pub fn pop(&mut self) -> Option<(f64, Kind<E>)> {
         let (key, kind) = match (self.arrival, self.heap.peek()) {
             (Some(a), Some(top)) if a > top.key => {
                 let e = self.heap.pop()?;
@@ -134,7 +127,7 @@ mod tests {
 
     #[test]
     fn earliest_first_and_ties_in_insertion_order() {
-        let mut q = EventQueue::default();
+        let mut q: EventQueue<u8> = EventQueue::with_capacity(4);
         q.schedule(2.0, Kind::Arrival);
         q.schedule(
             1.0,
@@ -150,12 +143,12 @@ mod tests {
                 generation: 0,
             },
         );
-        q.schedule(0.0, Kind::DispatchEnd { generation: 0 });
-        let order: Vec<(f64, Kind)> = std::iter::from_fn(|| q.pop()).collect();
+        q.schedule(0.0, Kind::Pattern(7));
+        let order: Vec<(f64, Kind<u8>)> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             order,
             [
-                (0.0, Kind::DispatchEnd { generation: 0 }),
+                (0.0, Kind::Pattern(7)),
                 (
                     1.0,
                     Kind::ServiceEnd {

@@ -6,20 +6,17 @@
 
 pub mod balancer;
 pub mod distribution;
+mod engine;
 pub mod estimate;
 mod events;
 pub mod faults;
-mod master_slave;
 pub mod metric;
-mod peer_to_peer;
-mod pipeline;
+mod pattern;
 pub mod recorder;
 pub mod resilience;
-mod scatter_gather;
 pub mod scenario;
 pub mod stream;
 pub mod workload;
-mod world;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -28,10 +25,11 @@ use serde::ser::SerializeMap;
 use crate::number::round_sig;
 
 pub use balancer::BalancerKind;
+pub use engine::Replication;
 pub use estimate::Estimate;
 pub use metric::{Metric, TaskCounts};
-pub use scenario::{Model, Scenario, ScenarioError, ScenarioInput};
-pub use world::Replication;
+pub use pattern::Model;
+pub use scenario::{Scenario, ScenarioError, ScenarioInput};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
@@ -255,8 +253,35 @@ pub fn replicate(
     replication: u32,
 ) -> Result<Replication, SimError> {
     let params = &scenario.per_pattern[pattern];
-    let agents: Vec<u32> = (0..params.workers).collect();
-    world::World::new(scenario, params, balancer, replication, &agents).run()
+    params.model.visit(Run {
+        scenario,
+        params,
+        balancer,
+        replication,
+    })
+}
+
+/// Runs one replication with the pattern's type.
+struct Run<'a> {
+    scenario: &'a Scenario,
+    params: &'a scenario::PatternParams,
+    balancer: BalancerKind,
+    replication: u32,
+}
+
+impl pattern::Visit for Run<'_> {
+    type Output = Result<Replication, SimError>;
+    fn visit<P: pattern::Pattern>(self) -> Self::Output {
+        let agents: Vec<u32> = (0..self.params.workers).collect();
+        engine::Engine::<P>::new(
+            self.scenario,
+            self.params,
+            self.balancer,
+            self.replication,
+            &agents,
+        )
+        .run()
+    }
 }
 
 /// Runs every pattern under every balancer, `replications` times each, in parallel.

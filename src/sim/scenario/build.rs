@@ -4,16 +4,37 @@
 use super::value::{Buffer, Seconds, Timeout};
 use super::{
     CatalogLookup, CatalogPattern, DEFAULT_AGENTS, DEFAULT_CONSENSUS_FRACTION,
-    DEFAULT_DISPATCH_OVERHEAD, DEFAULT_HOP_LATENCY, DEFAULT_LOAD, DEFAULT_MAX_FAN_OUT,
-    DEFAULT_MISMATCH_PENALTY, DEFAULT_REPLICATIONS, DEFAULT_SEED, DEFAULT_STAGES, DEFAULT_TASKS,
-    DEFAULT_WARMUP, Defaults, Model, PatternParams, QueueMode, Resilience, Scenario, ScenarioError,
-    ScenarioInput, invalid,
+    DEFAULT_DISPATCH_OVERHEAD, DEFAULT_HOP_LATENCY, DEFAULT_LOAD, DEFAULT_MISMATCH_PENALTY,
+    DEFAULT_REPLICATIONS, DEFAULT_SEED, DEFAULT_STAGES, DEFAULT_TASKS, DEFAULT_WARMUP, Defaults,
+    Model, PatternParams, QueueMode, Resilience, Scenario, ScenarioError, ScenarioInput, invalid,
 };
 use crate::names::{closest, normalize, short_name, suggest};
 use crate::sim::balancer::BalancerKind;
 use crate::sim::distribution::{Arrivals, Service};
+use crate::sim::pattern::{Pattern, Shape, ShapeInput, Visit};
 use crate::sim::recorder::MAX_TIMELINE_BUCKETS;
 use crate::sim::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
+
+/// A pattern's layout on the fleet.
+struct ShapeOf<'a>(ShapeInput<'a>);
+
+impl Visit for ShapeOf<'_> {
+    type Output = Result<Shape, ScenarioError>;
+    fn visit<P: Pattern>(self) -> Self::Output {
+        P::shape(&self.0)
+    }
+}
+
+/// The load of a pattern's busiest station.
+struct PeakLoad<'a>(&'a Scenario, &'a PatternParams);
+
+impl Visit for PeakLoad<'_> {
+    type Output = f64;
+    fn visit<P: Pattern>(self) -> f64 {
+        let PeakLoad(s, p) = self;
+        P::peak_load(s, p, p.arrival_rate, p.load)
+    }
+}
 
 /// Finds a catalog pattern as `Catalog::pattern` does: by id, else by short name, with
 /// suggestions when nothing matches.
@@ -329,96 +350,35 @@ impl Scenario {
 
         let mut per_pattern = Vec::new();
         for (pattern, model) in &patterns {
-            let workers = if *model == Model::MasterSlave {
-                if agents < 2 {
-                    return Err(invalid(
-                        "--agents",
-                        "master_slave needs at least 2 agents: a master and a worker",
-                    ));
-                }
-                agents - 1
-            } else {
-                agents
-            };
-            let pattern_speeds = cycled(&speeds, workers as usize, "--speeds")?;
-            let mut fan_out = None;
-            let mut stage_split = Vec::new();
-            let task_work = match model {
-                Model::ScatterGather => {
-                    let k = input.fan_out.unwrap_or(workers.min(DEFAULT_MAX_FAN_OUT));
-                    if k == 0 || k > workers {
-                        return Err(invalid(
-                            "--fan-out",
-                            format!("{k} is not between 1 and the {workers} agents available"),
-                        ));
-                    }
-                    fan_out = Some(k);
-                    if split {
-                        service.mean()
-                    } else {
-                        service.mean() * f64::from(k)
-                    }
-                }
-                Model::Pipeline => {
-                    if stages > workers {
-                        return Err(invalid(
-                            "--stages",
-                            format!(
-                                "{stages} stages need at least {stages} workers, but there are {workers}"
-                            ),
-                        ));
-                    }
-                    stage_split = stage_workers(workers, &stage_work);
-                    service.mean()
-                }
-                _ => service.mean(),
-            };
+            let shape = model.visit(ShapeOf(ShapeInput {
+                agents,
+                fan_out: input.fan_out,
+                split,
+                stages,
+                stage_work: &stage_work,
+                service_mean: service.mean(),
+            }))?;
+            let pattern_speeds = cycled(&speeds, shape.workers as usize, "--speeds")?;
             let capacity: f64 = pattern_speeds.iter().sum();
             let rate = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
-                (Some(rho), _, _) => rho * capacity / task_work,
+                (Some(rho), _, _) => rho * capacity / shape.task_work,
                 (None, Some(rate), _) => rate,
                 (None, None, Some(rate)) => rate,
                 (None, None, None) => unreachable!("the default load is set above"),
             };
-            let pattern_load = rate * task_work / capacity;
-            let job_mean = match model {
-                Model::ScatterGather if split => service.mean() / f64::from(fan_out.unwrap_or(1)),
-                _ => service.mean(),
-            };
-            let slowest = pattern_speeds.iter().copied().fold(f64::INFINITY, f64::min);
-            let peak_load = match model {
-                Model::Pipeline => {
-                    let total: f64 = stage_work.iter().sum();
-                    let mut first = 0;
-                    stage_split
-                        .iter()
-                        .zip(&stage_work)
-                        .map(|(&n, w)| {
-                            let speed: f64 = pattern_speeds[first..first + n as usize].iter().sum();
-                            first += n as usize;
-                            rate * service.mean() * w / total / speed
-                        })
-                        .fold(pattern_load, f64::max)
-                }
-                Model::MasterSlave => pattern_load.max(rate * dispatch_overhead),
-                // A fan-out over every agent gives each one a subtask of every task, so the
-                // slowest agent sets the pace whatever the balancer.
-                Model::ScatterGather if fan_out == Some(workers) => {
-                    pattern_load.max(rate * job_mean / slowest)
-                }
-                _ => pattern_load,
-            };
+            let pattern_load = rate * shape.task_work / capacity;
             per_pattern.push(PatternParams {
                 pattern: pattern.clone(),
                 model: *model,
-                workers,
+                workers: shape.workers,
                 speeds: pattern_speeds,
                 load: pattern_load,
                 arrival_rate: rate,
-                task_work,
-                peak_load,
-                fan_out,
-                stage_workers: stage_split,
+                task_work: shape.task_work,
+                // Set below, once the scenario it depends on is whole.
+                peak_load: pattern_load,
+                fan_out: shape.fan_out,
+                stage_workers: shape.stage_workers,
             });
         }
         if let Some(caps) = &input.capabilities {
@@ -438,7 +398,7 @@ impl Scenario {
             }
         }
 
-        let scenario = Scenario {
+        let mut scenario = Scenario {
             patterns: patterns.into_iter().map(|(id, _)| id).collect(),
             balancers,
             agents,
@@ -473,6 +433,14 @@ impl Scenario {
             resilience,
             per_pattern,
         };
+        let peaks: Vec<f64> = scenario
+            .per_pattern
+            .iter()
+            .map(|p| p.model.visit(PeakLoad(&scenario, p)))
+            .collect();
+        for (p, peak) in scenario.per_pattern.iter_mut().zip(peaks) {
+            p.peak_load = peak;
+        }
         scenario.check_timeline()?;
         Ok(scenario)
     }

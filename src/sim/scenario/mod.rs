@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::balancer::BalancerKind;
 use super::distribution::{Arrivals, Service};
 use super::faults::Outage;
+pub use super::pattern::Model;
+use super::pattern::{Pattern, Visit};
 use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
 use super::workload::Spike;
 
@@ -65,33 +67,10 @@ pub enum ScenarioError {
 #[error("{0}")]
 pub struct CatalogLookup(pub String);
 
-fn invalid(flag: &str, message: impl Into<String>) -> ScenarioError {
+pub(crate) fn invalid(flag: &str, message: impl Into<String>) -> ScenarioError {
     ScenarioError::Invalid {
         flag: flag.to_string(),
         message: message.into(),
-    }
-}
-
-/// The four coordination patterns the simulator models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Model {
-    MasterSlave,
-    PeerToPeer,
-    Pipeline,
-    ScatterGather,
-}
-
-impl Model {
-    /// The model of a catalog pattern, by its short name (`scatter_gather`).
-    pub fn from_short_name(name: &str) -> Option<Model> {
-        match name {
-            "master_slave" => Some(Model::MasterSlave),
-            "peer_to_peer" => Some(Model::PeerToPeer),
-            "pipeline" => Some(Model::Pipeline),
-            "scatter_gather" => Some(Model::ScatterGather),
-            _ => None,
-        }
     }
 }
 
@@ -162,6 +141,16 @@ impl Resilience {
             || self.queue_limit.is_some()
             || self.hedge_after_quantile.is_some()
             || !self.spikes.is_empty()
+    }
+}
+
+/// The station of a pattern that saturates first, in words.
+struct Bottleneck<'a>(&'a Scenario, &'a PatternParams);
+
+impl Visit for Bottleneck<'_> {
+    type Output = String;
+    fn visit<P: Pattern>(self) -> String {
+        P::bottleneck(self.0, self.1)
     }
 }
 
@@ -253,24 +242,12 @@ impl Scenario {
                     p.pattern, p.load
                 ));
             } else if p.peak_load >= 1.0 {
-                let station = match p.model {
-                    Model::MasterSlave => format!(
-                        "the master (it dispatches at most {:.1} tasks/s with --dispatch-overhead {} s)",
-                        1.0 / self.dispatch_overhead,
-                        self.dispatch_overhead
-                    ),
-                    Model::ScatterGather => format!(
-                        "the slowest agent (every task has a subtask on each of the {} agents)",
-                        p.workers
-                    ),
-                    _ => format!(
-                        "a stage (workers per stage {:?} for stage work {:?})",
-                        p.stage_workers, self.stage_work
-                    ),
-                };
                 out.push(format!(
-                    "{}: load {:.2} overall, but {station} is at {:.2}; its queue grows without bound",
-                    p.pattern, p.load, p.peak_load
+                    "{}: load {:.2} overall, but {} is at {:.2}; its queue grows without bound",
+                    p.pattern,
+                    p.load,
+                    p.model.visit(Bottleneck(self, p)),
+                    p.peak_load
                 ));
             }
         }

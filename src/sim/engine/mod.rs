@@ -1,0 +1,695 @@
+//! The engine of one replication: the clock and the event queue, agents and their queues,
+//! requests, their parts and the attempts that try them, timeouts, retries, breakers,
+//! faults and detection, and the books. It knows no pattern: [`Engine`] is generic over
+//! [`Pattern`], which turns requests into parts and handles its own events.
+//!
+//! A request (a user's request) becomes parts (the whole request, a pipeline stage, a
+//! scatter shard). A part is tried by attempts, each sent to one agent: retries and hedges
+//! add attempts. An attempt the requester has given up on (timed out) stays in its agent's
+//! queue and is served anyway, as a server without deadline propagation does: that is the
+//! wasted work behind retry storms.
+
+mod attempt;
+mod fault;
+
+use std::collections::VecDeque;
+
+use rand_pcg::Pcg64Mcg;
+use slab::Slab;
+
+use super::SimError;
+use super::balancer::{Balancer, BalancerKind, View};
+use super::distribution::Sampler;
+use super::events::{EventQueue, Kind};
+use super::faults::{FailureClock, Heartbeat};
+use super::metric::{TaskCounts, Values};
+use super::pattern::Pattern;
+use super::recorder::{Bucket, Recorder};
+use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, RecentQuantile};
+use super::scenario::{PatternParams, Scenario};
+use super::stream::{derive, stream, streams, task_rng};
+use super::workload::{ArrivalClock, TaskDraws};
+
+/// In `Agent::serving`, a worker redoing the work lost since its last checkpoint.
+pub(crate) const REPLAY: u32 = u32::MAX;
+
+/// A user's request: it arrives, is split into parts by the pattern, and ends once.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub index: u64,
+    pub arrival: f64,
+    pub kind: u16,
+    /// The request's own draws, for work sizes drawn after arrival (later pipeline stages).
+    pub rng: Pcg64Mcg,
+    /// Parts not yet over; the slot is freed when this is 0 and the request is resolved.
+    pub outstanding: u32,
+    /// Parts done and failed for good.
+    pub done: u32,
+    pub failed: u32,
+    /// Parts made, and attempts sent for them (hedges aside).
+    pub parts: u32,
+    pub attempts: u32,
+    pub started: bool,
+    pub consensus: bool,
+    pub resolved: bool,
+    pub measured: bool,
+}
+
+/// A piece of a request's work, tried until done or given up.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    pub request: u32,
+    /// Stage (pipeline), shard (scatter-gather), or 0.
+    pub index: u32,
+    /// The dispatcher whose balancer picks agents for it.
+    pub dispatcher: u32,
+    pub work: f64,
+    /// Identifies this part in events, as slots are reused.
+    pub serial: u32,
+    pub tries: u32,
+    /// Attempts whose answer the requester still awaits: at most two, with a hedge.
+    pub live: [u32; 2],
+    pub live_count: u8,
+    pub hedged: bool,
+    pub retry_pending: bool,
+    pub first_sent: f64,
+    pub last_delay: f64,
+}
+
+/// Where an attempt is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Transit,
+    Queued,
+    Serving,
+    /// Served, held by its agent (a blocked pipeline worker).
+    Held,
+    /// At an agent that failed.
+    Lost,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    pub part: u32,
+    pub agent: u32,
+    pub serial: u64,
+    /// Its own copy of the work and kind: a zombie outlives its part.
+    pub work: f64,
+    pub kind: u16,
+    /// The requester still awaits its answer.
+    pub live: bool,
+    pub retry: bool,
+    pub hedge: bool,
+    pub place: Place,
+    /// Its agent's breaker ticket: the half-open cycle it is a trial of, or 0.
+    pub ticket: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Agent {
+    pub queue: VecDeque<u32>,
+    pub serving: Option<u32>,
+    pub started: f64,
+    /// Busy time inside the measurement window.
+    pub busy: f64,
+    /// Bumped whenever service is interrupted, so a stale service end is ignored.
+    pub generation: u32,
+    /// Outages in progress (random and scripted may overlap); up when 0.
+    pub outages: u32,
+    /// Failures so far; a notice is for the failure it was scheduled for.
+    pub episode: u32,
+    pub failed_at: f64,
+    /// The dispatchers know the agent is down.
+    pub known_down: bool,
+    /// Out of the pool: playing a coordinator's role (a master's backup).
+    pub removed: bool,
+    /// Attempts lost with the agent, with their serials, failed when the failure is noticed.
+    pub lost: Vec<(u32, u64)>,
+    pub heartbeat: Heartbeat,
+    pub clock: Option<FailureClock>,
+}
+
+/// Whether the dispatchers may send to an agent now: not known down, not taken out of the
+/// pool, and its circuit breaker lets requests through.
+#[inline]
+pub(crate) fn available(
+    agent: &Agent,
+    breaker: &Breaker,
+    config: &BreakerConfig,
+    now: f64,
+) -> bool {
+    !agent.known_down
+        && !agent.removed
+        && (config.kind == BreakerKind::None || breaker.allows(now, config))
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    Timeout,
+    /// The agent was declared dead.
+    AgentDown,
+    /// Refused at once: a full bulkhead.
+    Rejected,
+}
+
+/// The state every pattern shares, and the operations a pattern calls to move work.
+pub(crate) struct Core<'a, E> {
+    pub s: &'a Scenario,
+    pub p: &'a PatternParams,
+    pub seed: u64,
+    pub now: f64,
+    pub events: EventQueue<E>,
+    pub agents: Vec<Agent>,
+    /// Attempts each agent has that the dispatchers count: live ones, not yet answered.
+    pub load: Vec<u32>,
+    pub speed: Vec<f64>,
+    pub caps: Vec<u64>,
+    /// The kinds at least one worker serves, as a bit set.
+    pub kinds_served: u64,
+    pub breakers: Vec<Breaker>,
+    /// Agents that are not fully available (known down, removed, breaker not closed); while 0,
+    /// picks skip the eligibility test.
+    pub restricted: u32,
+    /// Agents whose breaker is not closed.
+    pub ejected: u32,
+    pub requests: Slab<Request>,
+    pub parts: Slab<Part>,
+    pub attempts: Slab<Attempt>,
+    next_serial: u64,
+    pub balancers: Vec<Balancer>,
+    pub routing: Pcg64Mcg,
+    /// Execution times of retries and hedge copies, which are new executions.
+    executions: Pcg64Mcg,
+    samplers: Vec<Sampler>,
+    /// Agent ids `0..n`, borrowed for the whole run so balancers can take slices of it.
+    pub all_agents: &'a [u32],
+    clock: ArrivalClock,
+    kind_cdf: Vec<f64>,
+    generated: u64,
+    warm_index: u64,
+    arrivals_done: bool,
+    /// Attempts awaiting a timeout check, in deadline order: (attempt, serial, deadline).
+    timeouts: VecDeque<(u32, u64, f64)>,
+    timeout_check_scheduled: bool,
+    /// Live attempts, and those that are retries (with retries waiting to be sent).
+    pub active: u32,
+    pub active_retries: u32,
+    pub hedge_latency: Option<RecentQuantile>,
+    pub rec: Recorder,
+    pub counts: TaskCounts,
+    /// Whether breakers opening should wake the pattern.
+    wake_on_breaker_ready: bool,
+}
+
+/// The outcome of one replication.
+#[derive(Debug, Clone)]
+pub struct Replication {
+    pub values: Values,
+    pub counts: TaskCounts,
+    pub events: u64,
+    pub timeline: Vec<Bucket>,
+    /// Latency at each of `recorder::CDF_QUANTILES`.
+    pub latency_quantiles: Vec<f64>,
+}
+
+fn capability_masks(s: &Scenario, workers: usize) -> Vec<u64> {
+    let all = u64::MAX;
+    let (Some(kinds), Some(caps)) = (&s.kinds, &s.capabilities) else {
+        return vec![all; workers];
+    };
+    (0..workers)
+        .map(|i| {
+            caps.0[i % caps.0.len()].iter().fold(0u64, |mask, name| {
+                if name == "*" {
+                    all
+                } else {
+                    let bit = kinds.0.iter().position(|(n, _)| n == name).unwrap_or(0);
+                    mask | (1u64 << bit)
+                }
+            })
+        })
+        .collect()
+}
+
+/// One replication of pattern `P`: the engine's state and the pattern's.
+pub(crate) struct Engine<'a, P: Pattern> {
+    core: Core<'a, P::Event>,
+    pattern: P,
+}
+
+impl<'a, P: Pattern> Engine<'a, P> {
+    pub fn new(
+        s: &'a Scenario,
+        p: &'a PatternParams,
+        balancer: BalancerKind,
+        replication: u32,
+        all_agents: &'a [u32],
+    ) -> Self {
+        let seed = derive(s.seed, u64::from(replication));
+        let (pattern, layout) = P::new(s, p, seed);
+        let n = p.workers as usize;
+        let r = &s.resilience;
+        let kind_cdf = match &s.kinds {
+            Some(kinds) => {
+                let total: f64 = kinds.0.iter().map(|(_, w)| w).sum();
+                let mut acc = 0.0;
+                kinds
+                    .0
+                    .iter()
+                    .map(|(_, w)| {
+                        acc += w / total;
+                        acc
+                    })
+                    .collect()
+            }
+            None => vec![1.0],
+        };
+        let user_number = |i: usize| i as u32 + P::COORDINATORS;
+        let mean_speed = p.speeds.iter().sum::<f64>() / p.speeds.len() as f64;
+        let mut rec = Recorder::new(s.service.mean() / mean_speed, r.timeline);
+        if layout.coordinator {
+            rec.has_coordinator();
+        }
+        let warm_index = match (s.tasks, s.duration) {
+            (Some(total), _) => (s.warmup * total as f64).floor() as u64,
+            (None, Some(d)) => {
+                rec.window_start = s.warmup * d;
+                rec.window_end = d;
+                0
+            }
+            (None, None) => 0,
+        };
+        let caps = capability_masks(s, n);
+        let agents = (0..n)
+            .map(|i| Agent {
+                queue: VecDeque::new(),
+                serving: None,
+                started: 0.0,
+                busy: 0.0,
+                generation: 0,
+                outages: 0,
+                episode: 0,
+                failed_at: 0.0,
+                known_down: false,
+                removed: false,
+                lost: Vec::new(),
+                heartbeat: Heartbeat::new(seed, user_number(i), s.heartbeat, r.missed_heartbeats),
+                clock: r
+                    .mtbf
+                    .map(|b| FailureClock::new(seed, user_number(i), b, r.mttr.unwrap_or(1.0))),
+            })
+            .collect();
+        let core = Core {
+            s,
+            p,
+            seed,
+            now: 0.0,
+            events: EventQueue::with_capacity(4 * n + 64),
+            agents,
+            load: vec![0; n],
+            speed: p.speeds.clone(),
+            kinds_served: caps.iter().fold(0, |all, c| all | c),
+            caps,
+            breakers: vec![Breaker::default(); n],
+            restricted: 0,
+            ejected: 0,
+            requests: Slab::with_capacity(1024),
+            parts: Slab::with_capacity(1024),
+            attempts: Slab::with_capacity(1024),
+            next_serial: 0,
+            balancers: (0..layout.dispatchers)
+                .map(|_| Balancer::new(balancer, n))
+                .collect(),
+            routing: stream(seed, streams::ROUTING),
+            executions: stream(seed, streams::EXECUTIONS),
+            samplers: layout.samplers,
+            all_agents,
+            clock: ArrivalClock::new(&s.arrivals, p.arrival_rate, seed, &r.spikes),
+            kind_cdf,
+            generated: 0,
+            warm_index,
+            arrivals_done: false,
+            timeouts: VecDeque::new(),
+            timeout_check_scheduled: false,
+            active: 0,
+            active_retries: 0,
+            hedge_latency: if P::HEDGES {
+                r.hedge_after_quantile.map(RecentQuantile::new)
+            } else {
+                None
+            },
+            rec,
+            counts: TaskCounts::default(),
+            wake_on_breaker_ready: pattern.wakes_on_breaker_ready(),
+        };
+        let mut engine = Engine { core, pattern };
+        engine.schedule_faults();
+        engine.core.schedule_next_arrival();
+        engine
+    }
+
+    /// Each agent's first random failure, the coordinators', and every scripted outage.
+    fn schedule_faults(&mut self) {
+        let Engine { core, pattern } = self;
+        for i in 0..core.agents.len() {
+            if let Some(clock) = &mut core.agents[i].clock {
+                let at = clock.up_time();
+                core.events.schedule(
+                    at,
+                    Kind::Fail {
+                        agent: i as u32,
+                        scripted: false,
+                    },
+                );
+            }
+        }
+        pattern.schedule_faults(core);
+        for o in &core.s.resilience.outages {
+            if o.agent < P::COORDINATORS {
+                pattern.coordinator_outage(core, o.agent, o.start, o.duration);
+                continue;
+            }
+            let agent = o.agent - P::COORDINATORS;
+            core.events.schedule(
+                o.start,
+                Kind::Fail {
+                    agent,
+                    scripted: true,
+                },
+            );
+            core.events.schedule(
+                o.start + o.duration,
+                Kind::Repair {
+                    agent,
+                    scripted: true,
+                },
+            );
+        }
+    }
+
+    /// Runs until every request has ended: with `--duration`, arrivals stop at the end time
+    /// and the requests inside finish, so no measured request is cut off.
+    pub fn run(mut self) -> Result<Replication, SimError> {
+        let Engine { core, pattern } = &mut self;
+        while let Some((time, kind)) = core.events.pop() {
+            // State is constant between events, so what a heartbeat or a timeline bucket would
+            // have seen at its instant is what is here now: no periodic events are needed.
+            pattern.before_event(core, time);
+            if core.rec.timeline_due(time) {
+                let queued = pattern.waiting()
+                    + core
+                        .agents
+                        .iter()
+                        .map(|a| a.queue.len() as u64 + u64::from(a.serving.is_some()))
+                        .sum::<u64>();
+                let open = core
+                    .breakers
+                    .iter()
+                    .filter(|b| !matches!(b.state, BreakerState::Closed))
+                    .count() as u64;
+                core.rec.snapshot(time, queued, open);
+            }
+            core.now = time;
+            match kind {
+                Kind::Arrival => core.on_arrival(pattern),
+                Kind::ServiceEnd { agent, generation } => {
+                    core.on_service_end(pattern, agent, generation)
+                }
+                Kind::Hop { attempt, agent } => core.arrive(pattern, attempt, agent),
+                Kind::TimeoutCheck => core.on_timeout_check(pattern),
+                Kind::Retry { part, serial } => core.on_retry(pattern, part, serial),
+                Kind::Hedge { part, serial } => core.on_hedge(pattern, part, serial),
+                Kind::Fail { agent, scripted } => core.on_fail(pattern, agent, scripted),
+                Kind::Repair { agent, scripted } => core.on_repair(pattern, agent, scripted),
+                Kind::Noticed { agent, episode } => core.on_noticed(pattern, agent, episode),
+                Kind::Alive { agent, episode } => core.on_alive(pattern, agent, episode),
+                Kind::BreakerReady => pattern.breaker_ready(core),
+                Kind::Pattern(event) => pattern.on_event(core, event),
+            }
+            if core.arrivals_done && core.requests.is_empty() {
+                break;
+            }
+        }
+        if !core.requests.is_empty() {
+            return Err(SimError::Stuck {
+                pattern: core.p.pattern.clone(),
+                unresolved: core.requests.len() as u64,
+                time: core.now,
+            });
+        }
+        let end = core.now;
+        let coordinator = pattern.finish(core, end);
+        let busy: Vec<f64> = core.agents.iter().map(|a| a.busy).collect();
+        let (values, timeline) = core.rec.finish(end, &busy, coordinator);
+        let latency_quantiles = core.rec.latency_quantiles();
+        core.counts.in_flight = core.requests.iter().filter(|(_, t)| !t.resolved).count() as u64;
+        core.counts.generated = core.generated;
+        if !core.counts.conserved() {
+            return Err(SimError::Conservation {
+                pattern: core.p.pattern.clone(),
+                counts: core.counts,
+            });
+        }
+        Ok(Replication {
+            values,
+            counts: core.counts,
+            events: core.events.processed(),
+            timeline,
+            latency_quantiles,
+        })
+    }
+}
+
+impl<'a, E: Copy> Core<'a, E> {
+    fn schedule_next_arrival(&mut self) {
+        let at = self.clock.next_arrival();
+        let more = match (self.s.tasks, self.s.duration) {
+            (Some(total), _) => self.generated < total,
+            (None, Some(d)) => at <= d,
+            (None, None) => false,
+        };
+        if more {
+            self.events.schedule(at, Kind::Arrival);
+        } else {
+            self.arrivals_done = true;
+        }
+    }
+
+    fn on_arrival<P: Pattern<Event = E>>(&mut self, pattern: &mut P) {
+        let index = self.generated;
+        self.generated += 1;
+        let mut rng = task_rng(self.seed, index);
+        let draws = TaskDraws::take(&mut rng);
+        let kind = self
+            .kind_cdf
+            .iter()
+            .position(|c| draws.kind < *c)
+            .unwrap_or(self.kind_cdf.len() - 1) as u16;
+        let measured = match self.s.tasks {
+            Some(_) => index >= self.warm_index,
+            None => self.now >= self.rec.window_start,
+        };
+        if self.s.tasks.is_some() {
+            if index == self.warm_index {
+                self.rec.window_start = self.now;
+            }
+            if Some(self.generated) == self.s.tasks {
+                self.rec.window_end = self.now;
+            }
+        }
+        self.rec.arrival(self.now);
+        let request = self.requests.insert(Request {
+            index,
+            arrival: self.now,
+            kind,
+            rng,
+            outstanding: 0,
+            done: 0,
+            failed: 0,
+            parts: 0,
+            attempts: 0,
+            started: false,
+            consensus: draws.consensus < self.s.consensus_fraction,
+            resolved: false,
+            measured,
+        }) as u32;
+        self.rec.arrived(self.now);
+        self.schedule_next_arrival();
+        pattern.admit(self, request, draws.entry);
+    }
+
+    /// Schedules a pattern event at `time`.
+    #[inline]
+    pub fn schedule(&mut self, time: f64, event: E) {
+        self.events.schedule(time, Kind::Pattern(event));
+    }
+
+    /// Creates part `index` of `request`, with work drawn from the request's own stream.
+    pub fn new_part(&mut self, request: u32, index: u32, dispatcher: u32) -> u32 {
+        let sampler = &self.samplers[if self.samplers.len() > 1 {
+            index as usize
+        } else {
+            0
+        }];
+        let t = &mut self.requests[request as usize];
+        let work = sampler.sample(&mut t.rng);
+        t.outstanding += 1;
+        t.parts += 1;
+        self.next_serial += 1;
+        self.parts.insert(Part {
+            request,
+            index,
+            dispatcher,
+            work,
+            serial: self.next_serial as u32,
+            tries: 0,
+            live: [0; 2],
+            live_count: 0,
+            hedged: false,
+            retry_pending: false,
+            first_sent: self.now,
+            last_delay: 0.0,
+        }) as u32
+    }
+
+    /// Whether `agent` may be sent work now.
+    #[inline]
+    pub fn is_available(&self, agent: u32) -> bool {
+        let a = agent as usize;
+        available(
+            &self.agents[a],
+            &self.breakers[a],
+            &self.s.resilience.circuit_breaker,
+            self.now,
+        )
+    }
+
+    /// The agent `dispatcher`'s balancer picks among the available `candidates` for a part of
+    /// `request`, by live load (or by `view` instead, a peer's stale one); `None` if none is
+    /// available. `also` narrows the choice further (an idle worker, another agent for a hedge).
+    pub fn pick_where<F: Fn(u32, &[Agent], &[u64]) -> bool>(
+        &mut self,
+        dispatcher: usize,
+        candidates: &[u32],
+        request: u32,
+        view: Option<&[u32]>,
+        also: Option<F>,
+    ) -> Option<u32> {
+        let Core {
+            agents,
+            breakers,
+            balancers,
+            routing,
+            load,
+            speed,
+            caps,
+            requests,
+            s,
+            now,
+            restricted,
+            ..
+        } = self;
+        let kind_bit = 1u64 << requests[request as usize].kind;
+        let config = &s.resilience.circuit_breaker;
+        let all = *restricted == 0 && also.is_none();
+        let eligible = |c: u32| {
+            available(&agents[c as usize], &breakers[c as usize], config, *now)
+                && also.as_ref().is_none_or(|f| f(c, agents, caps))
+        };
+        let view = View {
+            load: view.unwrap_or(load),
+            speed,
+            capabilities: caps,
+        };
+        balancers[dispatcher].pick(candidates, eligible, all, &view, kind_bit, routing)
+    }
+
+    /// As [`Core::pick_where`], with nothing more to narrow.
+    pub fn pick(&mut self, dispatcher: usize, candidates: &[u32], request: u32) -> Option<u32> {
+        self.pick_where(
+            dispatcher,
+            candidates,
+            request,
+            None,
+            None::<fn(u32, &[Agent], &[u64]) -> bool>,
+        )
+    }
+
+    /// `k` distinct available agents for the parts of `request`, into `out`; `mark` and
+    /// `stamp` flag those taken (see `Balancer::pick_distinct`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn pick_distinct(
+        &mut self,
+        dispatcher: usize,
+        candidates: &[u32],
+        k: usize,
+        request: u32,
+        mark: &mut [u64],
+        stamp: u64,
+        out: &mut Vec<u32>,
+    ) {
+        let Core {
+            agents,
+            breakers,
+            balancers,
+            routing,
+            load,
+            speed,
+            caps,
+            requests,
+            s,
+            now,
+            restricted,
+            ..
+        } = self;
+        let kind_bit = 1u64 << requests[request as usize].kind;
+        let config = &s.resilience.circuit_breaker;
+        balancers[dispatcher].pick_distinct(
+            candidates,
+            k,
+            |c| available(&agents[c as usize], &breakers[c as usize], config, *now),
+            *restricted == 0,
+            &View {
+                load,
+                speed,
+                capabilities: caps,
+            },
+            kind_bit,
+            routing,
+            mark,
+            stamp,
+            out,
+        );
+    }
+
+    /// The request is done, successfully or not; late parts of a resolved request run on.
+    /// Its slot is freed here once nothing of it is left, so the caller must not touch it
+    /// afterwards.
+    pub fn resolve(&mut self, request: u32, success: bool) {
+        let t = &mut self.requests[request as usize];
+        if t.resolved {
+            self.release(request);
+            return;
+        }
+        t.resolved = true;
+        let (latency, measured) = (self.now - t.arrival, t.measured);
+        let tries = f64::from(t.attempts) / f64::from(t.parts.max(1));
+        self.rec
+            .departed(self.now, latency, success, measured, tries);
+        if success {
+            self.counts.completed += 1;
+        } else {
+            self.counts.failed += 1;
+        }
+        self.release(request);
+    }
+
+    /// Frees a request's slot once it is resolved and none of its parts is left.
+    pub fn release(&mut self, request: u32) {
+        let t = &self.requests[request as usize];
+        if t.resolved && t.outstanding == 0 {
+            self.requests.remove(request as usize);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! scatter_gather: a request fans out into k shards on distinct agents, each drawing its own
+//! work. It completes when all return, or at the gather timeout with what it has (best
+//! effort), failing if more than the failure threshold of shards are missing or failed.
+//! With `--hedge-after-quantile Q`, a shard not back by the Q-quantile of recent shard
+//! latency gets a second copy on another agent; the first answer wins, the other is cancelled.
+
+use std::collections::VecDeque;
+
+use super::{Layout, Pattern, Shape, ShapeInput};
+use crate::sim::engine::{Agent, Core};
+use crate::sim::scenario::{DEFAULT_MAX_FAN_OUT, PatternParams, Scenario, ScenarioError, invalid};
+
+/// The gatherer's own event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// The oldest unfinished request may have reached its gather timeout.
+    GatherCheck,
+}
+
+pub(crate) struct ScatterGather {
+    fan_out: u32,
+    /// `mark[agent] == stamp` when the agent already has a shard of the request being scattered.
+    mark: Vec<u64>,
+    /// Unresolved requests in arrival order, so gather deadlines come in order: (slot, index).
+    pending: VecDeque<(u32, u64)>,
+    check_scheduled: bool,
+    /// The agents picked for the request being scattered, and its parts, reused.
+    picked: Vec<u32>,
+    parts: Vec<u32>,
+}
+
+type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
+
+impl Pattern for ScatterGather {
+    type Event = Event;
+    const HEDGES: bool = true;
+    const NAME: &'static str = "scatter_gather";
+
+    fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError> {
+        let workers = input.agents;
+        let k = input.fan_out.unwrap_or(workers.min(DEFAULT_MAX_FAN_OUT));
+        if k == 0 || k > workers {
+            return Err(invalid(
+                "--fan-out",
+                format!("{k} is not between 1 and the {workers} agents available"),
+            ));
+        }
+        Ok(Shape {
+            workers,
+            fan_out: Some(k),
+            stage_workers: Vec::new(),
+            task_work: if input.split {
+                input.service_mean
+            } else {
+                input.service_mean * f64::from(k)
+            },
+        })
+    }
+
+    /// A fan-out over every agent gives each one a shard of every request, so the slowest
+    /// agent sets the pace whatever the balancer.
+    fn peak_load(s: &Scenario, p: &PatternParams, rate: f64, load: f64) -> f64 {
+        let k = p.fan_out.unwrap_or(1);
+        if k != p.workers {
+            return load;
+        }
+        let job_mean = if s.split {
+            s.service.mean() / f64::from(k)
+        } else {
+            s.service.mean()
+        };
+        let slowest = p.speeds.iter().copied().fold(f64::INFINITY, f64::min);
+        load.max(rate * job_mean / slowest)
+    }
+
+    fn bottleneck(_s: &Scenario, p: &PatternParams) -> String {
+        format!(
+            "the slowest agent (every task has a subtask on each of the {} agents)",
+            p.workers
+        )
+    }
+
+    fn new(s: &Scenario, p: &PatternParams, _seed: u64) -> (Self, Layout) {
+        let k = p.fan_out.unwrap_or(1);
+        let factor = if s.split { 1.0 / f64::from(k) } else { 1.0 };
+        let state = ScatterGather {
+            fan_out: k,
+            mark: vec![0; p.workers as usize],
+            pending: VecDeque::new(),
+            check_scheduled: false,
+            picked: Vec::new(),
+            parts: Vec::new(),
+        };
+        let layout = Layout {
+            samplers: vec![s.service.scaled(factor).sampler()],
+            dispatchers: 1,
+            coordinator: false,
+        };
+        (state, layout)
+    }
+
+    fn admit(&mut self, core: Ctx, request: u32, _entry: f64) {
+        let k = self.fan_out;
+        let index = core.requests[request as usize].index;
+        let stamp = index + 1;
+        let candidates = core.all_agents;
+        let mut picked = std::mem::take(&mut self.picked);
+        core.pick_distinct(
+            0,
+            candidates,
+            k as usize,
+            request,
+            &mut self.mark,
+            stamp,
+            &mut picked,
+        );
+        let mut parts = std::mem::take(&mut self.parts);
+        // Every part exists before any is sent: a refusal can resolve the request, which
+        // must then still count its other shards as outstanding.
+        parts.extend((0..k).map(|i| core.new_part(request, i, 0)));
+        for (i, &part) in parts.iter().enumerate() {
+            if core.requests[request as usize].resolved {
+                // Refusals already failed the request: the rest of its shards are not sent.
+                core.part_failed(self, part);
+                continue;
+            }
+            match picked.get(i) {
+                Some(&agent) => {
+                    core.send(self, part, agent, 0.0, false);
+                    core.schedule_hedge(part);
+                }
+                // Fewer agents available than shards: the rest are refused at once.
+                None => core.no_agent(self, part),
+            }
+        }
+        picked.clear();
+        parts.clear();
+        self.picked = picked;
+        self.parts = parts;
+        let deadline = core.now + core.s.gather_timeout;
+        self.pending.push_back((request, index));
+        if !self.check_scheduled {
+            self.check_scheduled = true;
+            core.schedule(deadline, Event::GatherCheck);
+        }
+    }
+
+    /// Sends a retry, or a hedge copy to an agent other than the one with the first copy.
+    fn dispatch(&mut self, core: Ctx, part: u32, hedge: bool) {
+        let r = &core.parts[part as usize];
+        let request = r.request;
+        let first = hedge.then(|| core.attempts[r.live[0] as usize].agent);
+        let candidates = core.all_agents;
+        let picked = match first {
+            Some(first) => core.pick_where(
+                0,
+                candidates,
+                request,
+                None,
+                Some(move |c: u32, _: &[Agent], _: &[u64]| c != first),
+            ),
+            None => core.pick(0, candidates, request),
+        };
+        match (picked, hedge) {
+            (Some(agent), _) => core.send(self, part, agent, 0.0, hedge),
+            (None, false) => core.no_agent(self, part),
+            (None, true) => {}
+        }
+    }
+
+    fn part_done(&mut self, core: Ctx, request: u32, _index: u32) {
+        self.progress(core, request);
+    }
+
+    fn part_failed(&mut self, core: Ctx, request: u32) {
+        self.progress(core, request);
+    }
+
+    fn on_event(&mut self, core: Ctx, event: Event) {
+        match event {
+            Event::GatherCheck => self.on_gather_check(core),
+        }
+    }
+}
+
+impl ScatterGather {
+    /// After a shard ends: the request fails once too many have failed, and completes once
+    /// all have ended with few enough failures.
+    fn progress(&mut self, core: Ctx, request: u32) {
+        let k = self.fan_out;
+        let t = &core.requests[request as usize];
+        if t.resolved {
+            core.release(request);
+            return;
+        }
+        let (done, failed) = (t.done, t.failed);
+        if f64::from(failed) / f64::from(k) > core.s.failure_threshold {
+            core.resolve(request, false);
+        } else if done + failed == k {
+            gathered(core, request, done, k);
+        } else {
+            return;
+        }
+        self.trim_pending(core);
+    }
+
+    /// Drops resolved requests from the front of the pending list, so it holds only those
+    /// still gathering (about arrival rate x latency of them), not every one of the timeout.
+    fn trim_pending(&mut self, core: &Core<'_, Event>) {
+        while let Some(&(request, index)) = self.pending.front() {
+            if live(core, request, index) {
+                break;
+            }
+            self.pending.pop_front();
+        }
+    }
+
+    /// Resolves every request whose gather deadline has passed, and waits for the next one.
+    fn on_gather_check(&mut self, core: Ctx) {
+        self.check_scheduled = false;
+        while let Some(&(request, index)) = self.pending.front() {
+            if !live(core, request, index) {
+                self.pending.pop_front();
+                continue;
+            }
+            let deadline = core.requests[request as usize].arrival + core.s.gather_timeout;
+            if deadline > core.now {
+                self.check_scheduled = true;
+                core.schedule(deadline, Event::GatherCheck);
+                break;
+            }
+            self.pending.pop_front();
+            let k = self.fan_out;
+            let done = core.requests[request as usize].done;
+            // Late and failed shards alike count as missing.
+            if f64::from(k - done) / f64::from(k) <= core.s.failure_threshold {
+                gathered(core, request, done, k);
+            } else {
+                core.resolve(request, false);
+            }
+        }
+    }
+}
+
+/// Whether the request in `slot` is still the one of `index`, and unresolved.
+fn live(core: &Core<'_, Event>, slot: u32, index: u64) -> bool {
+    core.requests
+        .get(slot as usize)
+        .is_some_and(|t| t.index == index && !t.resolved)
+}
+
+/// Completes a request with `done` of its `k` shards, recording the completeness.
+fn gathered(core: &mut Core<'_, Event>, request: u32, done: u32, k: u32) {
+    if core.requests[request as usize].measured {
+        core.rec.completeness(f64::from(done) / f64::from(k));
+    }
+    core.resolve(request, true);
+}
