@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::builder::{BoolValueParser, TypedValueParser};
+use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use clap::{ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
@@ -69,22 +69,12 @@ fn sweepable() -> Vec<clap::Arg> {
         .map(|arg| {
             let id = arg.get_id().as_str().to_string();
             let sep = separator(&id);
-            let base = arg.clone().action(ArgAction::Append);
-            if matches!(arg.get_action(), ArgAction::SetTrue) {
-                base.num_args(0..=1)
-                    .require_equals(false)
-                    .default_missing_value("true")
-                    .value_name("BOOL")
-                    .value_parser(Alternatives {
-                        check: Check::Bool,
-                        sep,
-                    })
-            } else {
-                base.value_parser(Alternatives {
-                    check: Check::Flag(Box::new(arg.clone())),
+            arg.clone()
+                .action(ArgAction::Append)
+                .value_parser(Alternatives {
+                    flag: Box::new(arg.clone()),
                     sep,
                 })
-            }
         })
         .collect()
 }
@@ -157,8 +147,7 @@ impl FromArgMatches for SweepArgs {
     }
 }
 
-/// Parses simulate's arguments for one point of the sweep, given as (flag id, value) pairs;
-/// a boolean flag is set when its value is true.
+/// Parses simulate's arguments for one point of the sweep, given as (flag id, value) pairs.
 pub fn point_args<'a>(
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<SimulateArgs, clap::Error> {
@@ -169,30 +158,17 @@ pub fn point_args<'a>(
             .get_arguments()
             .find(|a| a.get_id() == id)
             .expect("sweep flags are simulate flags");
-        let long = format!("--{}", arg.get_long().expect("simulate flags are long"));
-        if matches!(arg.get_action(), ArgAction::SetTrue) {
-            if value == "true" {
-                argv.push(long);
-            }
-        } else {
-            argv.push(format!("{long}={value}"));
-        }
+        let long = arg.get_long().expect("simulate flags are long");
+        argv.push(format!("--{long}={value}"));
     }
     SimulateArgs::from_arg_matches(&cmd.try_get_matches_from(argv)?)
 }
 
-/// How one alternative is checked.
-#[derive(Clone)]
-enum Check {
-    Bool,
-    /// By simulate's own definition of the flag, so errors read as simulate's do.
-    Flag(Box<clap::Arg>),
-}
-
-/// Checks every alternative of a value; keeps the text.
+/// Checks every alternative of a value by simulate's own definition of the flag, so errors
+/// read as simulate's do; keeps the text.
 #[derive(Clone)]
 struct Alternatives {
-    check: Check,
+    flag: Box<clap::Arg>,
     sep: char,
 }
 
@@ -215,19 +191,12 @@ impl TypedValueParser for Alternatives {
             cmd.clone()
                 .error(ErrorKind::ValueValidation, format!("{flag}{e}"))
         })?;
+        let long = self.flag.get_long().expect("simulate flags are long");
         for item in &items {
-            match &self.check {
-                Check::Bool => {
-                    BoolValueParser::new().parse_ref(cmd, arg, OsStr::new(item))?;
-                }
-                Check::Flag(flag) => {
-                    let long = flag.get_long().expect("simulate flags are long");
-                    Command::new("jaegis sweep")
-                        .no_binary_name(true)
-                        .arg(flag.as_ref().clone())
-                        .try_get_matches_from([format!("--{long}={item}")])?;
-                }
-            }
+            Command::new("jaegis sweep")
+                .no_binary_name(true)
+                .arg(self.flag.as_ref().clone())
+                .try_get_matches_from([format!("--{long}={item}")])?;
         }
         Ok(text.to_string())
     }

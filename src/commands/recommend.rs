@@ -13,7 +13,7 @@ use crate::cli::{EvidenceArgs, RecommendArgs};
 /// Candidates simulated by default: enough to contest the winner, few enough to be quick.
 const CANDIDATES: usize = 3;
 
-pub fn request(args: &RecommendArgs) -> Request {
+pub fn request(args: &RecommendArgs, agents: u32) -> Request {
     let flags = [
         (args.heterogeneous_agents, Trait::HeterogeneousAgents),
         (args.variable_task_duration, Trait::VariableTaskDuration),
@@ -22,7 +22,7 @@ pub fn request(args: &RecommendArgs) -> Request {
         (args.needs_consensus, Trait::NeedsConsensus),
     ];
     Request {
-        agents: args.agents,
+        agents,
         fault_tolerance: args.fault_tolerance,
         latency: args.latency,
         throughput: args.throughput,
@@ -35,23 +35,39 @@ pub fn request(args: &RecommendArgs) -> Request {
     }
 }
 
-/// Simulates the top candidates on the workload of the scenario file and flags.
-fn evidence(catalog: &Catalog, rec: &Recommendation, args: &EvidenceArgs) -> Result<Evidence> {
-    let file = match &args.scenario {
+/// The workload: the scenario file (with `--simulate`) with the flags over it.
+fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
+    let given = args.workload.given();
+    if let Some(flag) = given.iter().find(|k| matches!(**k, "pattern" | "balancer")) {
+        return Err(Usage(format!(
+            "recommend chooses the patterns and balancers itself, so --{} does not apply; to compare given ones, use simulate",
+            flag.replace('_', "-")
+        ))
+        .into());
+    }
+    if !args.evidence.simulate
+        && let Some(flag) = given.iter().find(|k| **k != "agents")
+    {
+        return Err(Usage(format!(
+            "--{} describes the workload to simulate, so it needs --simulate",
+            flag.replace('_', "-")
+        ))
+        .into());
+    }
+    let file = match &args.evidence.scenario {
         Some(path) => ScenarioInput::from_file(path)?,
         None => ScenarioInput::default(),
     };
-    let workload = file.overlaid(ScenarioInput {
-        load: args.load,
-        service: args.service.clone(),
-        arrivals: args.arrivals.clone(),
-        speeds: args.speeds.clone(),
-        mtbf: args.mtbf,
-        mttr: args.mttr,
-        replications: args.replications,
-        seed: args.seed,
-        ..ScenarioInput::default()
-    });
+    Ok(file.overlaid(args.workload.clone()))
+}
+
+/// Simulates the top candidates on the workload.
+fn evidence(
+    catalog: &Catalog,
+    rec: &Recommendation,
+    args: &EvidenceArgs,
+    workload: &ScenarioInput,
+) -> Result<Evidence> {
     let eligible = rec.ranking.iter().filter(|r| r.eligible).count();
     if eligible == 0 {
         return Err(Usage(
@@ -63,7 +79,7 @@ fn evidence(catalog: &Catalog, rec: &Recommendation, args: &EvidenceArgs) -> Res
     let count = args.candidates.unwrap_or(CANDIDATES).min(eligible);
     let replications = workload.replications.unwrap_or(evidence::REPLICATIONS);
     let progress = Progress::new(count as u64 * u64::from(replications), "replications");
-    let gathered = evidence::gather(catalog, rec, &workload, args.budget, count, &|| {
+    let gathered = evidence::gather(catalog, rec, workload, args.budget, count, &|| {
         progress.tick()
     });
     progress.finish();
@@ -71,10 +87,19 @@ fn evidence(catalog: &Catalog, rec: &Recommendation, args: &EvidenceArgs) -> Res
 }
 
 pub fn run(catalog: &Catalog, args: &RecommendArgs, output: &Output) -> Result<()> {
-    let recommendation = advisor::recommend(catalog, &request(args))?;
+    let workload = workload(args)?;
+    let agents = workload
+        .agents
+        .ok_or_else(|| Usage("recommend needs the number of agents: give --agents N".into()))?;
+    let recommendation = advisor::recommend(catalog, &request(args, agents))?;
     let top = args.top.unwrap_or(recommendation.ranking.len());
     let evidence = if args.evidence.simulate {
-        Some(evidence(catalog, &recommendation, &args.evidence)?)
+        Some(evidence(
+            catalog,
+            &recommendation,
+            &args.evidence,
+            &workload,
+        )?)
     } else {
         None
     };

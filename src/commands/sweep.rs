@@ -21,7 +21,7 @@ use jaegis::sim::{self, Scenario, ScenarioInput};
 use jaegis::sweep::{self, Dimension, Grid, Line, SweepError, SweepId, parameter_value};
 
 use super::progress::Progress;
-use super::{Output, Usage, check_chart_path, simulate, stats, write_chart};
+use super::{Output, Usage, check_chart_path, stats, write_chart};
 use crate::cli::SweepArgs;
 use crate::cli::sweep::{SweptFlag, point_args, separator};
 
@@ -148,7 +148,7 @@ impl Plan {
                 first.trim_start_matches("error: ")
             ))
         })?;
-        let input = self.file.clone().overlaid(simulate::input(args));
+        let input = self.file.clone().overlaid(args.input);
         Scenario::build(input, &self.defaults).with_context(|| self.describe(point))
     }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use clap::Args;
 use serde::Deserialize;
 
 use super::ScenarioError;
@@ -12,75 +13,173 @@ use crate::sim::faults::Outage;
 use crate::sim::resilience::{BreakerKind, Jitter, RetryKind};
 use crate::sim::workload::Spike;
 
-/// Everything a user may set, from flags or a scenario file; unset fields take defaults.
-/// Keys are the flag names with underscores.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioInput {
-    pub pattern: Option<Names>,
-    pub balancer: Option<Names>,
-    pub agents: Option<u32>,
-    pub load: Option<f64>,
-    pub arrival_rate: Option<f64>,
-    pub arrivals: Option<Arrivals>,
-    pub service: Option<Service>,
-    pub speeds: Option<Numbers>,
-    pub kinds: Option<Kinds>,
-    pub capabilities: Option<Capabilities>,
-    pub mismatch_penalty: Option<f64>,
-    pub tasks: Option<u64>,
-    pub duration: Option<Seconds>,
-    pub warmup: Option<f64>,
-    pub replications: Option<u32>,
-    pub seed: Option<u64>,
-    pub dispatch_overhead: Option<Seconds>,
-    pub queue: Option<QueueMode>,
-    pub heartbeat: Option<Seconds>,
-    pub consensus_fraction: Option<f64>,
-    pub hop_latency: Option<Seconds>,
-    pub stages: Option<u32>,
-    pub stage_work: Option<Numbers>,
-    pub buffer: Option<Buffer>,
-    pub fan_out: Option<u32>,
-    pub split: Option<bool>,
-    pub gather_timeout: Option<Seconds>,
-    pub mtbf: Option<Seconds>,
-    pub mttr: Option<Seconds>,
-    pub outage: Option<Vec<Outage>>,
-    pub missed_heartbeats: Option<u32>,
-    pub timeout: Option<Timeout>,
-    pub retry: Option<RetryKind>,
-    pub jitter: Option<Jitter>,
-    pub retry_budget: Option<f64>,
-    pub circuit_breaker: Option<BreakerKind>,
-    pub breaker_failure_rate: Option<f64>,
-    pub max_ejection: Option<f64>,
-    pub drop_expired: Option<bool>,
-    pub queue_limit: Option<u32>,
-    pub hedge_after_quantile: Option<f64>,
-    pub spike: Option<Vec<Spike>>,
-    pub timeline: Option<Seconds>,
-}
+/// Defines [`ScenarioInput`] once: each field is a flag (clap), a scenario-file key (serde,
+/// the flag's name with underscores), and a line of the overlay of flags over a file.
+macro_rules! scenario_input {
+    ($( $(#[$meta:meta])* $field:ident : $ty:ty, )+) => {
+        /// Everything a user may set, from flags or a scenario file; unset fields take
+        /// defaults. Keys are the flag names with underscores.
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize, Args)]
+        #[serde(deny_unknown_fields)]
+        pub struct ScenarioInput {
+            $( $(#[$meta])* pub $field: Option<$ty>, )+
+        }
 
-macro_rules! overlay {
-    ($base:ident, $over:ident; $($field:ident),+ $(,)?) => {
-        ScenarioInput { $($field: $over.$field.or($base.$field)),+ }
+        impl ScenarioInput {
+            /// Every key a scenario file may hold, in flag order.
+            pub const KEYS: &[&str] = &[$(stringify!($field)),+];
+
+            /// This input with every field that `over` sets replaced: flags over a file.
+            pub fn overlaid(self, over: ScenarioInput) -> ScenarioInput {
+                ScenarioInput { $( $field: over.$field.or(self.$field) ),+ }
+            }
+
+            /// The keys this input sets, in flag order.
+            pub fn given(&self) -> Vec<&'static str> {
+                let mut out = Vec::new();
+                $( if self.$field.is_some() { out.push(stringify!($field)); } )+
+                out
+            }
+        }
     };
 }
 
-impl ScenarioInput {
-    /// This input with every field that `over` sets replaced: flags over a file.
-    pub fn overlaid(self, over: ScenarioInput) -> ScenarioInput {
-        let base = self;
-        overlay!(base, over; pattern, balancer, agents, load, arrival_rate, arrivals, service,
-            speeds, kinds, capabilities, mismatch_penalty, tasks, duration, warmup,
-            replications, seed, dispatch_overhead, queue, heartbeat, consensus_fraction,
-            hop_latency, stages, stage_work, buffer, fan_out, split, gather_timeout, mtbf, mttr,
-            outage, missed_heartbeats, timeout, retry, jitter, retry_budget, circuit_breaker,
-            breaker_failure_rate, max_ejection, drop_expired, queue_limit, hedge_after_quantile,
-            spike, timeline)
-    }
+scenario_input! {
+    /// Patterns to simulate: a comma list of names, or all
+    #[arg(long, value_name = "NAMES", value_parser = parse_with::<Names>)]
+    pattern: Names,
+    /// Balancers to compare: a comma list, or all [round_robin, weighted_round_robin,
+    /// least_connections, capability_based, predictive, random, power_of_two]
+    #[arg(long, value_name = "NAMES", value_parser = parse_with::<Names>)]
+    balancer: Names,
+    /// Number of agents (master_slave counts its master)
+    #[arg(long, value_name = "N", value_parser = agent_count, allow_negative_numbers = true)]
+    agents: u32,
+    /// Offered load: arrival rate x mean work of a task / total worker speed [default: 0.8]
+    #[arg(long, value_name = "RHO", value_parser = positive_number, allow_negative_numbers = true)]
+    load: f64,
+    /// Tasks per second, instead of --load
+    #[arg(long, value_name = "L", value_parser = positive_number, allow_negative_numbers = true)]
+    arrival_rate: f64,
+    /// poisson, deterministic or bursty:ON_RATE:OFF_RATE:ON_MEAN_S:OFF_MEAN_S [default: poisson]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Arrivals>)]
+    arrivals: Arrivals,
+    /// Work per task: exp:MEAN, det:MEAN, erlang:K:MEAN, lognormal:MEAN:CV, pareto:ALPHA:MEAN,
+    /// hyperexp:MEAN:CV [default: exp:1]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true)]
+    service: Service,
+    /// Worker speeds, repeated over the workers: 1,1,2,4
+    #[arg(long, value_name = "S1,S2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true)]
+    speeds: Numbers,
+    /// Task kinds with weights: gpu:1,cpu:3
+    #[arg(long, value_name = "NAME:WEIGHT,..", value_parser = parse_with::<Kinds>)]
+    kinds: Kinds,
+    /// Kinds each worker serves, repeated over the workers: gpu+cpu,cpu,* (* is every kind)
+    #[arg(long, value_name = "SETS", value_parser = parse_with::<Capabilities>)]
+    capabilities: Capabilities,
+    /// How many times longer a task takes on a worker without its kind [default: 2]
+    #[arg(long, value_name = "F", value_parser = positive_number, allow_negative_numbers = true)]
+    mismatch_penalty: f64,
+    /// Tasks per replication [default: 100000]
+    #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
+    tasks: u64,
+    /// Simulated seconds per replication, instead of --tasks
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    duration: Seconds,
+    /// Share of the first tasks left out of the statistics [default: 0.1]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true)]
+    warmup: f64,
+    /// Independent replications, for the confidence intervals [default: 5]
+    #[arg(long, value_name = "R", value_parser = replication_count, allow_negative_numbers = true)]
+    replications: u32,
+    /// Seed of every random stream [default: 42]
+    #[arg(long, value_name = "S")]
+    seed: u64,
+    /// master_slave: seconds the master spends dispatching each task [default: 0.01]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    dispatch_overhead: Seconds,
+    /// master_slave: per-agent (send at once) or shared (wait for an idle worker) [default: per-agent]
+    #[arg(long, value_name = "MODE", value_parser = parse_with::<QueueMode>)]
+    queue: QueueMode,
+    /// peer_to_peer: seconds between load updates; 0 for perfect information [default: catalog, 5]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    heartbeat: Seconds,
+    /// peer_to_peer: share of tasks that need consensus through the leader [default: 0.1]
+    #[arg(long, value_name = "F", value_parser = number, allow_negative_numbers = true)]
+    consensus_fraction: f64,
+    /// peer_to_peer: seconds per network hop [default: 0.005]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    hop_latency: Seconds,
+    /// pipeline: number of stages [default: one per --stage-work weight, else 4 (fewer agents: one each)]
+    #[arg(long, value_name = "K", value_parser = stage_count, allow_negative_numbers = true)]
+    stages: u32,
+    /// pipeline: relative work of each stage, 1,2,1 [default: equal]
+    #[arg(long, value_name = "W1,W2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true)]
+    stage_work: Numbers,
+    /// pipeline: items a stage may hold waiting, or unbounded [default: catalog, 1000]
+    #[arg(long, value_name = "N", value_parser = parse_with::<Buffer>, allow_hyphen_values = true)]
+    buffer: Buffer,
+    /// scatter_gather: subtasks per task, on distinct agents [default: min(agents, 10)]
+    #[arg(long, value_name = "K", value_parser = fan_out_count, allow_negative_numbers = true)]
+    fan_out: u32,
+    /// scatter_gather: split a task's work among its subtasks (default: each does a task's work)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    split: bool,
+    /// scatter_gather: seconds before a gather gives up on missing subtasks [default: catalog, 60]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    gather_timeout: Seconds,
+    /// Faults: mean seconds between an agent's failures (exponential); needs --mttr
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    mtbf: Seconds,
+    /// Mean seconds to repair a failed agent (exponential)
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    mttr: Seconds,
+    /// A scripted outage, repeatable: agent 0 (the master or leader) down from 100 s for 30 s is 0@100+30
+    #[arg(long, value_name = "AGENT@START+DURATION", value_parser = parse_with::<Outage>, help_heading = "Faults and resilience")]
+    outage: Vec<Outage>,
+    /// Missed heartbeats before an agent is declared dead [default: catalog, 3]
+    #[arg(long, value_name = "K", value_parser = missed_count, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    missed_heartbeats: u32,
+    /// Seconds before a request is given up on, or none [default: catalog's 30 s with faults,
+    /// retries or breakers; none otherwise]
+    #[arg(long, value_name = "S|none", value_parser = parse_with::<Timeout>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    timeout: Timeout,
+    /// Retry policy, with the catalog's parameters: none, immediate, linear, exponential [default: none]
+    #[arg(long, value_name = "POLICY", value_parser = parse_with::<RetryKind>, help_heading = "Faults and resilience")]
+    retry: RetryKind,
+    /// Jitter on retry delays: none, full, equal, decorrelated [default: full for exponential]
+    #[arg(long, value_name = "KIND", value_parser = parse_with::<Jitter>, help_heading = "Faults and resilience")]
+    jitter: Jitter,
+    /// Retries may not exceed this share of the requests in flight (at least 3 allowed)
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    retry_budget: f64,
+    /// Circuit breaker per agent: none, consecutive, failure-rate [default: none]
+    #[arg(long, value_name = "KIND", value_parser = parse_with::<BreakerKind>, help_heading = "Faults and resilience")]
+    circuit_breaker: BreakerKind,
+    /// Failure rate over the catalog's 60 s window that opens a failure-rate breaker [default: 0.5]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    breaker_failure_rate: f64,
+    /// Largest share of agents whose breakers may be open at once, as Envoy's max ejection [default: 1]
+    #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    max_ejection: f64,
+    /// Deadline propagation: agents skip queued work whose requester gave up (timed out)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Faults and resilience")]
+    drop_expired: bool,
+    /// Bulkhead: jobs an agent may hold waiting; more are rejected at once
+    #[arg(long, value_name = "N", value_parser = queue_limit, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    queue_limit: u32,
+    /// scatter_gather: send a second copy of a subtask not back by this quantile of recent subtask latency
+    #[arg(long, value_name = "Q", value_parser = number, allow_negative_numbers = true, help_heading = "Faults and resilience")]
+    hedge_after_quantile: f64,
+    /// Multiply the arrival rate by FACTOR for a window, repeatable: 300+60:2
+    #[arg(long, value_name = "START+DURATION:FACTOR", value_parser = parse_with::<Spike>, help_heading = "Faults and resilience")]
+    spike: Vec<Spike>,
+    /// Add per-bucket throughput, goodput, attempts, queue length and breaker states, every S seconds
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
+    timeline: Seconds,
+}
 
+impl ScenarioInput {
     /// Reads a TOML scenario file; errors name the file, the line and the key.
     pub fn from_file(path: &Path) -> Result<ScenarioInput, ScenarioError> {
         let name = path.display().to_string();
@@ -109,5 +208,115 @@ impl ScenarioInput {
                 message: e.message().trim().replace('\n', " "),
             }
         })
+    }
+}
+
+/// The most agents a fleet may have.
+pub const MAX_AGENTS: u64 = 1_000_000;
+
+/// A whole number in `1..=max`, with a message naming the range.
+pub fn whole_number(text: &str, what: &str, max: u64) -> Result<u64, String> {
+    match text.trim().parse::<i128>() {
+        Ok(n) if (1..=i128::from(max)).contains(&n) => Ok(n as u64),
+        Ok(_) => Err(format!("{what} must be a whole number from 1 to {max}")),
+        Err(_) => Err(format!("expected a whole number of {what} from 1 to {max}")),
+    }
+}
+
+fn agent_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "agents", MAX_AGENTS).map(|n| n as u32)
+}
+
+fn task_count(text: &str) -> Result<u64, String> {
+    whole_number(text, "tasks", 1_000_000_000_000)
+}
+
+/// Parses a number of replications, as every command that replicates does.
+pub fn replication_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "replications", 100_000).map(|n| n as u32)
+}
+
+fn stage_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "stages", MAX_AGENTS).map(|n| n as u32)
+}
+
+fn missed_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "heartbeats", 1000).map(|n| n as u32)
+}
+
+fn queue_limit(text: &str) -> Result<u32, String> {
+    whole_number(text, "jobs", u64::from(u32::MAX)).map(|n| n as u32)
+}
+
+fn fan_out_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "subtasks", MAX_AGENTS).map(|n| n as u32)
+}
+
+/// Any finite number; the scenario checks its range and names the flag.
+pub fn number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("expected a number such as 0.5, got '{text}'"))
+}
+
+/// A number above 0.
+pub fn positive_number(text: &str) -> Result<f64, String> {
+    let x = number(text)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("expected a number above 0 such as 0.9, got {x}"))
+    }
+}
+
+/// Parses with the library's notation, whose errors say what is accepted.
+pub fn parse_with<T: std::str::FromStr>(text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        input: ScenarioInput,
+    }
+
+    #[test]
+    fn every_flag_is_a_file_key_and_overlays() {
+        Flags::command().debug_assert();
+        let flags = Flags::try_parse_from(["x", "--agents", "5", "--split", "--outage", "0@1+2"])
+            .unwrap()
+            .input;
+        assert_eq!(flags.agents, Some(5));
+        assert_eq!(flags.split, Some(true));
+        let file =
+            ScenarioInput::from_toml("agents = 8\nload = 0.5\nsplit = false", "s.toml").unwrap();
+        let merged = file.overlaid(flags);
+        assert_eq!(
+            (merged.agents, merged.load, merged.split),
+            (Some(5), Some(0.5), Some(true))
+        );
+        let ids: Vec<String> = Flags::command()
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .collect();
+        assert_eq!(ids, ScenarioInput::KEYS);
+    }
+
+    #[test]
+    fn counts_name_their_range() {
+        assert_eq!(agent_count("40"), Ok(40));
+        assert!(agent_count("0").unwrap_err().contains("from 1 to"));
+        assert!(agent_count("-3").unwrap_err().contains("from 1 to"));
+        assert!(agent_count("many").unwrap_err().contains("whole number"));
     }
 }

@@ -14,7 +14,7 @@ use super::workload::Spike;
 
 mod build;
 mod defaults;
-mod input;
+pub mod input;
 mod value;
 
 pub use build::{pattern_ids, resolve_balancers, stage_workers};
