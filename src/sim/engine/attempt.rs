@@ -64,6 +64,7 @@ impl<E: Copy> Core<'_, E> {
         self.active += 1;
         self.active_retries += u32::from(retry);
         self.load[agent as usize] += 1;
+        self.load_changed(agent);
         self.rec.sent(self.now);
         if let Some(timeout) = self.s.resilience.timeout {
             self.timeouts.push_back((id, serial, self.now + timeout));
@@ -186,7 +187,7 @@ impl<E: Copy> Core<'_, E> {
             return;
         }
         let dispatcher = self.parts[part as usize].dispatcher as usize;
-        self.balancers[dispatcher].observe(agent, elapsed);
+        self.balancers.observe(dispatcher, agent, elapsed);
         if pattern.served(self, agent, attempt) {
             return;
         }
@@ -247,6 +248,7 @@ impl<E: Copy> Core<'_, E> {
         self.active -= 1;
         self.active_retries -= u32::from(retry);
         self.load[agent as usize] -= 1;
+        self.load_changed(agent);
         let r = &mut self.parts[part as usize];
         let n = r.live_count as usize;
         if let Some(i) = r.live[..n].iter().position(|&x| x == attempt) {
@@ -290,6 +292,7 @@ impl<E: Copy> Core<'_, E> {
                 self.restricted -= 1;
                 self.ejected -= 1;
             }
+            self.refresh_state(agent);
         }
     }
 

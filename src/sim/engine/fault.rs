@@ -109,6 +109,7 @@ impl<E: Copy> Core<'_, E> {
         if !self.agents[a].known_down {
             self.agents[a].known_down = true;
             self.restricted += 1;
+            self.refresh_state(agent);
         }
         self.fail_lost(pattern, agent);
     }
@@ -126,6 +127,7 @@ impl<E: Copy> Core<'_, E> {
         if self.agents[a].known_down {
             self.agents[a].known_down = false;
             self.restricted -= 1;
+            self.refresh_state(agent);
         }
         // Copies lost before the failure was noticed, and never timed out, are now known lost.
         self.fail_lost(pattern, agent);

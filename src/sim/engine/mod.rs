@@ -18,7 +18,7 @@ use rand_pcg::Pcg64Mcg;
 use slab::Slab;
 
 use super::SimError;
-use super::balancer::{Balancer, BalancerKind, View};
+use super::balancer::{BalancerKind, Balancers, Scope, View};
 use super::distribution::Sampler;
 use super::events::{EventQueue, Kind};
 use super::faults::{FailureClock, Heartbeat};
@@ -177,7 +177,10 @@ pub(crate) struct Core<'a, E> {
     pub parts: Slab<Part>,
     pub attempts: Slab<Attempt>,
     next_serial: u64,
-    pub balancers: Vec<Balancer>,
+    pub balancers: Balancers,
+    /// The pattern picks by a view of the loads it keeps itself (a peer's), so the live
+    /// loads do not feed the balancers' index.
+    view_loads: bool,
     pub routing: Pcg64Mcg,
     /// Execution times of retries and hedge copies, which are new executions.
     executions: Pcg64Mcg,
@@ -281,6 +284,14 @@ impl<'a, P: Pattern> Engine<'a, P> {
             (None, None) => 0,
         };
         let caps = capability_masks(s, n);
+        let balancers = Balancers::new(
+            balancer,
+            layout.dispatchers,
+            layout.shared,
+            &p.speeds,
+            &caps,
+            s.kinds.as_ref().map_or(0, |k| k.0.len()),
+        );
         let agents = (0..n)
             .map(|i| Agent {
                 queue: VecDeque::new(),
@@ -318,9 +329,8 @@ impl<'a, P: Pattern> Engine<'a, P> {
             parts: Slab::with_capacity(1024),
             attempts: Slab::with_capacity(1024),
             next_serial: 0,
-            balancers: (0..layout.dispatchers)
-                .map(|_| Balancer::new(balancer, n))
-                .collect(),
+            balancers,
+            view_loads: layout.view_loads,
             routing: stream(seed, streams::ROUTING),
             executions: stream(seed, streams::EXECUTIONS),
             samplers: layout.samplers,
@@ -592,7 +602,13 @@ impl<'a, E: Copy> Core<'a, E> {
         } = self;
         let kind_bit = 1u64 << requests[request as usize].kind;
         let config = &s.resilience.circuit_breaker;
-        let all = *restricted == 0 && also.is_none();
+        let scope = if also.is_some() {
+            Scope::Narrowed
+        } else if *restricted == 0 {
+            Scope::All
+        } else {
+            Scope::Available
+        };
         let eligible = |c: u32| {
             available(&agents[c as usize], &breakers[c as usize], config, *now)
                 && also.as_ref().is_none_or(|f| f(c, agents, caps))
@@ -602,7 +618,9 @@ impl<'a, E: Copy> Core<'a, E> {
             speed,
             capabilities: caps,
         };
-        balancers[dispatcher].pick(candidates, eligible, all, &view, kind_bit, routing)
+        balancers.pick(
+            dispatcher, candidates, eligible, scope, &view, kind_bit, routing,
+        )
     }
 
     /// As [`Core::pick_where`], with nothing more to narrow.
@@ -645,7 +663,8 @@ impl<'a, E: Copy> Core<'a, E> {
         } = self;
         let kind_bit = 1u64 << requests[request as usize].kind;
         let config = &s.resilience.circuit_breaker;
-        balancers[dispatcher].pick_distinct(
+        balancers.pick_distinct(
+            dispatcher,
             candidates,
             k,
             |c| available(&agents[c as usize], &breakers[c as usize], config, *now),
@@ -661,6 +680,39 @@ impl<'a, E: Copy> Core<'a, E> {
             stamp,
             out,
         );
+    }
+
+    /// Tells the balancers whether `agent` is open (up, in the pool, breaker closed) or
+    /// ejected (up and in the pool, breaker not closed).
+    pub(crate) fn refresh_state(&mut self, agent: u32) {
+        let a = agent as usize;
+        let (ag, b) = (&self.agents[a], &self.breakers[a]);
+        let up = !ag.known_down && !ag.removed;
+        let closed = matches!(b.state, BreakerState::Closed);
+        self.balancers.set_state(agent, up && closed, up && !closed);
+    }
+
+    /// Takes `agent` out of the pool (to play a coordinator's role), or puts it back.
+    pub fn set_removed(&mut self, agent: u32, removed: bool) {
+        let ag = &mut self.agents[agent as usize];
+        if ag.removed == removed {
+            return;
+        }
+        ag.removed = removed;
+        if removed {
+            self.restricted += 1;
+        } else {
+            self.restricted -= 1;
+        }
+        self.refresh_state(agent);
+    }
+
+    /// The loads `agent` is known to have changed: the live ones feed the balancers' index.
+    #[inline]
+    fn load_changed(&mut self, agent: u32) {
+        if !self.view_loads {
+            self.balancers.set_load(agent, self.load[agent as usize]);
+        }
     }
 
     /// The request is done, successfully or not; late parts of a resolved request run on.

@@ -110,6 +110,8 @@ impl Pattern for MasterSlave {
             samplers: vec![s.service.sampler()],
             dispatchers: 1,
             coordinator: true,
+            shared: false,
+            view_loads: false,
         };
         (state, layout)
     }
@@ -238,7 +240,7 @@ impl MasterSlave {
         // Late binding: only an idle worker may take the request; else it waits at the master.
         // A capability-aware balancer keeps it for a worker with its kind, if one exists.
         let kind_bit = 1u64 << core.requests[request as usize].kind;
-        let keep_kinds = core.balancers[0].kind == BalancerKind::CapabilityBased
+        let keep_kinds = core.balancers.kind == BalancerKind::CapabilityBased
             && core.kinds_served & kind_bit != 0;
         let idle = |c: u32, agents: &[Agent], caps: &[u64]| {
             agents[c as usize].serving.is_none()
@@ -262,7 +264,7 @@ impl MasterSlave {
         if !self.can_dispatch() || !core.is_available(agent) || core.agents[a].outages > 0 {
             return;
         }
-        let capability = core.balancers[0].kind == BalancerKind::CapabilityBased;
+        let capability = core.balancers.kind == BalancerKind::CapabilityBased;
         let caps = core.caps[a];
         let (parts, requests, served) = (&core.parts, &core.requests, core.kinds_served);
         let Some(waiting) = &mut self.shared else {
@@ -319,8 +321,7 @@ impl MasterSlave {
         self.backup = None;
         self.failed_at = core.now;
         let episode = self.episode;
-        core.agents[agent as usize].removed = false;
-        core.restricted -= 1;
+        core.set_removed(agent, false);
         self.stop_dispatch(core);
         let detection = core.s.failure_detection_timeout;
         core.schedule(core.now + detection, Event::Takeover { episode });
@@ -364,8 +365,7 @@ impl MasterSlave {
             // No worker can take over: dispatch waits for the master's repair.
             return;
         };
-        core.agents[backup as usize].removed = true;
-        core.restricted += 1;
+        core.set_removed(backup, true);
         core.rec.no_dispatch(failed_at, core.now);
         self.backup = Some(backup);
         self.try_dispatch(core);
@@ -384,8 +384,7 @@ impl MasterSlave {
         self.up = true;
         match self.backup.take() {
             Some(b) => {
-                core.agents[b as usize].removed = false;
-                core.restricted -= 1;
+                core.set_removed(b, false);
                 core.next_job(self, b);
             }
             None => core.rec.no_dispatch(self.failed_at, core.now),

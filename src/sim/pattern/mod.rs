@@ -49,6 +49,12 @@ pub(crate) struct Layout {
     pub dispatchers: usize,
     /// The pattern has a coordinator whose downtime is worth reporting, even when it is zero.
     pub coordinator: bool,
+    /// The dispatchers all pick among the same agents (the peers), so what the balancing
+    /// algorithm learns and credits is theirs in common.
+    pub shared: bool,
+    /// The dispatchers pick by a view of the loads that the pattern keeps (and tells the
+    /// balancers of), not by the live loads.
+    pub view_loads: bool,
 }
 
 /// A coordination pattern, as the engine drives it. Hooks receive the engine's shared state
@@ -111,7 +117,7 @@ pub(crate) trait Pattern: Sized {
 
     /// Runs before each event at `time`, with the state as it was since the last one.
     #[inline]
-    fn before_event(&mut self, _core: &Core<'_, Self::Event>, _time: f64) {}
+    fn before_event(&mut self, _core: &mut Core<'_, Self::Event>, _time: f64) {}
 
     /// An attempt joined `agent`'s queue.
     #[inline]

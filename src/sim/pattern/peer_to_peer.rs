@@ -86,14 +86,17 @@ impl Pattern for PeerToPeer {
             samplers: vec![s.service.sampler()],
             dispatchers: n,
             coordinator: true,
+            shared: true,
+            view_loads: s.heartbeat > 0.0,
         };
         (state, layout)
     }
 
     #[inline]
-    fn before_event(&mut self, core: &Core<'_, Event>, time: f64) {
+    fn before_event(&mut self, core: Ctx, time: f64) {
         if time >= self.next_refresh {
             self.view.copy_from_slice(&core.load);
+            core.balancers.reindex(&self.view);
             let h = self.heartbeat;
             self.next_refresh = ((time / h).floor() + 1.0) * h;
         }
@@ -161,6 +164,7 @@ impl PeerToPeer {
             let e = entry as usize;
             let stale_own = self.view[e];
             self.view[e] = core.load[e];
+            core.balancers.set_load(entry, self.view[e]);
             let picked = core.pick_where(
                 e,
                 candidates,
@@ -169,6 +173,7 @@ impl PeerToPeer {
                 None::<fn(u32, &[Agent], &[u64]) -> bool>,
             );
             self.view[e] = stale_own;
+            core.balancers.set_load(entry, stale_own);
             picked
         } else {
             core.pick(entry as usize, candidates, request)

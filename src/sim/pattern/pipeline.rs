@@ -125,6 +125,8 @@ impl Pattern for Pipeline {
                 .collect(),
             dispatchers: s.stages as usize,
             coordinator: false,
+            shared: false,
+            view_loads: false,
         };
         (state, layout)
     }

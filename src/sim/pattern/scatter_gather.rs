@@ -95,6 +95,8 @@ impl Pattern for ScatterGather {
             samplers: vec![s.service.scaled(factor).sampler()],
             dispatchers: 1,
             coordinator: false,
+            shared: false,
+            view_loads: false,
         };
         (state, layout)
     }

@@ -20,8 +20,9 @@ pub struct Breaker {
     /// outcome of an earlier trial cannot decide a later one.
     cycle: u32,
     consecutive: u32,
-    /// (bucket epoch, calls, failures) per bucket of the sliding window.
-    window: [(u64, u32, u32); WINDOW_BUCKETS],
+    /// (bucket epoch, calls, failures) per bucket of the sliding window; allocated by a
+    /// failure-rate breaker's first call, so a fleet of other breakers stays small.
+    window: Vec<(u64, u32, u32)>,
 }
 
 impl Default for Breaker {
@@ -30,7 +31,7 @@ impl Default for Breaker {
             state: BreakerState::Closed,
             cycle: 0,
             consecutive: 0,
-            window: [(u64::MAX, 0, 0); WINDOW_BUCKETS],
+            window: Vec::new(),
         }
     }
 }
@@ -82,6 +83,9 @@ impl Breaker {
     fn bucket(&mut self, now: f64, config: &BreakerConfig) -> &mut (u64, u32, u32) {
         let width = config.window / WINDOW_BUCKETS as f64;
         let epoch = (now / width) as u64;
+        if self.window.is_empty() {
+            self.window = vec![(u64::MAX, 0, 0); WINDOW_BUCKETS];
+        }
         let slot = &mut self.window[(epoch % WINDOW_BUCKETS as u64) as usize];
         if slot.0 != epoch {
             *slot = (epoch, 0, 0);
@@ -146,7 +150,7 @@ impl Breaker {
                     if *successes >= config.success_threshold {
                         self.state = BreakerState::Closed;
                         self.consecutive = 0;
-                        self.window = [(u64::MAX, 0, 0); WINDOW_BUCKETS];
+                        self.window.iter_mut().for_each(|b| *b = (u64::MAX, 0, 0));
                     }
                 } else {
                     self.open(now, config);

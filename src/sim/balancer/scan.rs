@@ -1,0 +1,56 @@
+//! Picks by a linear pass over the candidates: the reference semantics, and the fastest way
+//! for small fleets. [`super::index`] gives the same answers in O(log n) for large ones.
+
+use rand::RngExt;
+use rand_pcg::Pcg64Mcg;
+
+/// The eligible candidate with the lowest score; ties broken uniformly at random, so no agent is favoured by its index.
+/// Three short passes (the lowest score, its ties, the chosen tie) compile to conditional
+/// moves rather than branches, and take one random draw whatever the number of ties: at high
+/// load most idle agents tie at zero.
+#[inline]
+pub fn min_by_score<T: PartialOrd + Copy, E: Fn(u32) -> bool, S: Fn(usize) -> T>(
+    candidates: &[u32],
+    eligible: &E,
+    all_eligible: bool,
+    rng: &mut Pcg64Mcg,
+    score: S,
+) -> Option<u32> {
+    if all_eligible {
+        let mut best = score(*candidates.first()? as usize);
+        for &c in &candidates[1..] {
+            let s = score(c as usize);
+            best = if s < best { s } else { best };
+        }
+        let mut ties = 0;
+        for &c in candidates {
+            ties += u32::from(score(c as usize) == best);
+        }
+        let k = if ties > 1 {
+            rng.random_range(0..ties)
+        } else {
+            0
+        };
+        let (mut chosen, mut seen) = (candidates[0], 0);
+        for &c in candidates {
+            let hit = score(c as usize) == best;
+            chosen = if hit && seen == k { c } else { chosen };
+            seen += u32::from(hit);
+        }
+        return Some(chosen);
+    }
+    let in_play = |c: &&u32| eligible(**c);
+    let best = candidates
+        .iter()
+        .filter(in_play)
+        .map(|&c| score(c as usize))
+        .reduce(|a, b| if b < a { b } else { a })?;
+    let at_best = |c: &&u32| in_play(c) && score(**c as usize) == best;
+    let ties = candidates.iter().filter(at_best).count() as u32;
+    let k = if ties > 1 {
+        rng.random_range(0..ties)
+    } else {
+        0
+    };
+    candidates.iter().filter(at_best).nth(k as usize).copied()
+}
