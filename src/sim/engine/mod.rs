@@ -11,6 +11,8 @@
 
 mod attempt;
 mod fault;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 
