@@ -5,6 +5,7 @@ mod commands;
 mod conventions;
 mod evidence;
 mod examples;
+mod json;
 mod plot;
 mod readme;
 mod simulate;
