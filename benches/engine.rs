@@ -13,43 +13,68 @@ use jaegis::sim::{self, Scenario, ScenarioInput};
 /// Tasks per replication: long enough that setup is noise, short enough to sample often.
 const TASKS: u64 = 200_000;
 
-/// The benchmarked scenarios: name, TOML, and how many units of work one task is.
-const SCENARIOS: &[(&str, &str, u64)] = &[
+/// The benchmarked scenarios: name, TOML, how many units of work one task is, and tasks per
+/// replication (large fleets need more to reach their steady state).
+const SCENARIOS: &[(&str, &str, u64, u64)] = &[
     (
         "mm1",
         "pattern = 'master_slave'\nagents = 2\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'round_robin'",
         1,
+        TASKS,
     ),
     (
         "lc8_load0.9",
         "pattern = 'master_slave'\nagents = 9\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'least_connections'",
         1,
+        TASKS,
     ),
     (
         "p2c100_load0.95",
         "pattern = 'master_slave'\nagents = 101\nload = 0.95\ndispatch_overhead = 0\nbalancer = 'power_of_two'",
         1,
+        TASKS,
     ),
     (
         "scatter_fanout10",
         "pattern = 'scatter_gather'\nagents = 20\nfan_out = 10\nsplit = true\nload = 0.8\nbalancer = 'least_connections'",
         10,
+        TASKS,
     ),
     (
         "pipeline4_buffer10",
         "pattern = 'pipeline'\nagents = 8\nstages = 4\nbuffer = 10\nload = 0.8\nbalancer = 'least_connections'",
         1,
+        TASKS,
     ),
     (
         "master_faults_retries_breakers",
         "pattern = 'master_slave'\nagents = 9\nload = 0.7\nbalancer = 'least_connections'\nmtbf = 600\nmttr = 30\nretry = 'exponential'\ncircuit_breaker = 'consecutive'",
         1,
+        TASKS,
+    ),
+    (
+        "lc1000_load0.8",
+        "pattern = 'master_slave'\nagents = 1001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        1,
+        1_000_000,
+    ),
+    (
+        "rr100000_load0.8",
+        "pattern = 'master_slave'\nagents = 100001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'round_robin'",
+        1,
+        2_000_000,
+    ),
+    (
+        "lc100000_load0.8",
+        "pattern = 'master_slave'\nagents = 100001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        1,
+        2_000_000,
     ),
 ];
 
-fn scenario(toml: &str) -> Scenario {
+fn scenario(toml: &str, tasks: u64) -> Scenario {
     let mut input = ScenarioInput::from_toml(toml, "bench").expect("bench scenarios parse");
-    input.tasks = Some(TASKS);
+    input.tasks = Some(tasks);
     input.replications = Some(1);
     Scenario::build(input, &Catalog::embedded().simulation_defaults())
         .expect("bench scenarios are valid")
@@ -70,8 +95,8 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 fn events_per_second(c: &mut Criterion) {
     let mut group = c.benchmark_group("events");
     configure(&mut group);
-    for (name, toml, _) in SCENARIOS {
-        let scenario = scenario(toml);
+    for (name, toml, _, tasks) in SCENARIOS {
+        let scenario = scenario(toml, *tasks);
         // The run is deterministic: its event count is known before timing it.
         group.throughput(Throughput::Elements(run(&scenario)));
         group.bench_function(*name, |b| b.iter(|| black_box(run(black_box(&scenario)))));
@@ -82,9 +107,9 @@ fn events_per_second(c: &mut Criterion) {
 fn tasks_per_second(c: &mut Criterion) {
     let mut group = c.benchmark_group("tasks");
     configure(&mut group);
-    for (name, toml, units) in SCENARIOS {
-        let scenario = scenario(toml);
-        group.throughput(Throughput::Elements(TASKS * units));
+    for (name, toml, units, tasks) in SCENARIOS {
+        let scenario = scenario(toml, *tasks);
+        group.throughput(Throughput::Elements(tasks * units));
         group.bench_function(*name, |b| b.iter(|| black_box(run(black_box(&scenario)))));
     }
     group.finish();

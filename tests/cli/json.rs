@@ -553,7 +553,10 @@ struct Validation {
 #[test]
 fn catalog_documents_have_every_field_and_the_same_values() {
     matches_fixture::<List>(&stdout(&["list", "--format", "json"]), "list");
-    matches_fixture::<Sections>(&stdout(&["list", "sections", "--format", "json"]), "sections");
+    matches_fixture::<Sections>(
+        &stdout(&["list", "sections", "--format", "json"]),
+        "sections",
+    );
     matches_fixture::<Show>(
         &stdout(&["show", "scatter_gather", "--format", "json"]),
         "show",

@@ -107,6 +107,22 @@ pub enum Scope {
     Narrowed,
 }
 
+/// Of two agents, the less loaded; a tie is a coin toss.
+#[inline]
+fn lighter(a: u32, b: u32, view: &View, rng: &mut Pcg64Mcg) -> u32 {
+    match view.load[a as usize].cmp(&view.load[b as usize]) {
+        std::cmp::Ordering::Less => a,
+        std::cmp::Ordering::Greater => b,
+        std::cmp::Ordering::Equal => {
+            if rng.random::<bool>() {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
+
 /// Smoothing of the predictive balancer's running estimate of each agent's service time.
 const PREDICTIVE_ALPHA: f64 = 0.1;
 
@@ -258,11 +274,50 @@ impl Balancers {
         kind_bit: u64,
         rng: &mut Pcg64Mcg,
     ) -> Option<u32> {
-        let n = candidates.len();
-        if n == 0 {
+        if candidates.is_empty() {
             return None;
         }
-        let all_eligible = scope == Scope::All;
+        if self.index.is_some() && scope != Scope::Narrowed && self.indexed(scope) {
+            return self.pick_indexed(
+                dispatcher, candidates, &eligible, scope, view, kind_bit, rng,
+            );
+        }
+        self.pick_scan(
+            dispatcher,
+            candidates,
+            eligible,
+            scope == Scope::All,
+            view,
+            kind_bit,
+            rng,
+        )
+    }
+
+    /// Whether the index serves this algorithm's picks in `scope` (random picks among all
+    /// agents need no index).
+    #[inline]
+    fn indexed(&self, scope: Scope) -> bool {
+        match self.kind {
+            BalancerKind::RoundRobin | BalancerKind::WeightedRoundRobin => false,
+            BalancerKind::Random | BalancerKind::PowerOfTwo => scope == Scope::Available,
+            _ => true,
+        }
+    }
+
+    /// A pick through the index, in O(log n): the same answer and draws as [`Balancers::pick_scan`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn pick_indexed<E: Fn(u32) -> bool>(
+        &mut self,
+        dispatcher: usize,
+        candidates: &[u32],
+        eligible: &E,
+        scope: Scope,
+        view: &View,
+        kind_bit: u64,
+        rng: &mut Pcg64Mcg,
+    ) -> Option<u32> {
+        let n = candidates.len();
         let lo = candidates[0] as usize;
         let hi = lo + n;
         debug_assert_eq!(
@@ -270,11 +325,94 @@ impl Balancers {
             hi - 1,
             "candidates are consecutive"
         );
-        let index = if scope == Scope::Narrowed {
-            None
+        let g = self.group[dispatcher];
+        let prior = self.prior(g);
+        let Balancers {
+            kind,
+            estimate,
+            observed,
+            index,
+            ..
+        } = self;
+        let ix = index.as_mut().expect("an index");
+        match kind {
+            BalancerKind::LeastConnections => ix.least_load(lo, hi, eligible, rng),
+            BalancerKind::CapabilityBased => ix.least_per_speed(
+                lo,
+                hi,
+                eligible,
+                kind_bit,
+                view.speed,
+                view.capabilities,
+                rng,
+            ),
+            BalancerKind::Predictive => ix.least_expected(
+                lo,
+                hi,
+                eligible,
+                prior,
+                &Learned { estimate, observed },
+                rng,
+            ),
+            BalancerKind::Random => {
+                debug_assert_eq!(scope, Scope::Available);
+                let count = ix.eligible_count(lo, hi, eligible);
+                if count == 0 {
+                    return None;
+                }
+                let nth = rng.random_range(0..count);
+                Some(ix.nth_eligible(lo, hi, nth))
+            }
+            BalancerKind::PowerOfTwo => {
+                let count = ix.eligible_count(lo, hi, eligible);
+                let (a, b) = match count {
+                    0 => return None,
+                    1 => return Some(ix.nth_eligible(lo, hi, 0)),
+                    _ => {
+                        let i = rng.random_range(0..count);
+                        let mut j = rng.random_range(0..count - 1);
+                        if j >= i {
+                            j += 1;
+                        }
+                        (
+                            ix.nth_eligible(lo, hi, i.min(j)),
+                            ix.nth_eligible(lo, hi, i.max(j)),
+                        )
+                    }
+                };
+                Some(lighter(a, b, view, rng))
+            }
+            BalancerKind::RoundRobin | BalancerKind::WeightedRoundRobin => {
+                unreachable!("round robin keeps no index")
+            }
+        }
+    }
+
+    /// The predictive balancer's guess for an agent not yet observed: the average of those
+    /// the group has observed, or 0 (try it first) before any.
+    #[inline]
+    fn prior(&self, group: usize) -> f64 {
+        if self.observed_count.get(group).is_none_or(|&c| c == 0) {
+            0.0
         } else {
-            self.index.as_mut()
-        };
+            self.estimate_sum[group] / self.observed_count[group] as f64
+        }
+    }
+
+    /// A pick by one pass over the candidates.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn pick_scan<E: Fn(u32) -> bool>(
+        &mut self,
+        dispatcher: usize,
+        candidates: &[u32],
+        eligible: E,
+        all_eligible: bool,
+        view: &View,
+        kind_bit: u64,
+        rng: &mut Pcg64Mcg,
+    ) -> Option<u32> {
+        let n = candidates.len();
         match self.kind {
             BalancerKind::RoundRobin => {
                 let next = &mut self.cursor[dispatcher];
@@ -306,76 +444,36 @@ impl Balancers {
                 self.current[b as usize] -= total;
                 Some(b)
             }
-            BalancerKind::LeastConnections => match index {
-                Some(ix) => ix.least_load(lo, hi, &eligible, rng),
-                None => min_by_score(candidates, &eligible, all_eligible, rng, |a| view.load[a]),
-            },
-            BalancerKind::CapabilityBased => match index {
-                Some(ix) => ix.least_per_speed(
-                    lo,
-                    hi,
-                    &eligible,
-                    kind_bit,
-                    view.speed,
-                    view.capabilities,
-                    rng,
-                ),
-                None => {
-                    let capable = |c: u32| {
-                        (all_eligible || eligible(c))
-                            && view.capabilities[c as usize] & kind_bit != 0
-                    };
-                    let score = |a: usize| f64::from(view.load[a] + 1) / view.speed[a];
-                    min_by_score(candidates, &capable, false, rng, score)
-                        .or_else(|| min_by_score(candidates, &eligible, all_eligible, rng, score))
-                }
-            },
+            BalancerKind::LeastConnections => {
+                min_by_score(candidates, &eligible, all_eligible, rng, |a| view.load[a])
+            }
+            BalancerKind::CapabilityBased => {
+                let capable = |c: u32| {
+                    (all_eligible || eligible(c)) && view.capabilities[c as usize] & kind_bit != 0
+                };
+                let score = |a: usize| f64::from(view.load[a] + 1) / view.speed[a];
+                min_by_score(candidates, &capable, false, rng, score)
+                    .or_else(|| min_by_score(candidates, &eligible, all_eligible, rng, score))
+            }
             BalancerKind::Predictive => {
                 // Unobserved agents are assumed average, or tried first before anything is known.
-                let g = self.group[dispatcher];
-                let prior = if self.observed_count[g] == 0 {
-                    0.0
-                } else {
-                    self.estimate_sum[g] / self.observed_count[g] as f64
-                };
+                let prior = self.prior(self.group[dispatcher]);
                 let (estimate, observed) = (&self.estimate, &self.observed);
-                match index {
-                    Some(ix) => ix.least_expected(
-                        lo,
-                        hi,
-                        &eligible,
-                        prior,
-                        &Learned { estimate, observed },
-                        rng,
-                    ),
-                    None => min_by_score(candidates, &eligible, all_eligible, rng, |a| {
-                        let per_job = if observed[a] { estimate[a] } else { prior };
-                        f64::from(view.load[a] + 1) * per_job
-                    }),
-                }
+                min_by_score(candidates, &eligible, all_eligible, rng, |a| {
+                    let per_job = if observed[a] { estimate[a] } else { prior };
+                    f64::from(view.load[a] + 1) * per_job
+                })
             }
             BalancerKind::Random => {
                 if all_eligible {
                     return Some(candidates[rng.random_range(0..n)]);
                 }
-                match index {
-                    Some(ix) => {
-                        let count = ix.eligible_count(lo, hi, &eligible);
-                        if count == 0 {
-                            return None;
-                        }
-                        let nth = rng.random_range(0..count);
-                        Some(ix.nth_eligible(lo, hi, nth))
-                    }
-                    None => {
-                        let count = candidates.iter().filter(|&&c| eligible(c)).count();
-                        if count == 0 {
-                            return None;
-                        }
-                        let nth = rng.random_range(0..count);
-                        candidates.iter().copied().filter(|&c| eligible(c)).nth(nth)
-                    }
+                let count = candidates.iter().filter(|&&c| eligible(c)).count();
+                if count == 0 {
+                    return None;
                 }
+                let nth = rng.random_range(0..count);
+                candidates.iter().copied().filter(|&c| eligible(c)).nth(nth)
             }
             BalancerKind::PowerOfTwo => {
                 let (a, b) = if all_eligible {
@@ -389,46 +487,25 @@ impl Balancers {
                     }
                     (candidates[i], candidates[j])
                 } else {
-                    let mut index = index;
-                    let count = match &mut index {
-                        Some(ix) => ix.eligible_count(lo, hi, &eligible) as usize,
-                        None => candidates.iter().filter(|&&c| eligible(c)).count(),
-                    };
-                    let index = index.as_deref();
-                    let nth = |k: usize| match index {
-                        Some(ix) => ix.nth_eligible(lo, hi, k as u32),
-                        None => candidates
-                            .iter()
-                            .copied()
-                            .filter(|&c| eligible(c))
-                            .nth(k)
-                            .expect("counted"),
-                    };
+                    let count = candidates.iter().filter(|&&c| eligible(c)).count();
                     match count {
                         0 => return None,
-                        1 => return Some(nth(0)),
+                        1 => return candidates.iter().copied().find(|&c| eligible(c)),
                         _ => {
                             let i = rng.random_range(0..count);
                             let mut j = rng.random_range(0..count - 1);
                             if j >= i {
                                 j += 1;
                             }
-                            (nth(i.min(j)), nth(i.max(j)))
+                            let mut it = candidates.iter().copied().filter(|&c| eligible(c));
+                            let (lo, hi) = (i.min(j), i.max(j));
+                            let first = it.nth(lo).expect("counted");
+                            let second = it.nth(hi - lo - 1).expect("counted");
+                            (first, second)
                         }
                     }
                 };
-                let (la, lb) = (view.load[a as usize], view.load[b as usize]);
-                Some(match la.cmp(&lb) {
-                    std::cmp::Ordering::Less => a,
-                    std::cmp::Ordering::Greater => b,
-                    std::cmp::Ordering::Equal => {
-                        if rng.random::<bool>() {
-                            a
-                        } else {
-                            b
-                        }
-                    }
-                })
+                Some(lighter(a, b, view, rng))
             }
         }
     }

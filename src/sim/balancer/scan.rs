@@ -8,7 +8,7 @@ use rand_pcg::Pcg64Mcg;
 /// Three short passes (the lowest score, its ties, the chosen tie) compile to conditional
 /// moves rather than branches, and take one random draw whatever the number of ties: at high
 /// load most idle agents tie at zero.
-#[inline]
+#[inline(always)]
 pub fn min_by_score<T: PartialOrd + Copy, E: Fn(u32) -> bool, S: Fn(usize) -> T>(
     candidates: &[u32],
     eligible: &E,

@@ -138,9 +138,18 @@ fn a_failed_agent_is_declared_dead_by_heartbeats_and_its_work_retried() {
 #[test]
 fn every_request_ends_exactly_once_under_faults() {
     for (seed, extra) in [
-        (1, "retry = \"exponential\"\ncircuit_breaker = \"consecutive\""),
-        (2, "retry = \"immediate\"\nretry_budget = 0.1\nqueue_limit = 3"),
-        (3, "retry = \"linear\"\ndrop_expired = true\ncircuit_breaker = \"failure-rate\""),
+        (
+            1,
+            "retry = \"exponential\"\ncircuit_breaker = \"consecutive\"",
+        ),
+        (
+            2,
+            "retry = \"immediate\"\nretry_budget = 0.1\nqueue_limit = 3",
+        ),
+        (
+            3,
+            "retry = \"linear\"\ndrop_expired = true\ncircuit_breaker = \"failure-rate\"",
+        ),
         (4, "timeout = \"none\"\nheartbeat = 0"),
     ] {
         let r = run(&format!(
