@@ -14,29 +14,30 @@ use jaegis::sim::{self, Scenario, ScenarioInput};
 const TASKS: u64 = 200_000;
 
 /// The benchmarked scenarios: name, TOML, how many units of work one task is, and tasks per
-/// replication (large fleets need more to reach their steady state).
+/// replication (large fleets need more to reach their steady state). Masters are given the
+/// rate that puts their workers at the load in the name.
 const SCENARIOS: &[(&str, &str, u64, u64)] = &[
     (
         "mm1",
-        "pattern = 'master_slave'\nagents = 2\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'round_robin'",
+        "pattern = 'master_slave'\nagents = 2\nrate = 0.9\ndispatch_overhead = 0\nbalancer = 'round_robin'",
         1,
         TASKS,
     ),
     (
         "lc8_load0.9",
-        "pattern = 'master_slave'\nagents = 9\nload = 0.9\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        "pattern = 'master_slave'\nagents = 9\nrate = 7.2\ndispatch_overhead = 0\nbalancer = 'least_connections'",
         1,
         TASKS,
     ),
     (
         "p2c100_load0.95",
-        "pattern = 'master_slave'\nagents = 101\nload = 0.95\ndispatch_overhead = 0\nbalancer = 'power_of_two'",
+        "pattern = 'master_slave'\nagents = 101\nrate = 95\ndispatch_overhead = 0\nbalancer = 'power_of_two'",
         1,
         TASKS,
     ),
     (
         "scatter_fanout10",
-        "pattern = 'scatter_gather'\nagents = 20\nfan_out = 10\nsplit = true\nload = 0.8\nbalancer = 'least_connections'",
+        "pattern = 'scatter_gather'\nagents = 20\nfan_out = 10\nshard_work = 'split'\nload = 0.8\nbalancer = 'least_connections'",
         10,
         TASKS,
     ),
@@ -48,25 +49,25 @@ const SCENARIOS: &[(&str, &str, u64, u64)] = &[
     ),
     (
         "master_faults_retries_breakers",
-        "pattern = 'master_slave'\nagents = 9\nload = 0.7\nbalancer = 'least_connections'\nmtbf = 600\nmttr = 30\nretry = 'exponential'\ncircuit_breaker = 'consecutive'",
+        "pattern = 'master_slave'\nagents = 9\nrate = 5.6\nbalancer = 'least_connections'\nmtbf = 600\nmttr = 30\nretry = 'exponential'\ncircuit_breaker = 'consecutive'",
         1,
         TASKS,
     ),
     (
         "lc1000_load0.8",
-        "pattern = 'master_slave'\nagents = 1001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        "pattern = 'master_slave'\nagents = 1001\nrate = 800\ndispatch_overhead = 0\nbalancer = 'least_connections'",
         1,
         1_000_000,
     ),
     (
         "rr100000_load0.8",
-        "pattern = 'master_slave'\nagents = 100001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'round_robin'",
+        "pattern = 'master_slave'\nagents = 100001\nrate = 80000\ndispatch_overhead = 0\nbalancer = 'round_robin'",
         1,
         2_000_000,
     ),
     (
         "lc100000_load0.8",
-        "pattern = 'master_slave'\nagents = 100001\nload = 0.8\ndispatch_overhead = 0\nbalancer = 'least_connections'",
+        "pattern = 'master_slave'\nagents = 100001\nrate = 80000\ndispatch_overhead = 0\nbalancer = 'least_connections'",
         1,
         2_000_000,
     ),

@@ -2,7 +2,7 @@
 //! that scripts and `merge` read back.
 
 /// Raised when a field is renamed or removed; a new field keeps it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The version of jaegis that wrote a document.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

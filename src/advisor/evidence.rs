@@ -48,7 +48,7 @@ impl FromStr for Budget {
             return Ok(Budget::Seconds(x));
         }
         Err(format!(
-            "expected tasks per replication (20000) or simulated seconds with a unit (600s, 10min), got '{s}'"
+            "expected requests per replication (20000) or simulated seconds with a unit (600s, 10min), got '{s}'"
         ))
     }
 }
@@ -56,7 +56,7 @@ impl FromStr for Budget {
 impl fmt::Display for Budget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Budget::Tasks(n) => write!(f, "{n} tasks"),
+            Budget::Tasks(n) => write!(f, "{n} requests"),
             Budget::Seconds(s) => write!(f, "{s} s of arrivals"),
         }
     }
@@ -79,7 +79,7 @@ pub struct Candidate {
     /// Why the candidate was not simulated (its scenario is impossible for the workload).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_simulated: Option<String>,
-    /// Its throughput fell short of the arrivals: queues grew for the whole run.
+    /// It did not answer its arrivals: it collapsed, or its goodput fell short of them.
     pub fell_behind: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<RunResult>,
@@ -89,13 +89,9 @@ pub struct Candidate {
 
 impl Candidate {
     fn metric(&self, m: Metric) -> Estimate {
-        self.result.as_ref().map_or(
-            Estimate {
-                mean: f64::NAN,
-                ci95: f64::NAN,
-            },
-            |r| r.metrics.get(m),
-        )
+        self.result
+            .as_ref()
+            .map_or(Estimate::NONE, |r| r.metrics.get(m))
     }
 }
 
@@ -158,7 +154,7 @@ pub fn gather(
                 candidate.fell_behind = simulation
                     .results
                     .first()
-                    .is_some_and(|r| simulation.fell_behind(r));
+                    .is_some_and(|r| !r.sound(&scenario));
                 candidate.result = simulation.results.into_iter().next();
                 first_scenario.get_or_insert(scenario);
             }
@@ -283,10 +279,7 @@ fn best_success(candidates: &[Candidate]) -> Estimate {
         .map(|c| c.metric(Metric::SuccessRate))
         .filter(|e| e.mean.is_finite())
         .max_by(|a, b| a.mean.total_cmp(&b.mean))
-        .unwrap_or(Estimate {
-            mean: f64::NAN,
-            ci95: f64::NAN,
-        })
+        .unwrap_or(Estimate::NONE)
 }
 
 /// The sound candidate the catalog ranks highest: it keeps first place unless another is
@@ -348,8 +341,8 @@ fn why_lower(c: &Candidate, best: Estimate, first: &Candidate) -> String {
     match tier(c, best) {
         Tier::NotSimulated => "could not be simulated".to_string(),
         Tier::FellBehind => format!(
-            "did not keep up with its arrivals ({} of {} tasks/s)",
-            number(c.metric(Metric::Throughput).mean),
+            "did not keep up with its arrivals (answered {} of {} requests/s)",
+            number(c.metric(Metric::Goodput).mean),
             number(c.metric(Metric::ArrivalRate).mean)
         ),
         Tier::LostTasks => format!(
@@ -447,7 +440,11 @@ mod tests {
             catalog.pattern("master_slave_001").unwrap(),
             &Request::new(8),
         );
-        let estimate = |(mean, ci95): (f64, f64)| Estimate { mean, ci95 };
+        let estimate = |(mean, ci95): (f64, f64)| Estimate {
+            mean,
+            ci95,
+            at_least: None,
+        };
         let metrics = Metric::ALL
             .iter()
             .map(|&m| {
@@ -473,13 +470,17 @@ mod tests {
                 pattern: pattern.into(),
                 balancer: BalancerKind::RoundRobin,
                 offered: Offered {
+                    rate: 1.0,
                     load: 0.8,
-                    arrival_rate: 1.0,
+                    coordination_load: None,
                 },
                 metrics: crate::sim::Metrics(metrics),
                 tasks: TaskCounts::default(),
+                collapse: None,
+                warnings: Vec::new(),
                 events: 0,
                 replications: Vec::new(),
+                digests: Vec::new(),
                 latency_cdf: Vec::new(),
                 timeline: Vec::new(),
             }),

@@ -156,16 +156,8 @@ impl Plan {
     fn run(&self, point: u64, tick: &(dyn Fn() + Sync)) -> Result<(Line, u64)> {
         let scenario = self.scenario(point)?;
         let simulation = sim::simulate(&scenario, tick).with_context(|| self.describe(point))?;
-        let mut warnings = scenario.warnings();
-        warnings.extend(simulation.warnings());
         let result = json!(simulation.results[0]);
-        let line = Line::new(
-            self.id.clone(),
-            point,
-            self.parameters(point),
-            result,
-            warnings,
-        );
+        let line = Line::new(self.id.clone(), point, self.parameters(point), result);
         Ok((line, simulation.events()))
     }
 }

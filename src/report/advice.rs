@@ -187,7 +187,7 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         "p50 (s)",
         "p99 (s)",
         "success",
-        "throughput/s",
+        "goodput/s",
     ])
     .titled(format!(
         "Evidence: the candidates simulated with their advised settings, {} per replication",
@@ -225,7 +225,7 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
                 Emphasis::Plain
             }),
             Cell::new(success),
-            Cell::new(metric(Metric::Throughput)),
+            Cell::new(metric(Metric::Goodput)),
         ]);
     }
     report = report.table(table);
@@ -233,7 +233,7 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         let [workload, run] = summary(scenario);
         report = report.text(format!("Simulated: {workload}."));
         report = report.text(format!(
-            "Run, per candidate at the same offered load, with its advised balancer: {run}."
+            "Run, per candidate on the same requests, with its advised balancer: {run}."
         ));
     }
     for finding in &e.findings {

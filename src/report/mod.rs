@@ -11,6 +11,7 @@ pub mod plot;
 mod simulation;
 mod sweep;
 mod table;
+mod verdict;
 
 use std::fmt;
 use std::io::{self, Write};

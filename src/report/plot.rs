@@ -183,21 +183,17 @@ pub fn simulation(sim: &Simulation) -> Result<String, PlotError> {
     }
 }
 
-/// The latency CDF of each balancer on a log time axis, with the 99% line marked; one panel
-/// per pattern.
+/// The latency CDF of each balancer over all requests on a log time axis, with the 99% line
+/// marked, or with `--slo` the objective (its deadline and share); one panel per pattern.
 pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
     let panels = panels(sim, |r| {
         if r.latency_cdf.is_empty() {
             return Vec::new();
         }
-        // The curve is over completed tasks: say so when many did not complete.
+        // The curve is over all requests and stops where the failed ones begin: say so.
         let success = r.metrics.get(Metric::SuccessRate).mean;
         let label = if success < 0.995 {
-            format!(
-                "{} ({:.1}% of tasks completed)",
-                r.balancer,
-                100.0 * success
-            )
+            format!("{} ({:.1}% answered in full)", r.balancer, 100.0 * success)
         } else {
             r.balancer.to_string()
         };
@@ -210,16 +206,22 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
         }]
     });
     if panels.is_empty() {
-        return Err(PlotError::NoData("no task completed".into()));
+        return Err(PlotError::NoData("no request answered".into()));
     }
+    let slo = sim.scenario.slo;
     let xs = || {
         panels
             .iter()
             .flat_map(|(_, lines)| lines.iter().flat_map(|s| s.points.iter().map(|p| p.0)))
     };
-    let max = xs().fold(0.0f64, f64::max);
-    let min = xs().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
+    let deadline = slo.map_or(f64::NAN, |o| o.deadline);
+    let max = xs().fold(0.0f64, f64::max).max(deadline);
+    let min = xs().filter(|&x| x > 0.0).fold(deadline, f64::min);
     let (lo, hi) = log_range(min, max);
+    let (share, share_label) = match slo {
+        Some(o) => (100.0 * o.quantile, format!("objective {o}")),
+        None => (99.0, "99th percentile".to_string()),
+    };
     faceted(
         "Latency distribution",
         &panels,
@@ -231,7 +233,7 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
             chart
                 .configure_mesh()
                 .x_desc("latency (s, log scale)")
-                .y_desc("share of completed tasks (%)")
+                .y_desc("share of all requests (%)")
                 .x_label_formatter(&|x| tick(*x))
                 .y_label_formatter(&|y| format!("{y:.0}"))
                 .light_line_style(WHITE.mix(0.0))
@@ -241,14 +243,24 @@ pub fn latency_cdf(sim: &Simulation) -> Result<String, PlotError> {
                 .map_err(draw_err)?;
             chart
                 .draw_series(DashedLineSeries::new(
-                    [(lo, 99.0), (hi, 99.0)],
+                    [(lo, share), (hi, share)],
                     4,
                     4,
                     BLACK.mix(0.4).stroke_width(1),
                 ))
                 .map_err(draw_err)?
-                .label("99th percentile")
+                .label(share_label.as_str())
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+            if deadline.is_finite() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(deadline, 0.0), (deadline, 100.0)],
+                        4,
+                        4,
+                        BLACK.mix(0.4).stroke_width(1),
+                    ))
+                    .map_err(draw_err)?;
+            }
             draw_lines(&mut chart, lines)?;
             if with_legend {
                 legend(&mut chart, SeriesLabelPosition::UpperLeft, fonts)?;
@@ -327,7 +339,7 @@ pub fn timeline(sim: &Simulation) -> Result<String, PlotError> {
             chart
                 .configure_mesh()
                 .x_desc("time (s)")
-                .y_desc("tasks completed or attempts sent per second")
+                .y_desc("requests answered or attempts sent per second")
                 .x_label_formatter(&|x| tick(*x))
                 .y_label_formatter(&|y| tick(*y))
                 .light_line_style(WHITE.mix(0.0))
@@ -425,7 +437,13 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
             .collect()
     };
     let p99 = series_of(Metric::LatencyP99);
-    let throughput = series_of(Metric::Throughput);
+    // With an objective, the share of requests within it; else the requests answered.
+    let attainment = series_of(Metric::Attainment);
+    let (right_metric, right_axis) = if attainment.iter().any(|s| !s.points.is_empty()) {
+        (attainment, "attainment (share within the deadline)")
+    } else {
+        (series_of(Metric::Goodput), "goodput (requests/s)")
+    };
     let xs: Vec<f64> = lines
         .iter()
         .filter_map(|l| l.parameters.get(x_key.as_str())?.as_f64())
@@ -435,8 +453,8 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
         xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
     let x_desc = match x_key.as_str() {
-        "load" => "offered load (utilization)".to_string(),
-        "arrival_rate" => "arrival rate (tasks/s)".to_string(),
+        "load" => "offered load (of all agents)".to_string(),
+        "rate" => "rate (requests/s)".to_string(),
         other => other.replace('_', " "),
     };
     // A pattern common to every point goes in the titles.
@@ -449,7 +467,14 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
             .map(|p| format!(": {}", short_name(&display(p))))
             .unwrap_or_default()
     };
-    let (p99_title, throughput_title) = (format!("p99 latency{of}"), format!("Throughput{of}"));
+    let (p99_title, right_title) = (
+        format!("p99 latency over all requests{of}"),
+        if right_axis.starts_with("attainment") {
+            format!("Attainment{of}")
+        } else {
+            format!("Goodput{of}")
+        },
+    );
     render(|root| {
         let (left, right) = root.split_horizontally(SIZE.0 / 2);
         panel(
@@ -463,11 +488,11 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
         )?;
         panel(
             &right,
-            &throughput_title,
+            &right_title,
             &x_desc,
-            "throughput (tasks/s)",
+            right_axis,
             x_range.clone(),
-            &throughput,
+            &right_metric,
             false,
         )
     })
@@ -549,7 +574,7 @@ pub fn sweep_axis(points: &[&Parameters]) -> Result<String, PlotError> {
             .all(|p| p.get(k.as_str()).is_some_and(Value::is_number))
     };
     let varying = varying(points);
-    ["load", "arrival_rate"]
+    ["load", "rate"]
         .iter()
         .map(|k| k.to_string())
         .find(|k| varying.contains(k) && numeric(k))

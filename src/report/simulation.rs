@@ -1,18 +1,27 @@
-//! The `simulate` report: per pattern, one row per balancer sorted by p99, with a verdict.
+//! The `simulate` report: per pattern, one row per balancer, best first on what was asked
+//! (attainment of the objective, or p99 over all requests), with the verdicts of
+//! [`super::verdict`].
 
 use serde_json::{Value, json};
 
 use crate::sim::Scenario;
 use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
-use crate::sim::scenario::PatternParams;
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
+use super::verdict::{self, Measure};
 use super::{Cell, Emphasis, Report, Table, document, number};
 use crate::number::{decimals, round_sig};
 
-/// `3.10 ± 0.10`, or the mean alone with one replication, or `-` when it does not apply.
+/// `3.10 ± 0.10`, or the mean alone with one replication, `≥ 60.0` when only a bound is
+/// known (censored), `failed` when it falls among failed requests in every replication, or
+/// `-` when it does not apply.
 pub fn estimate(e: Estimate) -> String {
+    match e.at_least {
+        Some(bound) if bound.is_finite() => return format!("≥ {:.d$}", bound, d = decimals(bound)),
+        Some(_) => return "failed".into(),
+        None => {}
+    }
     if !e.mean.is_finite() {
         return "-".into();
     }
@@ -32,128 +41,50 @@ fn percent(e: Estimate) -> String {
     }
 }
 
-/// Displayed columns: header and how the cell is made.
+/// `99.2% ± 0.3`: a share with its interval.
+fn share(e: Estimate) -> String {
+    match (e.mean.is_finite(), e.ci95.is_finite()) {
+        (true, true) => format!("{:.1}% ± {:.1}", 100.0 * e.mean, 100.0 * e.ci95),
+        (true, false) => format!("{:.1}%", 100.0 * e.mean),
+        _ => "-".into(),
+    }
+}
+
+/// Displayed columns: header and metric. Latencies are over all requests, a failed one
+/// counting as infinitely late.
 const COLUMNS: &[(&str, Metric)] = &[
-    ("throughput/s", Metric::Throughput),
-    ("mean (s)", Metric::LatencyMean),
+    ("goodput/s", Metric::Goodput),
+    ("attainment", Metric::Attainment),
     ("p50 (s)", Metric::LatencyP50),
-    ("p95 (s)", Metric::LatencyP95),
     ("p99 (s)", Metric::LatencyP99),
     ("p99.9 (s)", Metric::LatencyP999),
     ("success", Metric::SuccessRate),
     ("utilization", Metric::Utilization),
-    ("fairness", Metric::Fairness),
+    ("coordination", Metric::CoordinatorUtilization),
 ];
 
-fn p99(r: &RunResult) -> f64 {
-    let v = r.metrics.get(Metric::LatencyP99).mean;
-    if v.is_finite() { v } else { f64::INFINITY }
+fn cell(metric: Metric, e: Estimate) -> String {
+    match metric {
+        Metric::SuccessRate | Metric::Utilization | Metric::CoordinatorUtilization => percent(e),
+        Metric::Attainment => share(e),
+        _ => estimate(e),
+    }
 }
 
-/// Results of one pattern, lowest p99 first.
+/// Results of one pattern, best first.
 fn ranked<'a>(sim: &'a Simulation, pattern: &str) -> Vec<&'a RunResult> {
     let mut rows: Vec<&RunResult> = sim
         .results
         .iter()
         .filter(|r| r.pattern == pattern)
         .collect();
-    rows.sort_by(|a, b| p99(a).total_cmp(&p99(b)).then(a.balancer.cmp(&b.balancer)));
+    verdict::rank(&mut rows, &sim.scenario, Measure::of(&sim.scenario));
     rows
 }
 
-/// `3.10 s ± 0.10`, or without the interval with one replication.
-fn seconds(e: Estimate) -> String {
-    crate::number::seconds(e.mean, e.ci95)
-}
-
-/// "2.4x lower", or "12% lower" for gaps too small for a factor to read well.
-fn lower(ratio: f64) -> String {
-    if ratio >= 1.5 {
-        format!("{ratio:.1}x lower")
-    } else {
-        format!("{:.0}% lower", 100.0 * (1.0 - 1.0 / ratio))
-    }
-}
-
-/// One line naming the balancer with the lowest p99 and how it compares, or saying that the
-/// balancers cannot be told apart. Comparisons are paired over the same tasks.
-pub fn verdict(rows: &[&RunResult], params: &PatternParams) -> String {
-    let best = rows[0];
-    let e = best.metrics.get(Metric::LatencyP99);
-    if !e.mean.is_finite() {
-        return "no task completed, so there is no latency to compare".into();
-    }
-    if rows.len() == 1 {
-        return format!("{} p99: {}", best.balancer, seconds(e));
-    }
-    if params.fan_out == Some(params.workers) {
-        return format!(
-            "every task uses all {} agents (fan-out {}), so the balancer has no choice to make; p99 {}",
-            params.workers,
-            params.workers,
-            seconds(e)
-        );
-    }
-    let worst = rows[rows.len() - 1];
-    let worst_e = worst.metrics.get(Metric::LatencyP99);
-    let worse: Vec<Option<bool>> = rows[1..]
-        .iter()
-        .map(|r| r.higher_than(best, Metric::LatencyP99))
-        .collect();
-    let mut line = if worse.iter().any(Option::is_none) {
-        format!(
-            "{} has the lowest p99: {}, {} than {}; with one replication there is no interval to say whether that is chance",
-            best.balancer,
-            seconds(e),
-            lower(worst_e.mean / e.mean),
-            worst.balancer
-        )
-    } else if worse.iter().all(|w| *w == Some(false)) {
-        format!(
-            "no balancer's p99 differs from another's beyond chance (paired over the same tasks): from {} ({}) to {} ({})",
-            seconds(e),
-            best.balancer,
-            seconds(worst_e),
-            worst.balancer
-        )
-    } else {
-        let mut line = format!(
-            "{} has the lowest p99: {}, {} than {}",
-            best.balancer,
-            seconds(e),
-            lower(worst_e.mean / e.mean),
-            worst.balancer
-        );
-        let tied: Vec<&str> = rows[1..]
-            .iter()
-            .zip(&worse)
-            .filter(|(_, w)| **w == Some(false))
-            .map(|(r, _)| r.balancer.id())
-            .collect();
-        if !tied.is_empty() {
-            line.push_str(&format!(
-                "; {} {} not worse beyond chance (paired over the same tasks)",
-                tied.join(", "),
-                if tied.len() == 1 { "is" } else { "are" }
-            ));
-        }
-        line
-    };
-    let success = |r: &RunResult| r.metrics.get(Metric::SuccessRate).mean;
-    if let Some(most) = rows
-        .iter()
-        .filter(|r| success(r).is_finite())
-        .max_by(|a, b| success(a).total_cmp(&success(b)))
-        && success(most) - success(best) > 0.005
-    {
-        line.push_str(&format!(
-            "; but it completes {:.1}% of tasks against {:.1}% for {}",
-            100.0 * success(best),
-            100.0 * success(most),
-            most.balancer
-        ));
-    }
-    line
+/// Whether an estimate says anything (a value or a bound).
+fn applies(e: Estimate) -> bool {
+    e.mean.is_finite() || e.censored()
 }
 
 /// "1 agent", "8 agents".
@@ -211,10 +142,13 @@ pub fn summary(s: &Scenario) -> [String; 2] {
         Arrivals::Deterministic => "evenly spaced arrivals".to_string(),
         Arrivals::Bursty { .. } => format!("bursty arrivals ({})", s.arrivals),
     };
-    let rate = match (s.load, s.arrival_rate) {
-        (Some(load), _) => format!("at load {}", plain(load)),
-        (None, Some(rate)) => format!("at {} tasks/s", plain(rate)),
-        _ => String::new(),
+    let rate = match s.load {
+        Some(load) => format!(
+            "at {} requests/s (load {})",
+            crate::number::number(s.rate, decimals(s.rate)),
+            plain(load)
+        ),
+        None => format!("at {} requests/s", plain(s.rate)),
     };
     let (slow, fast) = s
         .speeds
@@ -236,6 +170,9 @@ pub fn summary(s: &Scenario) -> [String; 2] {
         "{}{speeds}, {arrivals}, {service}",
         count(u64::from(s.agents), "agent")
     );
+    if let Some(slo) = s.slo {
+        workload.push_str(&format!(", objective {slo}"));
+    }
     if let Some(kinds) = &s.kinds {
         workload.push_str(&format!(", task kinds {kinds}"));
     }
@@ -249,7 +186,7 @@ pub fn summary(s: &Scenario) -> [String; 2] {
     }
 
     let size = match (s.tasks, s.duration) {
-        (Some(tasks), _) => count(tasks, "task"),
+        (Some(tasks), _) => count(tasks, "request"),
         (None, Some(d)) => format!("{} s of arrivals", plain(d)),
         _ => String::new(),
     };
@@ -319,41 +256,55 @@ pub fn simulation(sim: &Simulation) -> Report {
         if rows.is_empty() {
             continue;
         }
+        let columns: Vec<&(&str, Metric)> = COLUMNS
+            .iter()
+            .filter(|(_, m)| rows.iter().any(|r| applies(r.metrics.get(*m))))
+            .collect();
         let mut header = vec!["balancer"];
-        header.extend(COLUMNS.iter().map(|(h, _)| *h));
-        let busiest = if params.peak_load > params.load + 0.005 {
+        header.extend(columns.iter().map(|(h, _)| *h));
+        let coordination = match params.coordination_load {
+            Some(c) => format!(", coordination {c:.2}"),
+            None => String::new(),
+        };
+        let busiest = if params.peak_load
+            > params.load.max(params.coordination_load.unwrap_or(0.0)) + 0.005
+        {
             format!(", busiest station {:.2}", params.peak_load)
         } else {
             String::new()
         };
+        let coordinators = match params.coordinators {
+            0 => String::new(),
+            c => format!(" + {}", count(u64::from(c), "coordinator")),
+        };
         let mut table = Table::new(header)
             .titled(format!(
-                "{}: {} workers, load {:.2}{busiest}, {} tasks/s",
+                "{}: {}{coordinators}, workers' load {:.2}{coordination}{busiest}",
                 params.pattern,
-                params.workers,
+                count(u64::from(params.workers), "worker"),
                 params.load,
-                estimate(Estimate {
-                    mean: params.arrival_rate,
-                    ci95: f64::NAN
-                })
             ))
-            .numeric(1..=COLUMNS.len());
+            .numeric(1..=columns.len());
         for (i, r) in rows.iter().enumerate() {
-            let mut cells = vec![Cell::new(r.balancer.id()).with(if i == 0 {
-                Emphasis::Good
-            } else {
-                Emphasis::Plain
-            })];
-            for (_, metric) in COLUMNS {
-                let e = r.metrics.get(*metric);
-                cells.push(Cell::new(match metric {
-                    Metric::SuccessRate => percent(e),
-                    _ => estimate(e),
-                }));
+            let mut cells =
+                vec![
+                    Cell::new(r.balancer.id()).with(if i == 0 && r.sound(&sim.scenario) {
+                        Emphasis::Good
+                    } else if r.collapse.is_some() {
+                        Emphasis::Bad
+                    } else {
+                        Emphasis::Plain
+                    }),
+                ];
+            for (_, metric) in &columns {
+                cells.push(Cell::new(cell(*metric, r.metrics.get(*metric))));
             }
             table.rows.push(cells);
         }
-        report = report.table(table).text(verdict(&rows, params));
+        let all = params.fan_out.filter(|&k| k == params.workers);
+        report = report
+            .table(table)
+            .text(verdict::balancers(&rows, &sim.scenario, all));
         if sim.scenario.resilience.active() {
             report = report.table(resilience_table(&rows));
         }
@@ -363,15 +314,17 @@ pub fn simulation(sim: &Simulation) -> Report {
             }
         }
     }
-    if sim.scenario.per_pattern.len() > 1
-        && let Some(best) = sim.results.iter().min_by(|a, b| p99(a).total_cmp(&p99(b)))
-        && p99(best).is_finite()
-    {
+    if sim.scenario.per_pattern.len() > 1 {
+        let best: Vec<&RunResult> = sim
+            .scenario
+            .patterns
+            .iter()
+            .filter_map(|p| ranked(sim, p).first().copied())
+            .collect();
         report = report.text(format!(
-            "Lowest p99 overall, every pattern at the same offered load: {} with {} ({})",
-            best.pattern,
-            best.balancer,
-            seconds(best.metrics.get(Metric::LatencyP99))
+            "Across patterns, the same requests at {} requests/s: {}",
+            crate::number::number(sim.scenario.rate, decimals(sim.scenario.rate)),
+            verdict::patterns(&best, &sim.scenario)
         ));
     }
     report.data = Some(if sim.scenario.resilience.timeline.is_some() {
@@ -400,7 +353,7 @@ const RESILIENCE: &[(&str, Metric)] = &[
 fn resilience_table(rows: &[&RunResult]) -> Table {
     let columns: Vec<&(&str, Metric)> = RESILIENCE
         .iter()
-        .filter(|(_, m)| rows.iter().any(|r| r.metrics.get(*m).mean.is_finite()))
+        .filter(|(_, m)| rows.iter().any(|r| applies(r.metrics.get(*m))))
         .collect();
     let mut header = vec!["balancer"];
     header.extend(columns.iter().map(|(h, _)| *h));
@@ -498,8 +451,9 @@ fn data_table(sim: &Simulation) -> Table {
     let mut header: Vec<String> = [
         "pattern",
         "balancer",
+        "offered_rate",
         "offered_load",
-        "offered_arrival_rate",
+        "offered_coordination_load",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -507,20 +461,34 @@ fn data_table(sim: &Simulation) -> Table {
     for m in Metric::ALL {
         header.push(format!("{}_mean", m.id()));
         header.push(format!("{}_ci95", m.id()));
+        header.push(format!("{}_at_least", m.id()));
     }
-    header.extend(["generated", "completed", "failed", "in_flight"].map(String::from));
+    header.extend(
+        [
+            "generated",
+            "completed",
+            "failed",
+            "in_flight",
+            "collapsed_replications",
+            "collapsed_at",
+            "warnings",
+        ]
+        .map(String::from),
+    );
     let mut table = Table::new(header);
     for r in &sim.results {
         let mut row = vec![
             r.pattern.clone(),
             r.balancer.id().to_string(),
+            num(r.offered.rate),
             num(r.offered.load),
-            num(r.offered.arrival_rate),
+            num(r.offered.coordination_load.unwrap_or(f64::NAN)),
         ];
-        for m in Metric::ALL {
+        for &m in Metric::ALL {
             let e = r.metrics.get(m);
             row.push(num(e.mean));
             row.push(num(e.ci95));
+            row.push(num(e.at_least.unwrap_or(f64::NAN)));
         }
         row.extend(
             [
@@ -531,6 +499,12 @@ fn data_table(sim: &Simulation) -> Table {
             ]
             .map(|n| n.to_string()),
         );
+        row.push(
+            r.collapse
+                .map_or(String::new(), |c| c.replications.to_string()),
+        );
+        row.push(num(r.collapse.map_or(f64::NAN, |c| c.at)));
+        row.push(r.warnings.join("; "));
         table.row(row);
     }
     table
@@ -542,11 +516,25 @@ mod tests {
 
     #[test]
     fn estimates_show_three_significant_digits() {
-        let e = |mean, ci95| Estimate { mean, ci95 };
+        let e = |mean, ci95| Estimate {
+            mean,
+            ci95,
+            at_least: None,
+        };
         assert_eq!(estimate(e(3.1, 0.1)), "3.10 ± 0.10");
         assert_eq!(estimate(e(123.456, 1.2)), "123 ± 1");
         assert_eq!(estimate(e(0.01234, 0.0001)), "0.0123 ± 0.0001");
         assert_eq!(estimate(e(2.0, f64::NAN)), "2.00");
         assert_eq!(estimate(e(f64::NAN, f64::NAN)), "-");
+        let censored = Estimate {
+            at_least: Some(60.0),
+            ..Estimate::NONE
+        };
+        assert_eq!(estimate(censored), "≥ 60.0");
+        let failed = Estimate {
+            at_least: Some(f64::INFINITY),
+            ..Estimate::NONE
+        };
+        assert_eq!(estimate(failed), "failed");
     }
 }

@@ -9,10 +9,10 @@ use crate::sweep::Line;
 use super::simulation::estimate;
 use super::{Report, Table, document};
 
-/// Displayed result columns.
+/// Displayed result columns; latencies are over all requests, attainment with an objective.
 const COLUMNS: &[(&str, Metric)] = &[
-    ("throughput/s", Metric::Throughput),
-    ("mean (s)", Metric::LatencyMean),
+    ("goodput/s", Metric::Goodput),
+    ("attainment", Metric::Attainment),
     ("p50 (s)", Metric::LatencyP50),
     ("p99 (s)", Metric::LatencyP99),
     ("success", Metric::SuccessRate),
@@ -26,6 +26,11 @@ fn metric(line: &Line, m: Metric) -> Estimate {
     Estimate {
         mean: e["mean"].as_f64().unwrap_or(f64::NAN),
         ci95: e["ci95"].as_f64().unwrap_or(f64::NAN),
+        // A censored value without a finite bound fell among the failed requests.
+        at_least: match e["censored"].as_bool() {
+            Some(true) => Some(e["at_least"].as_f64().unwrap_or(f64::INFINITY)),
+            _ => None,
+        },
     }
 }
 
@@ -42,15 +47,11 @@ pub fn sweep(lines: &[Line]) -> Report {
     let results: Vec<Value> = lines
         .iter()
         .map(|l| {
-            let mut r = json!({
+            json!({
                 "point": l.point,
                 "parameters": l.parameters,
                 "result": l.result,
-            });
-            if !l.warnings.is_empty() {
-                r["warnings"] = json!(l.warnings);
-            }
-            r
+            })
         })
         .collect();
     let Some(first) = lines.first() else {
@@ -64,8 +65,17 @@ pub fn sweep(lines: &[Line]) -> Report {
     .records(records);
 
     let names: Vec<&String> = first.parameters.keys().collect();
+    let columns: Vec<&(&str, Metric)> = COLUMNS
+        .iter()
+        .filter(|(_, m)| {
+            lines.iter().any(|l| {
+                let e = metric(l, *m);
+                e.mean.is_finite() || e.censored()
+            })
+        })
+        .collect();
     let mut header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-    header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
+    header.extend(columns.iter().map(|(h, _)| h.to_string()));
     let points = first.sweep.points;
     let title = if (lines.len() as u64) < points {
         format!(
@@ -81,17 +91,19 @@ pub fn sweep(lines: &[Line]) -> Report {
         .enumerate()
         .filter(|(_, n)| first.parameters[n.as_str()].is_number())
         .map(|(i, _)| i)
-        .chain(names.len()..names.len() + COLUMNS.len());
+        .chain(names.len()..names.len() + columns.len());
     let mut table = Table::new(header).titled(title).numeric(numeric);
     for line in lines {
         let mut row: Vec<String> = names
             .iter()
             .map(|n| line.parameters.get(*n).map(text).unwrap_or_default())
             .collect();
-        for (_, m) in COLUMNS {
+        for (_, m) in &columns {
             let e = metric(line, *m);
             row.push(match m {
-                Metric::SuccessRate if e.mean.is_finite() => format!("{:.1}%", 100.0 * e.mean),
+                Metric::SuccessRate | Metric::Attainment if e.mean.is_finite() => {
+                    format!("{:.1}%", 100.0 * e.mean)
+                }
                 _ => estimate(e),
             });
         }
@@ -99,9 +111,9 @@ pub fn sweep(lines: &[Line]) -> Report {
     }
     report = report.table(table);
 
-    let warned: Vec<&Line> = lines.iter().filter(|l| !l.warnings.is_empty()).collect();
+    let warned: Vec<&Line> = lines.iter().filter(|l| !l.warnings().is_empty()).collect();
     for line in warned.iter().take(SHOWN_WARNINGS) {
-        for w in &line.warnings {
+        for w in line.warnings() {
             report = report.text(format!("warning at point {}: {w}", line.point));
         }
     }
@@ -115,16 +127,29 @@ pub fn sweep(lines: &[Line]) -> Report {
     report
 }
 
-/// Every point's parameters, offered load, metrics and task counts as numbers, for CSV.
+/// Every point's parameters, offered rate and loads, metrics (with their bounds when
+/// censored), request counts, collapse and warnings, for CSV: simulate's columns per point.
 fn data_table(lines: &[Line], names: &[&String]) -> Table {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(names.iter().map(|n| n.to_string()));
-    header.extend(["offered_load", "offered_arrival_rate"].map(String::from));
+    header.extend(["offered_rate", "offered_load", "offered_coordination_load"].map(String::from));
     for m in Metric::ALL {
         header.push(format!("{}_mean", m.id()));
         header.push(format!("{}_ci95", m.id()));
+        header.push(format!("{}_at_least", m.id()));
     }
-    header.extend(["generated", "completed", "failed", "in_flight"].map(String::from));
+    header.extend(
+        [
+            "generated",
+            "completed",
+            "failed",
+            "in_flight",
+            "collapsed_replications",
+            "collapsed_at",
+            "warnings",
+        ]
+        .map(String::from),
+    );
     let mut table = Table::new(header);
     let num = |v: &Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
     for line in lines {
@@ -135,12 +160,14 @@ fn data_table(lines: &[Line], names: &[&String]) -> Table {
                 .map(|n| line.parameters.get(*n).map(text).unwrap_or_default()),
         );
         let r = &line.result;
-        row.push(num(&r["offered"]["load"]));
-        row.push(num(&r["offered"]["arrival_rate"]));
+        for field in ["rate", "load", "coordination_load"] {
+            row.push(num(&r["offered"][field]));
+        }
         for m in Metric::ALL {
             let e = &r["metrics"][m.id()];
             row.push(num(&e["mean"]));
             row.push(num(&e["ci95"]));
+            row.push(num(&e["at_least"]));
         }
         for field in ["generated", "completed", "failed", "in_flight"] {
             row.push(
@@ -150,6 +177,14 @@ fn data_table(lines: &[Line], names: &[&String]) -> Table {
                     .unwrap_or_default(),
             );
         }
+        row.push(
+            r["collapse"]["replications"]
+                .as_u64()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        );
+        row.push(num(&r["collapse"]["at"]));
+        row.push(line.warnings().join("; "));
         table.row(row);
     }
     table

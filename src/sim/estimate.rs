@@ -29,18 +29,25 @@ pub fn t_975(df: usize) -> f64 {
 pub struct Estimate {
     pub mean: f64,
     pub ci95: f64,
+    /// Censored: the value is only known to be at least this (a quantile that falls among
+    /// failed requests, or at a timeout); `mean` and `ci95` are then NaN.
+    pub at_least: Option<f64>,
 }
 
 impl Estimate {
+    /// Not applicable: NaN, shown as `-` and `null`.
+    pub const NONE: Estimate = Estimate {
+        mean: f64::NAN,
+        ci95: f64::NAN,
+        at_least: None,
+    };
+
     /// NaN values (metric not applicable in a replication) are left out; all NaN gives NaN.
     pub fn of(values: impl IntoIterator<Item = f64>) -> Estimate {
         let xs: Vec<f64> = values.into_iter().filter(|x| !x.is_nan()).collect();
         let n = xs.len();
         if n == 0 {
-            return Estimate {
-                mean: f64::NAN,
-                ci95: f64::NAN,
-            };
+            return Estimate::NONE;
         }
         let mean = xs.iter().sum::<f64>() / n as f64;
         let ci95 = if n < 2 {
@@ -49,7 +56,42 @@ impl Estimate {
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
             t_975(n - 1) * (var / n as f64).sqrt()
         };
-        Estimate { mean, ci95 }
+        Estimate {
+            mean,
+            ci95,
+            at_least: None,
+        }
+    }
+
+    /// Over replications of which some may be censored, given as (value, bound) with NaN
+    /// for no bound: censored if any is, at least the smallest of what each is known to
+    /// reach (its value, or its bound).
+    pub fn of_censored(values: impl IntoIterator<Item = (f64, f64)> + Clone) -> Estimate {
+        if values.clone().into_iter().all(|(_, bound)| bound.is_nan()) {
+            return Estimate::of(values.into_iter().map(|(v, _)| v));
+        }
+        let least = values
+            .into_iter()
+            .map(|(v, bound)| if bound.is_nan() { v } else { bound })
+            .filter(|x| !x.is_nan())
+            .fold(f64::INFINITY, f64::min);
+        Estimate {
+            at_least: Some(least),
+            ..Estimate::NONE
+        }
+    }
+
+    /// A single value with no interval.
+    pub fn exact(x: f64) -> Estimate {
+        Estimate {
+            mean: x,
+            ci95: f64::NAN,
+            at_least: None,
+        }
+    }
+
+    pub fn censored(&self) -> bool {
+        self.at_least.is_some()
     }
 
     pub fn low(&self) -> f64 {
@@ -62,12 +104,17 @@ impl Estimate {
 }
 
 impl Serialize for Estimate {
-    /// `{"mean": .., "ci95": ..}`; a value that does not apply is `null`.
+    /// `{"mean": .., "ci95": ..}`; a value that does not apply is `null`; a censored one is
+    /// `{"mean": null, "ci95": null, "censored": true, "at_least": ..}`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let finite = |x: f64| x.is_finite().then(|| crate::number::round_sig(x));
-        let mut map = s.serialize_map(Some(2))?;
+        let mut map = s.serialize_map(Some(if self.censored() { 4 } else { 2 }))?;
         map.serialize_entry("mean", &finite(self.mean))?;
         map.serialize_entry("ci95", &finite(self.ci95))?;
+        if let Some(bound) = self.at_least {
+            map.serialize_entry("censored", &true)?;
+            map.serialize_entry("at_least", &finite(bound))?;
+        }
         map.end()
     }
 }
@@ -95,6 +142,12 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&Estimate::of([5.0])).unwrap(),
             r#"{"mean":5.0,"ci95":null}"#
+        );
+        let censored = Estimate::of_censored([(3.0, f64::NAN), (f64::NAN, 60.0), (f64::NAN, 2.0)]);
+        assert_eq!(censored.at_least, Some(2.0));
+        assert_eq!(
+            serde_json::to_string(&censored).unwrap(),
+            r#"{"mean":null,"ci95":null,"censored":true,"at_least":2.0}"#
         );
     }
 }

@@ -7,6 +7,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use super::recorder::Outcome;
+
 /// What happens at an event; indexes refer to the engine's agents, attempts and parts.
 /// Serials and generations tell a stale event from a live one, as slots are reused. A
 /// pattern's own events (its coordinator, its elections, its gathers) travel as `Pattern`.
@@ -32,6 +34,13 @@ pub enum Kind<E> {
     Noticed { agent: u32, episode: u32 },
     /// The dispatchers see the repaired agent's heartbeat again.
     Alive { agent: u32, episode: u32 },
+    /// A request whose outcome was decided resolves (its results merged).
+    Settle {
+        request: u32,
+        /// The request's index, truncated: tells it from a later request in the same slot.
+        index: u32,
+        outcome: Outcome,
+    },
     /// An open breaker's recovery time is over (its state turns half-open by itself; this
     /// wakes a pattern whose requests wait for an available agent).
     BreakerReady,

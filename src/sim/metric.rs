@@ -2,113 +2,103 @@
 
 use serde::Serialize;
 
-/// The metrics every result carries, in output order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Metric {
-    ArrivalRate,
-    Throughput,
-    Goodput,
-    LatencyMean,
-    LatencyP50,
-    LatencyP90,
-    LatencyP95,
-    LatencyP99,
-    LatencyP999,
-    LatencyMax,
-    WaitMean,
-    SuccessRate,
-    AttemptsPerTask,
-    Utilization,
-    Fairness,
-    InSystemMean,
-    CoordinatorUtilization,
-    WastedWork,
-    DetectionDelay,
-    NoDispatchTime,
-    Rejected,
-    TimedOut,
-    Completeness,
-    HedgeOverhead,
+macro_rules! metrics {
+    ($($variant:ident => $id:literal,)+) => {
+        /// The metrics every result carries, in output order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Metric {
+            $($variant),+
+        }
+
+        impl Metric {
+            pub const ALL: &[Metric] = &[$(Metric::$variant),+];
+
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Metric::$variant => $id),+
+                }
+            }
+        }
+    };
 }
 
+metrics! {
+    ArrivalRate => "arrival_rate",
+    Throughput => "throughput",
+    Goodput => "goodput",
+    Attainment => "attainment",
+    SloGoodput => "slo_goodput",
+    LatencyMean => "latency_mean",
+    LatencyP50 => "latency_p50",
+    LatencyP90 => "latency_p90",
+    LatencyP95 => "latency_p95",
+    LatencyP99 => "latency_p99",
+    LatencyP999 => "latency_p999",
+    LatencyMax => "latency_max",
+    SuccessLatencyMean => "success_latency_mean",
+    SuccessLatencyP50 => "success_latency_p50",
+    SuccessLatencyP99 => "success_latency_p99",
+    SuccessLatencyP999 => "success_latency_p999",
+    SuccessLatencyMax => "success_latency_max",
+    WaitMean => "wait_mean",
+    SuccessRate => "success_rate",
+    AttemptsPerTask => "attempts_per_task",
+    Utilization => "utilization",
+    CoordinatorUtilization => "coordinator_utilization",
+    Fairness => "fairness",
+    InSystemMean => "in_system_mean",
+    WastedWork => "wasted_work",
+    DetectionDelay => "detection_delay",
+    NoDispatchTime => "no_dispatch_time",
+    Rejected => "rejected",
+    TimedOut => "timed_out",
+    Completeness => "completeness",
+    HedgeOverhead => "hedge_overhead",
+}
+
+const COUNT: usize = Metric::ALL.len();
+
 impl Metric {
-    pub const ALL: [Metric; 24] = [
-        Metric::ArrivalRate,
-        Metric::Throughput,
-        Metric::Goodput,
-        Metric::LatencyMean,
-        Metric::LatencyP50,
-        Metric::LatencyP90,
-        Metric::LatencyP95,
-        Metric::LatencyP99,
-        Metric::LatencyP999,
-        Metric::LatencyMax,
-        Metric::WaitMean,
-        Metric::SuccessRate,
-        Metric::AttemptsPerTask,
-        Metric::Utilization,
-        Metric::Fairness,
-        Metric::InSystemMean,
-        Metric::CoordinatorUtilization,
-        Metric::WastedWork,
-        Metric::DetectionDelay,
-        Metric::NoDispatchTime,
-        Metric::Rejected,
-        Metric::TimedOut,
-        Metric::Completeness,
-        Metric::HedgeOverhead,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Metric::ArrivalRate => "arrival_rate",
-            Metric::Throughput => "throughput",
-            Metric::Goodput => "goodput",
-            Metric::LatencyMean => "latency_mean",
-            Metric::LatencyP50 => "latency_p50",
-            Metric::LatencyP90 => "latency_p90",
-            Metric::LatencyP95 => "latency_p95",
-            Metric::LatencyP99 => "latency_p99",
-            Metric::LatencyP999 => "latency_p999",
-            Metric::LatencyMax => "latency_max",
-            Metric::WaitMean => "wait_mean",
-            Metric::SuccessRate => "success_rate",
-            Metric::AttemptsPerTask => "attempts_per_task",
-            Metric::Utilization => "utilization",
-            Metric::Fairness => "fairness",
-            Metric::InSystemMean => "in_system_mean",
-            Metric::CoordinatorUtilization => "coordinator_utilization",
-            Metric::WastedWork => "wasted_work",
-            Metric::DetectionDelay => "detection_delay",
-            Metric::NoDispatchTime => "no_dispatch_time",
-            Metric::Rejected => "rejected",
-            Metric::TimedOut => "timed_out",
-            Metric::Completeness => "completeness",
-            Metric::HedgeOverhead => "hedge_overhead",
-        }
-    }
-
     fn index(self) -> usize {
         self as usize
     }
 }
 
-/// One replication's value of every metric; NaN where a metric does not apply.
+/// One replication's value of every metric: NaN where a metric does not apply, and for a
+/// censored one (a quantile among failed requests) the bound it is known to exceed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Values([f64; Metric::ALL.len()]);
+pub struct Values {
+    value: [f64; COUNT],
+    at_least: [f64; COUNT],
+}
 
 impl Values {
     pub fn get(&self, m: Metric) -> f64 {
-        self.0[m.index()]
+        self.value[m.index()]
     }
+
+    /// The bound a censored value is known to reach; NaN when the value is not censored.
+    pub fn at_least(&self, m: Metric) -> f64 {
+        self.at_least[m.index()]
+    }
+
     pub fn set(&mut self, m: Metric, v: f64) {
-        self.0[m.index()] = v;
+        self.value[m.index()] = v;
+    }
+
+    /// The value is only known to be at least `bound`.
+    pub fn censor(&mut self, m: Metric, bound: f64) {
+        self.value[m.index()] = f64::NAN;
+        self.at_least[m.index()] = bound;
     }
 }
 
 impl Default for Values {
     fn default() -> Self {
-        Values([f64::NAN; Metric::ALL.len()])
+        Values {
+            value: [f64::NAN; COUNT],
+            at_least: [f64::NAN; COUNT],
+        }
     }
 }
 

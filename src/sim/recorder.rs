@@ -5,10 +5,35 @@ use hdrhistogram::Histogram;
 
 use super::metric::{Metric, Values};
 
-/// Latencies are recorded in units of a millionth of the run's typical service time, from
-/// 1 unit to 10^12 (a millionth to a million service times), to 3 significant digits.
-const HIST_MAX: u64 = 1_000_000_000_000;
+/// Latencies are recorded in units of a millionth of the run's typical service time, to 3
+/// significant digits; the histogram grows to hold the longest latency observed.
 const UNITS_PER_SERVICE: f64 = 1e6;
+/// The largest latency recorded, in units: 4.6e12 typical service times, far beyond any run.
+const MAX_UNITS: u64 = 1 << 62;
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every part done.
+    Complete,
+    /// A gather that gave up on missing shards: an answer, but not the whole one.
+    Partial,
+    Failed,
+}
+
+/// Checkpoints a replication's arrivals are cut into, to tell a collapse from noise.
+const CHECKPOINTS: u64 = 20;
+/// Below this many measured requests there is too little to tell a collapse.
+const COLLAPSE_MIN_REQUESTS: u64 = 200;
+
+/// The state at a measured arrival: for collapse detection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Checkpoint {
+    time: f64,
+    arrivals: u64,
+    good: u64,
+    in_system: u64,
+}
 
 /// Most timeline buckets a run may ask for (the run's expected length over the bucket width).
 pub const MAX_TIMELINE_BUCKETS: usize = 10_000;
@@ -56,6 +81,7 @@ impl Timeline {
 /// The running statistics of one replication.
 #[derive(Debug, Clone)]
 pub struct Recorder {
+    /// Latencies of the requests answered in full (or partly, with `accept_partial`).
     latency: Histogram<u64>,
     /// Seconds per histogram unit.
     unit: f64,
@@ -63,8 +89,23 @@ pub struct Recorder {
     latency_min: f64,
     latency_max: f64,
     arrivals: u64,
-    successes: u64,
+    /// Measured requests answered (in full, or partly with `accept_partial`), answered only
+    /// partly, and failed.
+    good: u64,
+    partials: u64,
     failures: u64,
+    partial_min: f64,
+    partial_max: f64,
+    /// The objective's deadline, and the good requests that met it.
+    deadline: Option<f64>,
+    within: u64,
+    accept_partial: bool,
+    /// Every `spacing` measured arrivals, the state then; the next at `next_checkpoint`
+    /// (a comparison per arrival rather than a division).
+    spacing: u64,
+    next_checkpoint: u64,
+    checkpoints: Vec<Checkpoint>,
+    last: Checkpoint,
     wait_sum: f64,
     waits: u64,
     /// Start and end of the measurement window; infinite until known.
@@ -96,14 +137,24 @@ impl Recorder {
     /// a timeline bucket, if one is kept.
     pub fn new(service_time: f64, timeline: Option<f64>) -> Self {
         Self {
-            latency: Histogram::new_with_bounds(1, HIST_MAX, 3).expect("valid histogram bounds"),
+            latency: Histogram::new(3).expect("valid histogram precision"),
             unit: service_time / UNITS_PER_SERVICE,
             latency_sum: 0.0,
             latency_min: f64::INFINITY,
             latency_max: 0.0,
             arrivals: 0,
-            successes: 0,
+            good: 0,
+            partials: 0,
             failures: 0,
+            partial_min: f64::INFINITY,
+            partial_max: 0.0,
+            deadline: None,
+            within: 0,
+            accept_partial: false,
+            spacing: u64::MAX,
+            next_checkpoint: 1,
+            checkpoints: Vec::new(),
+            last: Checkpoint::default(),
             wait_sum: 0.0,
             waits: 0,
             window_start: f64::INFINITY,
@@ -238,11 +289,33 @@ impl Recorder {
         self.last_change = now;
     }
 
-    /// A task arrived; those inside the window give the measured arrival rate.
+    /// Judges requests against `deadline` (seconds), a partial answer good or not.
+    pub fn objective(&mut self, deadline: Option<f64>, accept_partial: bool) {
+        self.deadline = deadline;
+        self.accept_partial = accept_partial;
+    }
+
+    /// About `expected` requests will be measured: checkpoints are taken every 1/20 of them.
+    pub fn expect(&mut self, expected: f64) {
+        self.spacing = ((expected / CHECKPOINTS as f64) as u64).max(1);
+    }
+
+    /// A request arrived; those inside the window give the measured arrival rate.
     #[inline]
     pub fn arrival(&mut self, now: f64) {
         if now >= self.window_start && now <= self.window_end {
             self.arrivals += 1;
+            self.last = Checkpoint {
+                time: now,
+                arrivals: self.arrivals,
+                good: self.good_departures,
+                in_system: self.in_system,
+            };
+            if self.arrivals >= self.next_checkpoint {
+                self.next_checkpoint =
+                    (self.arrivals / self.spacing + 1).saturating_mul(self.spacing);
+                self.checkpoints.push(self.last);
+            }
         }
     }
 
@@ -260,59 +333,138 @@ impl Recorder {
         self.waits += 1;
     }
 
-    /// A task left the system, successfully or not; `measured` tasks enter the latency
-    /// statistics. `tries` is its attempts per piece of work (1 without retries).
+    /// A request left the system; `measured` ones enter the latency statistics. `tries` is
+    /// its attempts per part (1 without retries).
     #[inline]
-    pub fn departed(&mut self, now: f64, latency: f64, success: bool, measured: bool, tries: f64) {
+    pub fn departed(
+        &mut self,
+        now: f64,
+        latency: f64,
+        outcome: Outcome,
+        measured: bool,
+        tries: f64,
+    ) {
         self.advance(now);
         self.in_system -= 1;
+        let good =
+            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.accept_partial);
         if now >= self.window_start && now <= self.window_end {
             self.departures += 1;
-            self.good_departures += u64::from(success);
+            self.good_departures += u64::from(good);
         }
         if let Some(t) = &mut self.timeline {
             let b = t.bucket(now);
             b.departures += 1.0;
-            b.successes += f64::from(u8::from(success));
+            b.successes += f64::from(u8::from(good));
         }
         if !measured {
             return;
         }
         self.tries_sum += tries;
-        if success {
-            self.successes += 1;
+        if good {
+            self.good += 1;
+            self.within += u64::from(self.deadline.is_some_and(|d| latency <= d));
             self.latency_sum += latency;
             self.latency_min = self.latency_min.min(latency);
             self.latency_max = self.latency_max.max(latency);
-            let units = (latency / self.unit).round().clamp(1.0, HIST_MAX as f64) as u64;
-            self.latency.saturating_record(units);
+            let units = (latency / self.unit).round().clamp(1.0, MAX_UNITS as f64) as u64;
+            self.latency
+                .record(units)
+                .expect("an auto-resizing histogram holds every value up to MAX_UNITS");
+        } else if outcome == Outcome::Partial {
+            self.partials += 1;
+            self.partial_min = self.partial_min.min(latency);
+            self.partial_max = self.partial_max.max(latency);
         } else {
             self.failures += 1;
         }
     }
 
-    /// Latency at each of [`CDF_QUANTILES`], for plotting the distribution; NaN when no task
-    /// completed.
+    /// The `q`-quantile of the good requests' latency.
+    fn good_quantile(&self, q: f64) -> f64 {
+        (self.latency.value_at_quantile(q) as f64 * self.unit)
+            .clamp(self.latency_min, self.latency_max)
+    }
+
+    /// The `q`-quantile of every measured request's latency, a failed one counting as
+    /// infinitely late and a partial answer as at least its time: `Err(bound)` when it falls
+    /// among those, so that only a bound is known (infinite among the failed).
+    fn quantile(&self, q: f64) -> Result<f64, f64> {
+        let resolved = self.good + self.partials + self.failures;
+        let rank = q * resolved as f64;
+        if rank <= self.good as f64 && self.good > 0 {
+            Ok(self.good_quantile(rank / self.good as f64))
+        } else if rank <= (self.good + self.partials) as f64 {
+            Err(self.partial_min)
+        } else {
+            Err(f64::INFINITY)
+        }
+    }
+
+    /// When the replication collapsed, if it did: it ended with a stretch (at least 3 of its
+    /// 20 checkpoint intervals) in which goodput stayed below the arrivals in every interval,
+    /// while the backlog grew by at least 5% of those arrivals (and 50 requests), or less than
+    /// half of them were answered.
+    pub fn collapse(&self) -> Option<f64> {
+        if self.arrivals < COLLAPSE_MIN_REQUESTS {
+            return None;
+        }
+        let mut points = self.checkpoints.clone();
+        let last = Checkpoint {
+            good: self.good_departures,
+            ..self.last
+        };
+        match points.last_mut() {
+            Some(p) if p.arrivals == last.arrivals => *p = last,
+            _ => points.push(last),
+        }
+        let behind = |a: &Checkpoint, b: &Checkpoint| {
+            ((b.good - a.good) as f64) < 0.97 * (b.arrivals - a.arrivals) as f64
+        };
+        let end = points.len() - 1;
+        let mut start = end;
+        while start > 0 && behind(&points[start - 1], &points[start]) {
+            start -= 1;
+        }
+        if end - start < 3 {
+            return None;
+        }
+        let (from, to) = (&points[start], &points[end]);
+        let arrivals = (to.arrivals - from.arrivals) as f64;
+        let growth = to.in_system as f64 - from.in_system as f64;
+        let good = (to.good - from.good) as f64;
+        if growth < (0.05 * arrivals).max(50.0) && good >= 0.5 * arrivals {
+            return None;
+        }
+        // The onset: the first checkpoint after which the run was behind over every span,
+        // so that a random good interval does not date the collapse late.
+        let onset = (0..=start)
+            .find(|&i| (i + 1..=end).all(|j| behind(&points[i], &points[j])))
+            .unwrap_or(start);
+        Some(points[onset].time)
+    }
+
+    /// Every measured request's latency at each of [`CDF_QUANTILES`], for plotting the
+    /// distribution: NaN from where the quantile falls among failed or partial requests on.
     pub fn latency_quantiles(&self) -> Vec<f64> {
+        let resolved = self.good + self.partials + self.failures;
         CDF_QUANTILES
             .iter()
             .map(|&q| {
-                if self.successes == 0 {
+                if self.good == 0 || q * resolved as f64 > self.good as f64 {
                     f64::NAN
                 } else if q == 0.0 {
                     self.latency_min
-                } else if q == 1.0 {
-                    self.latency_max
                 } else {
-                    (self.latency.value_at_quantile(q) as f64 * self.unit)
-                        .clamp(self.latency_min, self.latency_max)
+                    self.quantile(q).unwrap_or(f64::NAN)
                 }
             })
             .collect()
     }
 
     /// Closes the books at `end` and computes the replication's values.
-    /// `busy` is each worker's busy time within the window; `coordinator` the master's, if any.
+    /// `busy` is each worker's busy time within the window; `coordinator` the coordination
+    /// station's busy time per server, if there is one.
     pub fn finish(
         &mut self,
         end: f64,
@@ -329,36 +481,58 @@ impl Recorder {
                 f64::NAN
             }
         };
+        let mean = |sum: f64, n: u64| if n == 0 { f64::NAN } else { sum / n as f64 };
+        let resolved = self.good + self.partials + self.failures;
         v.set(Metric::ArrivalRate, per_second(self.arrivals));
         v.set(Metric::Throughput, per_second(self.departures));
         v.set(Metric::Goodput, per_second(self.good_departures));
-        // HDR reports the top of a bucket: clamp to the exact extremes, so p50 never exceeds the max.
-        let quantile = |q: f64| {
-            if self.successes == 0 {
-                f64::NAN
-            } else {
-                (self.latency.value_at_quantile(q) as f64 * self.unit)
-                    .clamp(self.latency_min, self.latency_max)
+        if self.deadline.is_some() {
+            let attainment = mean(self.within as f64, resolved);
+            v.set(Metric::Attainment, attainment);
+            v.set(Metric::SloGoodput, per_second(self.arrivals) * attainment);
+        }
+        for (metric, q) in [
+            (Metric::LatencyP50, 0.5),
+            (Metric::LatencyP90, 0.9),
+            (Metric::LatencyP95, 0.95),
+            (Metric::LatencyP99, 0.99),
+            (Metric::LatencyP999, 0.999),
+        ] {
+            match self.quantile(q) {
+                _ if resolved == 0 => {}
+                Ok(x) => v.set(metric, x),
+                Err(bound) => v.censor(metric, bound),
             }
-        };
-        let mean = |sum: f64, n: u64| if n == 0 { f64::NAN } else { sum / n as f64 };
-        v.set(Metric::LatencyMean, mean(self.latency_sum, self.successes));
-        v.set(Metric::LatencyP50, quantile(0.5));
-        v.set(Metric::LatencyP90, quantile(0.9));
-        v.set(Metric::LatencyP95, quantile(0.95));
-        v.set(Metric::LatencyP99, quantile(0.99));
-        v.set(Metric::LatencyP999, quantile(0.999));
-        v.set(
-            Metric::LatencyMax,
-            if self.successes == 0 {
-                f64::NAN
-            } else {
-                self.latency_max
-            },
-        );
+        }
+        let good_mean = mean(self.latency_sum, self.good);
+        if self.good == resolved {
+            v.set(Metric::LatencyMean, good_mean);
+            v.set(
+                Metric::LatencyMax,
+                if self.good == 0 {
+                    f64::NAN
+                } else {
+                    self.latency_max
+                },
+            );
+        } else {
+            // Failed requests are infinitely late: only a bound is known.
+            let seen = self.latency_max.max(self.partial_max);
+            v.censor(
+                Metric::LatencyMean,
+                if good_mean.is_nan() { seen } else { good_mean },
+            );
+            v.censor(Metric::LatencyMax, seen);
+        }
+        if self.good > 0 {
+            v.set(Metric::SuccessLatencyMean, good_mean);
+            v.set(Metric::SuccessLatencyP50, self.good_quantile(0.5));
+            v.set(Metric::SuccessLatencyP99, self.good_quantile(0.99));
+            v.set(Metric::SuccessLatencyP999, self.good_quantile(0.999));
+            v.set(Metric::SuccessLatencyMax, self.latency_max);
+        }
         v.set(Metric::WaitMean, mean(self.wait_sum, self.waits));
-        let resolved = self.successes + self.failures;
-        v.set(Metric::SuccessRate, mean(self.successes as f64, resolved));
+        v.set(Metric::SuccessRate, mean(self.good as f64, resolved));
         v.set(Metric::AttemptsPerTask, mean(self.tries_sum, resolved));
         if window > 0.0 && !busy.is_empty() {
             let utilization: Vec<f64> = busy.iter().map(|b| b / window).collect();
@@ -453,9 +627,9 @@ mod tests {
         r.window_start = 10.0;
         r.window_end = 20.0;
         r.arrived(0.0);
-        r.departed(5.0, 5.0, true, false, 1.0);
+        r.departed(5.0, 5.0, Outcome::Complete, false, 1.0);
         r.arrived(12.0);
-        r.departed(14.0, 2.0, true, true, 1.0);
+        r.departed(14.0, 2.0, Outcome::Complete, true, 1.0);
         let (v, _) = r.finish(20.0, &[5.0], None);
         assert_eq!(v.get(Metric::Throughput), 0.1);
         assert_eq!(v.get(Metric::LatencyMean), 2.0);
@@ -473,7 +647,13 @@ mod tests {
             r.window_end = 1e12;
             for i in 1..=1000 {
                 r.arrived(0.0);
-                r.departed(1.0, scale * f64::from(i) / 500.0, true, true, 1.0);
+                r.departed(
+                    1.0,
+                    scale * f64::from(i) / 500.0,
+                    Outcome::Complete,
+                    true,
+                    1.0,
+                );
             }
             let (v, _) = r.finish(1.0, &[0.5], None);
             let p50 = v.get(Metric::LatencyP50);
@@ -483,5 +663,93 @@ mod tests {
             );
             assert!(v.get(Metric::LatencyP999) <= v.get(Metric::LatencyMax));
         }
+    }
+
+    /// Failed requests are infinitely late: a quantile among them is censored, below them it
+    /// is the good requests' quantile at the scaled rank; attainment counts all of them.
+    #[test]
+    fn percentiles_over_all_requests_censor_the_failed_mass() {
+        let mut r = Recorder::new(1.0, None);
+        r.objective(Some(5.0), false);
+        r.window_start = 0.0;
+        r.window_end = 1e9;
+        for i in 1..=90 {
+            r.arrived(0.0);
+            r.departed(1.0, f64::from(i) / 10.0, Outcome::Complete, true, 1.0);
+        }
+        for _ in 0..5 {
+            r.arrived(0.0);
+            r.departed(1.0, 60.0, Outcome::Partial, true, 1.0);
+        }
+        for _ in 0..5 {
+            r.arrived(0.0);
+            r.departed(1.0, 3.0, Outcome::Failed, true, 1.0);
+        }
+        let (v, _) = r.finish(100.0, &[1.0], None);
+        // p50 of all 100 is the 50th of 90 good ones: 5.0 s.
+        assert!((v.get(Metric::LatencyP50) - 5.0).abs() < 0.01);
+        assert!(v.at_least(Metric::LatencyP50).is_nan());
+        // p95 falls among the partial answers, p99 among the failures.
+        assert!(v.get(Metric::LatencyP95).is_nan());
+        assert_eq!(v.at_least(Metric::LatencyP95), 60.0);
+        assert_eq!(v.at_least(Metric::LatencyP99), f64::INFINITY);
+        assert!(v.get(Metric::LatencyMean).is_nan());
+        // Success-only: over the 90 good ones.
+        assert!((v.get(Metric::SuccessLatencyP99) - 9.0).abs() < 0.01);
+        // 50 of 100 within 5 s.
+        assert_eq!(v.get(Metric::Attainment), 0.5);
+        assert_eq!(v.get(Metric::SuccessRate), 0.9);
+    }
+
+    #[test]
+    fn a_run_whose_goodput_falls_and_stays_down_collapsed() {
+        let run = |good_after: f64| {
+            let mut r = Recorder::new(1.0, None);
+            r.window_start = 0.0;
+            r.window_end = 1e9;
+            r.expect(1000.0);
+            for i in 0..1000u32 {
+                let t = f64::from(i);
+                r.arrival(t);
+                r.arrived(t);
+                let good = i < 600 || f64::from(i % 10) < 10.0 * good_after;
+                let outcome = if good {
+                    Outcome::Complete
+                } else {
+                    Outcome::Failed
+                };
+                r.departed(t, 0.5, outcome, true, 1.0);
+            }
+            r.collapse()
+        };
+        assert_eq!(run(1.0), None, "healthy");
+        let behind = {
+            // Served below the arrivals from the start: every fourth checkpoint interval at
+            // 99% (not behind by the 97% test), the others at 91%.
+            let mut r = Recorder::new(1.0, None);
+            r.window_start = 0.0;
+            r.window_end = 1e9;
+            r.expect(20_000.0);
+            let mut served = 0.0;
+            for i in 0..20_000u32 {
+                let t = f64::from(i);
+                r.arrival(t);
+                r.arrived(t);
+                served += if (i / 1000) % 4 == 0 { 0.99 } else { 0.91 };
+                if served >= 1.0 {
+                    served -= 1.0;
+                    r.departed(t, 1.0, Outcome::Complete, true, 1.0);
+                }
+            }
+            r.collapse()
+        };
+        let at = behind.expect("the backlog grew all along");
+        assert!(
+            at < 2_000.0,
+            "dated from the start, not from the last bad stretch: {at}"
+        );
+        assert_eq!(run(0.8), None, "a fifth failing is not a collapse");
+        let at = run(0.1).expect("goodput fell to a tenth at 600 s");
+        assert!((550.0..=650.0).contains(&at), "{at}");
     }
 }

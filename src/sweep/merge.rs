@@ -25,9 +25,8 @@ pub struct Line {
     pub point: u64,
     /// The swept parameters' values at this point, pattern and balancer first.
     pub parameters: IndexMap<String, Value>,
+    /// The point's result, as simulate's; its `warnings` are the point's.
     pub result: Value,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
 }
 
 impl Line {
@@ -36,7 +35,6 @@ impl Line {
         point: u64,
         parameters: IndexMap<String, Value>,
         result: Value,
-        warnings: Vec<String>,
     ) -> Line {
         Line {
             schema_version: SCHEMA_VERSION,
@@ -45,8 +43,15 @@ impl Line {
             point,
             parameters,
             result,
-            warnings,
         }
+    }
+
+    /// The warnings about the point's result.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.result["warnings"]
+            .as_array()
+            .map(|w| w.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -129,7 +134,7 @@ mod tests {
             command: command.into(),
             points: 3,
         };
-        Line::new(id, point, IndexMap::new(), Value::Null, Vec::new())
+        Line::new(id, point, IndexMap::new(), Value::Null)
     }
 
     #[test]

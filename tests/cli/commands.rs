@@ -46,7 +46,7 @@ fn every_command_works_in_every_format() {
             let out = stdout(&full);
             let values = check_format(format, &out);
             if format == "json" && args[0] != "catalog" {
-                assert_eq!(values[0]["schema_version"], 1, "{full:?}");
+                assert_eq!(values[0]["schema_version"], 2, "{full:?}");
             }
             if format == "jsonl" {
                 assert!(!values.is_empty(), "{full:?} gave no lines");

@@ -36,6 +36,8 @@ fn matches_fixture<T: DeserializeOwned + PartialEq + std::fmt::Debug>(out: &str,
 struct Estimate {
     mean: Option<f64>,
     ci95: Option<f64>,
+    censored: Option<bool>,
+    at_least: Option<f64>,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -44,6 +46,8 @@ struct Metrics {
     arrival_rate: Estimate,
     throughput: Estimate,
     goodput: Estimate,
+    attainment: Estimate,
+    slo_goodput: Estimate,
     latency_mean: Estimate,
     latency_p50: Estimate,
     latency_p90: Estimate,
@@ -51,13 +55,18 @@ struct Metrics {
     latency_p99: Estimate,
     latency_p999: Estimate,
     latency_max: Estimate,
+    success_latency_mean: Estimate,
+    success_latency_p50: Estimate,
+    success_latency_p99: Estimate,
+    success_latency_p999: Estimate,
+    success_latency_max: Estimate,
     wait_mean: Estimate,
     success_rate: Estimate,
     attempts_per_task: Estimate,
     utilization: Estimate,
+    coordinator_utilization: Estimate,
     fairness: Estimate,
     in_system_mean: Estimate,
-    coordinator_utilization: Estimate,
     wasted_work: Estimate,
     detection_delay: Estimate,
     no_dispatch_time: Estimate,
@@ -70,8 +79,9 @@ struct Metrics {
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Offered {
+    rate: f64,
     load: f64,
-    arrival_rate: f64,
+    coordination_load: Option<f64>,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -97,12 +107,22 @@ struct Bucket {
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Collapse {
+    replications: u32,
+    of: u32,
+    at: f64,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SimResult {
     pattern: String,
     balancer: String,
     offered: Offered,
     metrics: Metrics,
     tasks: Tasks,
+    collapse: Option<Collapse>,
+    warnings: Vec<String>,
     timeline: Option<Vec<Bucket>>,
 }
 
@@ -144,10 +164,11 @@ struct PerPattern {
     pattern: String,
     model: String,
     workers: u32,
+    coordinators: u32,
     speeds: Vec<f64>,
+    work_per_request: f64,
     load: f64,
-    arrival_rate: f64,
-    task_work: f64,
+    coordination_load: Option<f64>,
     peak_load: f64,
     fan_out: Option<u32>,
     #[serde(default)]
@@ -156,12 +177,19 @@ struct PerPattern {
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Slo {
+    deadline: f64,
+    quantile: f64,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Scenario {
     patterns: Vec<String>,
     balancers: Vec<String>,
     agents: u32,
+    rate: f64,
     load: Option<f64>,
-    arrival_rate: Option<f64>,
     arrivals: String,
     service: String,
     speeds: Vec<f64>,
@@ -174,10 +202,13 @@ struct Scenario {
     replications: u32,
     seed: u64,
     dispatch_overhead: f64,
+    master_concurrency: u32,
+    merge_work: f64,
     queue: String,
     failure_detection_timeout: f64,
     heartbeat: f64,
     consensus_fraction: f64,
+    consensus_work: f64,
     hop_latency: f64,
     leader_election_timeout: f64,
     stages: u32,
@@ -185,9 +216,12 @@ struct Scenario {
     buffer: Value,
     checkpoint_frequency: u64,
     fan_out: Option<u32>,
-    split: bool,
+    shard_work: String,
     gather_timeout: f64,
     failure_threshold: f64,
+    accept_partial: bool,
+    parts: String,
+    slo: Option<Slo>,
     mtbf: Option<f64>,
     mttr: Option<f64>,
     outages: Vec<String>,
@@ -229,10 +263,13 @@ fn simulate_json_has_every_field_and_the_same_values_for_a_fixed_seed() {
         "2",
         "--seed",
         "7",
+        "--slo",
+        "3s@95%",
         "--format",
         "json",
     ]);
     let doc: Simulation = matches_fixture(&out, "simulate");
+    assert!(doc.results[0].metrics.attainment.mean.is_some());
     assert_eq!(doc.results.len(), 4);
     let faults = stdout(&[
         "simulate",
@@ -293,7 +330,6 @@ struct SweepLine {
     point: u64,
     parameters: BTreeMap<String, Value>,
     result: SimResult,
-    warnings: Option<Vec<String>>,
 }
 
 #[test]
@@ -317,7 +353,10 @@ fn sweep_lines_have_every_field_and_the_same_values_for_a_fixed_seed() {
     assert_eq!(lines.len(), 2);
     let as_array = format!("[{}]", lines.join(","));
     let doc: Vec<SweepLine> = matches_fixture(&as_array, "sweep");
-    assert!(doc[1].warnings.is_some(), "the overloaded point warns");
+    assert!(
+        !doc[1].result.warnings.is_empty(),
+        "the overloaded point warns"
+    );
 }
 
 #[derive(Debug, PartialEq, Deserialize)]

@@ -86,11 +86,31 @@ fn simulate_plots_the_latency_distribution_of_each_balancer() {
         "power_of_two",
         "99th percentile",
         "latency (s, log scale)",
-        "share of completed tasks (%)",
+        "share of all requests (%)",
     ] {
         svg.has_text(label);
     }
     assert_eq!(svg.lines(50), 3, "one CDF per balancer");
+}
+
+#[test]
+fn an_objective_marks_its_deadline_and_share_on_the_distribution() {
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "least_connections",
+        "--slo",
+        "3s@95%",
+        "--tasks",
+        "3000",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    svg.has_text("objective 3s@95%");
+    assert!(!svg.texts().iter().any(|t| t == "99th percentile"));
 }
 
 #[test]
@@ -125,7 +145,7 @@ fn a_timeline_plots_goodput_and_attempts_with_the_spike_shaded() {
 }
 
 #[test]
-fn sweeps_and_merges_plot_p99_and_throughput_against_load() {
+fn sweeps_and_merges_plot_p99_and_goodput_against_load() {
     let args = [
         "sweep",
         "--pattern",
@@ -133,7 +153,7 @@ fn sweeps_and_merges_plot_p99_and_throughput_against_load() {
         "--balancer",
         "round_robin,least_connections",
         "--load",
-        "0.5:0.9:0.1",
+        "0.4:0.8:0.1",
         "--tasks",
         "2000",
         "--replications",
@@ -142,10 +162,10 @@ fn sweeps_and_merges_plot_p99_and_throughput_against_load() {
     let text = chart(&args);
     let svg = Svg::parse(&text);
     for label in [
-        "p99 latency: master_slave",
-        "Throughput: master_slave",
-        "offered load (utilization)",
-        "throughput (tasks/s)",
+        "p99 latency over all requests: master_slave",
+        "Goodput: master_slave",
+        "offered load (of all agents)",
+        "goodput (requests/s)",
         "round_robin",
         "least_connections",
     ] {

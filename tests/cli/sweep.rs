@@ -96,7 +96,7 @@ fn ranges_and_lists_expand_into_typed_parameters() {
         "2",
         "--load",
         "0.3:0.5:0.1",
-        "--split",
+        "--accept-partial",
         "true,false",
         "--tasks",
         "500",
@@ -115,15 +115,19 @@ fn ranges_and_lists_expand_into_typed_parameters() {
         .map(|k| k.as_str())
         .collect();
     // Single-valued flags (fan-out) are not parameters; pattern and balancer always are.
-    assert_eq!(keys, ["pattern", "balancer", "agents", "load", "split"]);
+    assert_eq!(
+        keys,
+        ["pattern", "balancer", "agents", "load", "accept_partial"]
+    );
     assert_eq!(first["agents"], 4);
     assert_eq!(first["load"], 0.3);
-    assert_eq!(first["split"], true);
+    assert_eq!(first["accept_partial"], true);
     assert_eq!(lines[11]["parameters"]["agents"], 8);
     assert_eq!(lines[11]["parameters"]["load"], 0.5);
-    assert_eq!(lines[11]["parameters"]["split"], false);
-    // The parameters reach the simulation.
+    assert_eq!(lines[11]["parameters"]["accept_partial"], false);
+    // The parameters reach the simulation: 0.5 of 8 agents' speed over 1 s of work.
     assert_eq!(lines[11]["result"]["offered"]["load"], 0.5);
+    assert_eq!(lines[11]["result"]["offered"]["rate"], 4.0);
 }
 
 #[test]
@@ -294,4 +298,43 @@ fn stats_go_to_stderr_and_the_progress_bar_never_shows_off_a_terminal() {
     }
     // The JSON on stdout is untouched.
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+}
+
+#[test]
+fn a_csv_row_of_an_overloaded_point_carries_its_warnings_and_collapse() {
+    let csv = run(
+        &[
+            "sweep",
+            "--pattern",
+            "master_slave",
+            "--balancer",
+            "round_robin",
+            "--agents",
+            "4",
+            "--rate",
+            "1,5",
+            "--tasks",
+            "4000",
+            "--replications",
+            "2",
+            "--format",
+            "csv",
+        ],
+        &[],
+        "2",
+    );
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let (calm, overloaded) = (&rows[0], &rows[1]);
+    assert_eq!(&calm[column("rate")], "1");
+    assert_eq!(&calm[column("warnings")], "");
+    assert_eq!(&calm[column("collapsed_replications")], "");
+    // 5 requests/s on 3 workers: far beyond capacity, so it collapses and says so.
+    assert!(overloaded[column("warnings")].contains("collapsed"));
+    assert_eq!(&overloaded[column("collapsed_replications")], "2");
+    assert_eq!(&overloaded[column("latency_p99_mean")], "");
+    assert!(!overloaded[column("latency_p99_at_least")].is_empty());
 }

@@ -152,6 +152,9 @@ pub struct Balancers {
 impl Balancers {
     /// `dispatchers` dispatchers over `speed.len()` agents; with `shared`, they all pick from
     /// the same agents and share what is learned. `kinds` is the number of task kinds.
+    /// Round-robin cursors start at a random agent and weighted round robin with random
+    /// credit, from `rng`, as Envoy and gRPC do: dispatchers that all started at agent 0 would
+    /// send their first requests to the same agents.
     pub fn new(
         kind: BalancerKind,
         dispatchers: usize,
@@ -159,18 +162,27 @@ impl Balancers {
         speed: &[f64],
         caps: &[u64],
         kinds: usize,
+        rng: &mut Pcg64Mcg,
     ) -> Self {
         let n = speed.len();
         let groups = if shared { 1 } else { dispatchers };
         let predictive = kind == BalancerKind::Predictive;
         let mut balancers = Self {
             kind,
-            cursor: vec![0; dispatchers],
+            cursor: (0..dispatchers)
+                .map(|_| {
+                    if kind == BalancerKind::RoundRobin {
+                        rng.random::<u32>() as usize
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
             group: (0..dispatchers)
                 .map(|d| if shared { 0 } else { d })
                 .collect(),
             current: if kind == BalancerKind::WeightedRoundRobin {
-                vec![0.0; n]
+                speed.iter().map(|w| rng.random::<f64>() * w).collect()
             } else {
                 Vec::new()
             },
@@ -623,8 +635,20 @@ mod tests {
         }
     }
 
+    /// Balancers that start as if never used: cursor at 0, no credit.
     fn balancers(kind: BalancerKind, v: &View) -> Balancers {
-        Balancers::new(kind, 1, false, v.speed, v.capabilities, 0)
+        let mut b = Balancers::new(
+            kind,
+            1,
+            false,
+            v.speed,
+            v.capabilities,
+            0,
+            &mut Pcg64Mcg::seed_from_u64(0),
+        );
+        b.cursor.fill(0);
+        b.current.fill(0.0);
+        b
     }
 
     fn picks(kind: BalancerKind, v: &View, n: usize) -> Vec<u32> {
@@ -808,8 +832,11 @@ mod tests {
                         }
                 })
                 .collect();
-            let mut fast = Balancers::new(kind, 1, false, &speed, &caps, kinds);
-            let mut slow = Balancers::new(kind, 1, false, &speed, &caps, kinds).without_index();
+            let new = || {
+                let mut start = Pcg64Mcg::seed_from_u64(case as u64);
+                Balancers::new(kind, 1, false, &speed, &caps, kinds, &mut start)
+            };
+            let (mut fast, mut slow) = (new(), new().without_index());
             assert!(fast.index.is_some());
             let mut load = vec![0u32; n];
             // 0 open, 1 down or out, 2 ejected and refused, 3 ejected and allowed

@@ -178,7 +178,7 @@ impl<E: Copy> Core<'_, E> {
         let (live, hedge, part) = (at.live, at.hedge, at.part);
         // A part of a request already resolved (a failed gather, or one given up at its
         // timeout) is served for nothing.
-        let useful = live && !self.requests[self.parts[part as usize].request as usize].resolved;
+        let useful = live && !self.requests[self.parts[part as usize].request as usize].over();
         self.rec.served(self.now, elapsed, useful, hedge && !live);
         if !live {
             // Given up on before it was served: wasted work.
@@ -304,7 +304,7 @@ impl<E: Copy> Core<'_, E> {
             (at.agent, at.ticket)
         };
         let part = self.unlink(attempt);
-        self.attempts.remove(attempt as usize);
+        self.work_answered += self.attempts.remove(attempt as usize).work;
         self.record_breaker(agent, Some(true), ticket);
         let r = &self.parts[part as usize];
         if let Some(q) = &mut self.hedge_latency {
@@ -388,7 +388,7 @@ impl<E: Copy> Core<'_, E> {
     fn retry_or_fail<P: Pattern<Event = E>>(&mut self, pattern: &mut P, part: u32) {
         let policy = &self.s.resilience.retry;
         let r = &self.parts[part as usize];
-        if self.requests[r.request as usize].resolved {
+        if self.requests[r.request as usize].over() {
             // Its request is over (a gather ended): nothing is waiting for this part any more.
             self.part_failed(pattern, part);
             return;
@@ -433,7 +433,7 @@ impl<E: Copy> Core<'_, E> {
         }
         r.retry_pending = false;
         self.active_retries -= 1;
-        if self.requests[r.request as usize].resolved {
+        if self.requests[r.request as usize].over() {
             // Its gather ended while it waited: nothing needs it any more.
             self.part_failed(pattern, part);
             return;

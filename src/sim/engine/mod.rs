@@ -26,10 +26,11 @@ use super::events::{EventQueue, Kind};
 use super::faults::{FailureClock, Heartbeat};
 use super::metric::{TaskCounts, Values};
 use super::pattern::Pattern;
+pub(crate) use super::recorder::Outcome;
 use super::recorder::{Bucket, Recorder};
 use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, RecentQuantile};
-use super::scenario::{PatternParams, Scenario};
-use super::stream::{derive, stream, streams, task_rng};
+use super::scenario::{Parts, PatternParams, Scenario};
+use super::stream::{derive, mix, stream, streams, task_rng};
 use super::workload::{ArrivalClock, TaskDraws};
 
 /// In `Agent::serving`, a worker redoing the work lost since its last checkpoint.
@@ -41,7 +42,9 @@ pub(crate) struct Request {
     pub index: u64,
     pub arrival: f64,
     pub kind: u16,
-    /// The request's own draws, for work sizes drawn after arrival (later pipeline stages).
+    /// Its work at speed 1, drawn once: every pattern gets the same.
+    pub work: f64,
+    /// The request's own draws, for parts that draw their own work (`--parts independent`).
     pub rng: Pcg64Mcg,
     /// Parts not yet over; the slot is freed when this is 0 and the request is resolved.
     pub outstanding: u32,
@@ -53,8 +56,17 @@ pub(crate) struct Request {
     pub attempts: u32,
     pub started: bool,
     pub consensus: bool,
+    /// Its outcome is decided; it resolves once the pattern's last step (a merge) is done.
+    pub settled: bool,
     pub resolved: bool,
     pub measured: bool,
+}
+
+impl Request {
+    /// Nothing more is needed from its parts: it resolved, or its outcome is decided.
+    pub fn over(&self) -> bool {
+        self.resolved || self.settled
+    }
 }
 
 /// A piece of a request's work, tried until done or given up.
@@ -186,7 +198,12 @@ pub(crate) struct Core<'a, E> {
     pub routing: Pcg64Mcg,
     /// Execution times of retries and hedge copies, which are new executions.
     executions: Pcg64Mcg,
+    /// Each part index's work, for independent parts and for re-executions.
     samplers: Vec<Sampler>,
+    /// A request's work.
+    work: Sampler,
+    /// Parts split the request's work (`correlated`) or draw their own.
+    correlated: bool,
     /// Agent ids `0..n`, borrowed for the whole run so balancers can take slices of it.
     pub all_agents: &'a [u32],
     clock: ArrivalClock,
@@ -205,6 +222,11 @@ pub(crate) struct Core<'a, E> {
     pub counts: TaskCounts,
     /// Whether breakers opening should wake the pattern.
     wake_on_breaker_ready: bool,
+    /// Work drawn by every request, and answered by the attempts that were, at speed 1.
+    work_drawn: f64,
+    work_answered: f64,
+    /// A digest of the request stream: every request's arrival, work and kind.
+    digest: u64,
 }
 
 /// The outcome of one replication.
@@ -216,23 +238,34 @@ pub struct Replication {
     pub timeline: Vec<Bucket>,
     /// Latency at each of `recorder::CDF_QUANTILES`.
     pub latency_quantiles: Vec<f64>,
+    /// When it collapsed (its goodput fell and stayed below its arrivals), if it did.
+    pub collapse: Option<f64>,
+    /// Work drawn by all requests, and answered by attempts (speed-1 seconds): equal when
+    /// nothing is retried, hedged, lost or overhead.
+    pub work_drawn: f64,
+    pub work_answered: f64,
+    /// A digest of the request stream (arrivals, work, kinds), the same for every pattern.
+    pub digest: u64,
 }
 
-fn capability_masks(s: &Scenario, workers: usize) -> Vec<u64> {
+/// The kinds each worker serves, as bit sets; worker `i` is agent `i + first`.
+fn capability_masks(s: &Scenario, workers: usize, first: usize) -> Vec<u64> {
     let all = u64::MAX;
     let (Some(kinds), Some(caps)) = (&s.kinds, &s.capabilities) else {
         return vec![all; workers];
     };
     (0..workers)
         .map(|i| {
-            caps.0[i % caps.0.len()].iter().fold(0u64, |mask, name| {
-                if name == "*" {
-                    all
-                } else {
-                    let bit = kinds.0.iter().position(|(n, _)| n == name).unwrap_or(0);
-                    mask | (1u64 << bit)
-                }
-            })
+            caps.0[(i + first) % caps.0.len()]
+                .iter()
+                .fold(0u64, |mask, name| {
+                    if name == "*" {
+                        all
+                    } else {
+                        let bit = kinds.0.iter().position(|(n, _)| n == name).unwrap_or(0);
+                        mask | (1u64 << bit)
+                    }
+                })
         })
         .collect()
 }
@@ -276,6 +309,12 @@ impl<'a, P: Pattern> Engine<'a, P> {
         if layout.coordinator {
             rec.has_coordinator();
         }
+        rec.objective(s.slo.map(|o| o.deadline), s.accept_partial);
+        rec.expect(match (s.tasks, s.duration) {
+            (Some(n), _) => n as f64 * (1.0 - s.warmup),
+            (None, Some(d)) => s.rate * d * (1.0 - s.warmup),
+            (None, None) => 0.0,
+        });
         let warm_index = match (s.tasks, s.duration) {
             (Some(total), _) => (s.warmup * total as f64).floor() as u64,
             (None, Some(d)) => {
@@ -285,7 +324,8 @@ impl<'a, P: Pattern> Engine<'a, P> {
             }
             (None, None) => 0,
         };
-        let caps = capability_masks(s, n);
+        let caps = capability_masks(s, n, P::COORDINATORS as usize);
+        let mut routing = stream(seed, streams::ROUTING);
         let balancers = Balancers::new(
             balancer,
             layout.dispatchers,
@@ -293,6 +333,7 @@ impl<'a, P: Pattern> Engine<'a, P> {
             &p.speeds,
             &caps,
             s.kinds.as_ref().map_or(0, |k| k.0.len()),
+            &mut routing,
         );
         let agents = (0..n)
             .map(|i| Agent {
@@ -333,11 +374,13 @@ impl<'a, P: Pattern> Engine<'a, P> {
             next_serial: 0,
             balancers,
             view_loads: layout.view_loads,
-            routing: stream(seed, streams::ROUTING),
+            routing,
             executions: stream(seed, streams::EXECUTIONS),
             samplers: layout.samplers,
+            work: s.service.sampler(),
+            correlated: s.parts == Parts::Correlated,
             all_agents,
-            clock: ArrivalClock::new(&s.arrivals, p.arrival_rate, seed, &r.spikes),
+            clock: ArrivalClock::new(&s.arrivals, s.rate, seed, &r.spikes),
             kind_cdf,
             generated: 0,
             warm_index,
@@ -354,6 +397,9 @@ impl<'a, P: Pattern> Engine<'a, P> {
             rec,
             counts: TaskCounts::default(),
             wake_on_breaker_ready: pattern.wakes_on_breaker_ready(),
+            work_drawn: 0.0,
+            work_answered: 0.0,
+            digest: 0,
         };
         let mut engine = Engine { core, pattern };
         engine.schedule_faults();
@@ -437,6 +483,19 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 Kind::Noticed { agent, episode } => core.on_noticed(pattern, agent, episode),
                 Kind::Alive { agent, episode } => core.on_alive(pattern, agent, episode),
                 Kind::BreakerReady => pattern.breaker_ready(core),
+                Kind::Settle {
+                    request,
+                    index,
+                    outcome,
+                } => {
+                    if core
+                        .requests
+                        .get(request as usize)
+                        .is_some_and(|t| t.index as u32 == index)
+                    {
+                        core.resolve(request, outcome);
+                    }
+                }
                 Kind::Pattern(event) => pattern.on_event(core, event),
             }
             if core.arrivals_done && core.requests.is_empty() {
@@ -469,6 +528,10 @@ impl<'a, P: Pattern> Engine<'a, P> {
             events: core.events.processed(),
             timeline,
             latency_quantiles,
+            collapse: core.rec.collapse(),
+            work_drawn: core.work_drawn,
+            work_answered: core.work_answered,
+            digest: core.digest,
         })
     }
 }
@@ -493,11 +556,14 @@ impl<'a, E: Copy> Core<'a, E> {
         self.generated += 1;
         let mut rng = task_rng(self.seed, index);
         let draws = TaskDraws::take(&mut rng);
+        let work = self.work.sample(&mut rng);
+        self.work_drawn += work;
         let kind = self
             .kind_cdf
             .iter()
             .position(|c| draws.kind < *c)
             .unwrap_or(self.kind_cdf.len() - 1) as u16;
+        self.digest = mix(mix(self.digest ^ self.now.to_bits()) ^ work.to_bits()) ^ u64::from(kind);
         let measured = match self.s.tasks {
             Some(_) => index >= self.warm_index,
             None => self.now >= self.rec.window_start,
@@ -515,6 +581,7 @@ impl<'a, E: Copy> Core<'a, E> {
             index,
             arrival: self.now,
             kind,
+            work,
             rng,
             outstanding: 0,
             done: 0,
@@ -523,6 +590,7 @@ impl<'a, E: Copy> Core<'a, E> {
             attempts: 0,
             started: false,
             consensus: draws.consensus < self.s.consensus_fraction,
+            settled: false,
             resolved: false,
             measured,
         }) as u32;
@@ -537,15 +605,25 @@ impl<'a, E: Copy> Core<'a, E> {
         self.events.schedule(time, Kind::Pattern(event));
     }
 
-    /// Creates part `index` of `request`, with work drawn from the request's own stream.
-    pub fn new_part(&mut self, request: u32, index: u32, dispatcher: u32) -> u32 {
+    /// The work of part `index` of `request`: `share` of the request's work, or with
+    /// independent parts a draw of its own from part `index`'s distribution (whose mean is
+    /// that share of the request's mean).
+    pub fn share(&mut self, request: u32, index: u32, share: f64) -> f64 {
+        let t = &mut self.requests[request as usize];
+        if self.correlated {
+            return t.work * share;
+        }
         let sampler = &self.samplers[if self.samplers.len() > 1 {
             index as usize
         } else {
             0
         }];
+        sampler.sample(&mut t.rng)
+    }
+
+    /// Creates part `index` of `request`, with `work` at speed 1.
+    pub fn new_part(&mut self, request: u32, index: u32, dispatcher: u32, work: f64) -> u32 {
         let t = &mut self.requests[request as usize];
-        let work = sampler.sample(&mut t.rng);
         t.outstanding += 1;
         t.parts += 1;
         self.next_serial += 1;
@@ -720,7 +798,7 @@ impl<'a, E: Copy> Core<'a, E> {
     /// The request is done, successfully or not; late parts of a resolved request run on.
     /// Its slot is freed here once nothing of it is left, so the caller must not touch it
     /// afterwards.
-    pub fn resolve(&mut self, request: u32, success: bool) {
+    pub fn resolve(&mut self, request: u32, outcome: Outcome) {
         let t = &mut self.requests[request as usize];
         if t.resolved {
             self.release(request);
@@ -730,13 +808,33 @@ impl<'a, E: Copy> Core<'a, E> {
         let (latency, measured) = (self.now - t.arrival, t.measured);
         let tries = f64::from(t.attempts) / f64::from(t.parts.max(1));
         self.rec
-            .departed(self.now, latency, success, measured, tries);
-        if success {
-            self.counts.completed += 1;
-        } else {
+            .departed(self.now, latency, outcome, measured, tries);
+        if outcome == Outcome::Failed {
             self.counts.failed += 1;
+        } else {
+            self.counts.completed += 1;
         }
         self.release(request);
+    }
+
+    /// The request's outcome is decided; it resolves after `delay` seconds (a merge of its
+    /// results), during which its parts are no longer needed.
+    pub fn settle(&mut self, request: u32, outcome: Outcome, delay: f64) {
+        if delay <= 0.0 {
+            self.resolve(request, outcome);
+            return;
+        }
+        let t = &mut self.requests[request as usize];
+        t.settled = true;
+        let index = t.index as u32;
+        self.events.schedule(
+            self.now + delay,
+            Kind::Settle {
+                request,
+                index,
+                outcome,
+            },
+        );
     }
 
     /// Frees a request's slot once it is resolved and none of its parts is left.

@@ -1,7 +1,7 @@
 //! The engine on its own, driven by the smallest pattern there is: each request is one part,
 //! sent to the agent the balancer picks. No pattern's code is involved.
 
-use super::{Core, Engine, Replication};
+use super::{Core, Engine, Outcome, Replication};
 use crate::catalog::Catalog;
 use crate::sim::BalancerKind;
 use crate::sim::metric::Metric;
@@ -15,17 +15,13 @@ impl Pattern for Single {
     type Event = ();
     const NAME: &'static str = "single";
 
-    fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError> {
+    fn shape(_: &ShapeInput) -> Result<Shape, ScenarioError> {
         Ok(Shape {
-            workers: input.agents,
+            coordinators: 0,
             fan_out: None,
             stage_workers: Vec::new(),
-            task_work: input.service_mean,
+            work_factor: 1.0,
         })
-    }
-
-    fn peak_load(_: &Scenario, _: &PatternParams, _: f64, load: f64) -> f64 {
-        load
     }
 
     fn bottleneck(_: &Scenario, _: &PatternParams) -> String {
@@ -44,7 +40,8 @@ impl Pattern for Single {
     }
 
     fn admit(&mut self, core: &mut Core<'_, ()>, request: u32, _: f64) {
-        let part = core.new_part(request, 0, 0);
+        let work = core.requests[request as usize].work;
+        let part = core.new_part(request, 0, 0, work);
         self.dispatch(core, part, false);
     }
 
@@ -57,7 +54,7 @@ impl Pattern for Single {
     }
 
     fn part_done(&mut self, core: &mut Core<'_, ()>, request: u32, _: u32) {
-        core.resolve(request, true);
+        core.resolve(request, Outcome::Complete);
     }
 
     fn on_event(&mut self, _: &mut Core<'_, ()>, _: ()) {}
@@ -77,7 +74,7 @@ fn run(toml: &str) -> Replication {
 }
 
 /// One request every 100 s, at 100 s, 200 s, ...; the run takes arrivals until `duration`.
-const ONE_AT_100: &str = "arrivals = \"deterministic\"\narrival_rate = 0.01\n";
+const ONE_AT_100: &str = "arrivals = \"deterministic\"\nrate = 0.01\n";
 
 #[test]
 fn an_attempt_served_in_time_is_answered_once() {
@@ -110,7 +107,7 @@ fn attempts_time_out_retry_with_backoff_and_fail_when_spent() {
 #[test]
 fn a_breaker_opens_after_consecutive_failures_and_refuses_work() {
     let r = run(
-        "arrivals = \"deterministic\"\narrival_rate = 0.5\nduration = 40\nagents = 1\nservice = \"det:10\"\ntimeout = 1\ncircuit_breaker = \"consecutive\"",
+        "arrivals = \"deterministic\"\nrate = 0.5\nduration = 40\nagents = 1\nservice = \"det:10\"\ntimeout = 1\ncircuit_breaker = \"consecutive\"",
     );
     // Requests at 2, 4, ..., 40: the first five time out (the fifth at 11 s opens the
     // breaker until 41 s); those from 12 s on are refused.
@@ -125,7 +122,7 @@ fn a_breaker_opens_after_consecutive_failures_and_refuses_work() {
 #[test]
 fn a_failed_agent_is_declared_dead_by_heartbeats_and_its_work_retried() {
     let r = run(
-        "arrivals = \"deterministic\"\narrival_rate = 0.1\nduration = 400\nagents = 2\nservice = \"det:30\"\nheartbeat = 5\nmissed_heartbeats = 3\ntimeout = \"none\"\nretry = \"immediate\"\noutage = [\"0@105+100\"]",
+        "arrivals = \"deterministic\"\nrate = 0.1\nduration = 400\nagents = 2\nservice = \"det:30\"\nheartbeat = 5\nmissed_heartbeats = 3\ntimeout = \"none\"\nretry = \"immediate\"\noutage = [\"0@105+100\"]",
     );
     let delay = r.values.get(Metric::DetectionDelay);
     assert!(delay > 10.0 && delay <= 15.0, "{delay}");

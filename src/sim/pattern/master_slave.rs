@@ -1,5 +1,8 @@
-//! master_slave: every request queues at the master, which spends `--dispatch-overhead` on
-//! it, then hands it to a worker: at once (`--queue per-agent`) or when one is idle (`shared`).
+//! master_slave: agent 0 is the master. Every request queues at the master, which spends
+//! `--dispatch-overhead` (over its speed) on it, `--master-concurrency` requests at a time,
+//! then hands it to a worker: at once (`--queue per-agent`) or when one is idle (`shared`).
+//! The worker does the request's work; with `--merge-work`, its result returns through the
+//! master, which spends that on it too (in the same queue as dispatches).
 //!
 //! When the master fails, dispatch stops and requests wait in its (persistent) backlog until
 //! the failure is detected (the catalog's `failure_detection_timeout`) and the designated
@@ -11,15 +14,16 @@ use std::collections::VecDeque;
 
 use super::{Layout, Pattern, Shape, ShapeInput};
 use crate::sim::balancer::BalancerKind;
-use crate::sim::engine::{Agent, Core, available};
+use crate::sim::engine::{Agent, Core, Outcome, available};
 use crate::sim::faults::FailureClock;
 use crate::sim::scenario::{PatternParams, QueueMode, Scenario, ScenarioError, invalid};
 
 /// The master's own events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
-    /// The master finishes dispatching the request at the head of its backlog.
-    DispatchEnd {
+    /// The master finishes the job in one of its slots.
+    JobEnd {
+        slot: u32,
         generation: u32,
     },
     /// The master fails; a random failure brings its own random repair.
@@ -35,13 +39,23 @@ pub(crate) enum Event {
     },
 }
 
+/// What the master spends time on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// Choose a worker for a part (new or retried).
+    Dispatch(u32),
+    /// Merge a request's result, then answer it.
+    Merge(u32),
+}
+
 pub(crate) struct MasterSlave {
-    /// Parts waiting for the master to dispatch them; kept across master failures.
-    backlog: VecDeque<u32>,
-    dispatching: bool,
-    dispatch_started: f64,
-    /// Bumped when the master fails, so its pending dispatch end is ignored.
+    /// Jobs waiting for the master; kept across master failures.
+    backlog: VecDeque<Job>,
+    /// The jobs in progress, one per slot (`--master-concurrency`), with their start.
+    slots: Vec<Option<(Job, f64)>>,
+    /// Bumped when the master fails, so its pending job ends are ignored.
     generation: u32,
+    /// Busy time of all slots together.
     busy: f64,
     /// Parts waiting at the master for an idle worker (`--queue shared`).
     shared: Option<VecDeque<u32>>,
@@ -52,6 +66,8 @@ pub(crate) struct MasterSlave {
     /// The worker acting as master while the master is down.
     backup: Option<u32>,
     clock: Option<FailureClock>,
+    /// The master's speed (agent 0's).
+    speed: f64,
 }
 
 type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
@@ -69,22 +85,24 @@ impl Pattern for MasterSlave {
             ));
         }
         Ok(Shape {
-            workers: input.agents - 1,
+            coordinators: 1,
             fan_out: None,
             stage_workers: Vec::new(),
-            task_work: input.service_mean,
+            work_factor: 1.0,
         })
     }
 
-    fn peak_load(s: &Scenario, _p: &PatternParams, rate: f64, load: f64) -> f64 {
-        load.max(rate * s.dispatch_overhead)
+    fn coordination_load(s: &Scenario, _p: &PatternParams) -> Option<f64> {
+        Some(s.rate / master_capacity(s))
     }
 
     fn bottleneck(s: &Scenario, _p: &PatternParams) -> String {
         format!(
-            "the master (it dispatches at most {:.1} tasks/s with --dispatch-overhead {} s)",
-            1.0 / s.dispatch_overhead,
-            s.dispatch_overhead
+            "the master (it handles at most {} requests/s: {} at once, {} s each at speed {})",
+            crate::number::number(master_capacity(s), 1),
+            s.master_concurrency,
+            crate::number::round_sig(s.dispatch_overhead + s.merge_work),
+            crate::number::round_sig(s.agent_speed(0))
         )
     }
 
@@ -92,8 +110,7 @@ impl Pattern for MasterSlave {
         let r = &s.resilience;
         let state = MasterSlave {
             backlog: VecDeque::new(),
-            dispatching: false,
-            dispatch_started: 0.0,
+            slots: vec![None; s.master_concurrency as usize],
             generation: 0,
             busy: 0.0,
             shared: (s.queue == QueueMode::Shared).then(VecDeque::new),
@@ -105,6 +122,7 @@ impl Pattern for MasterSlave {
             clock: r
                 .mtbf
                 .map(|b| FailureClock::new(seed, 0, b, r.mttr.unwrap_or(1.0))),
+            speed: s.agent_speed(0),
         };
         let layout = Layout {
             samplers: vec![s.service.sampler()],
@@ -117,21 +135,26 @@ impl Pattern for MasterSlave {
     }
 
     fn admit(&mut self, core: Ctx, request: u32, _entry: f64) {
-        let part = core.new_part(request, 0, 0);
-        self.enqueue(core, part);
+        let work = core.requests[request as usize].work;
+        let part = core.new_part(request, 0, 0, work);
+        self.enqueue(core, Job::Dispatch(part));
     }
 
     fn dispatch(&mut self, core: Ctx, part: u32, _hedge: bool) {
-        self.enqueue(core, part);
+        self.enqueue(core, Job::Dispatch(part));
     }
 
     fn part_done(&mut self, core: Ctx, request: u32, _index: u32) {
-        core.resolve(request, true);
+        if core.s.merge_work > 0.0 {
+            self.enqueue(core, Job::Merge(request));
+        } else {
+            core.resolve(request, Outcome::Complete);
+        }
     }
 
     fn on_event(&mut self, core: Ctx, event: Event) {
         match event {
-            Event::DispatchEnd { generation } => self.on_dispatch_end(core, generation),
+            Event::JobEnd { slot, generation } => self.on_job_end(core, slot, generation),
             Event::Fail { scripted } => self.master_failed(core, scripted),
             Event::Repair { scripted } => self.master_repaired(core, scripted),
             Event::Takeover { episode } => self.on_takeover(core, episode),
@@ -180,50 +203,103 @@ impl Pattern for MasterSlave {
         if !self.up && self.backup.is_none() {
             core.rec.no_dispatch(self.failed_at, end);
         }
-        Some(self.busy)
+        for (_, started) in self.slots.iter().flatten() {
+            self.busy += core.rec.overlap(*started, end);
+        }
+        Some(self.busy / self.slots.len() as f64)
+    }
+}
+
+/// The master's work for a job, at speed 1.
+fn job_work(core: &Core<'_, Event>, job: Job) -> f64 {
+    match job {
+        Job::Dispatch(_) => core.s.dispatch_overhead,
+        Job::Merge(_) => core.s.merge_work,
+    }
+}
+
+/// Requests per second the master can handle: its slots over a request's time at its speed.
+fn master_capacity(s: &Scenario) -> f64 {
+    let seconds = (s.dispatch_overhead + s.merge_work) / s.agent_speed(0);
+    if seconds > 0.0 {
+        f64::from(s.master_concurrency) / seconds
+    } else {
+        f64::INFINITY
     }
 }
 
 impl MasterSlave {
-    /// A part, new or retried, waits for the master to dispatch it.
-    fn enqueue(&mut self, core: Ctx, part: u32) {
-        self.backlog.push_back(part);
+    /// A job (a part to dispatch, new or retried; a result to merge) waits for the master.
+    fn enqueue(&mut self, core: Ctx, job: Job) {
+        // A job that takes no time, with nothing ahead of it and a slot free, runs at once.
+        if self.backlog.is_empty()
+            && self.can_dispatch()
+            && job_work(core, job) == 0.0
+            && self.slots.iter().any(Option::is_none)
+        {
+            self.run(core, job);
+            return;
+        }
+        self.backlog.push_back(job);
         self.try_dispatch(core);
     }
 
-    /// Whether the master, or a backup standing in for it, can hand out work.
+    /// Whether the master, or a backup standing in for it, can work.
     fn can_dispatch(&self) -> bool {
         self.up || self.backup.is_some()
     }
 
-    /// Dispatches from the backlog while the master (or its backup) is up and free.
-    fn try_dispatch(&mut self, core: Ctx) {
-        let overhead = core.s.dispatch_overhead;
-        loop {
-            if self.dispatching || self.backlog.is_empty() || !self.can_dispatch() {
-                return;
-            }
-            if overhead > 0.0 {
-                self.dispatching = true;
-                self.dispatch_started = core.now;
-                let generation = self.generation;
-                core.schedule(core.now + overhead, Event::DispatchEnd { generation });
-                return;
-            }
-            let part = self.backlog.pop_front().expect("the backlog is not empty");
-            self.send(core, part);
+    /// The speed of whoever acts as master.
+    fn master_speed(&self, core: &Core<'_, Event>) -> f64 {
+        match self.backup {
+            Some(b) if !self.up => core.speed[b as usize],
+            _ => self.speed,
         }
     }
 
-    fn on_dispatch_end(&mut self, core: Ctx, generation: u32) {
+    /// Starts jobs from the backlog while the master (or its backup) is up with a free slot.
+    fn try_dispatch(&mut self, core: Ctx) {
+        while self.can_dispatch() && !self.backlog.is_empty() {
+            let Some(slot) = self.slots.iter().position(Option::is_none) else {
+                return;
+            };
+            let job = self.backlog.pop_front().expect("the backlog is not empty");
+            let work = job_work(core, job);
+            if work > 0.0 {
+                self.slots[slot] = Some((job, core.now));
+                let generation = self.generation;
+                let end = core.now + work / self.master_speed(core);
+                core.schedule(
+                    end,
+                    Event::JobEnd {
+                        slot: slot as u32,
+                        generation,
+                    },
+                );
+            } else {
+                self.run(core, job);
+            }
+        }
+    }
+
+    fn on_job_end(&mut self, core: Ctx, slot: u32, generation: u32) {
         if generation != self.generation {
             return;
         }
-        let part = self.backlog.pop_front().expect("a dispatch end has a part");
-        self.busy += core.rec.overlap(self.dispatch_started, core.now);
-        self.dispatching = false;
-        self.send(core, part);
+        let (job, started) = self.slots[slot as usize]
+            .take()
+            .expect("a job end has a job in its slot");
+        self.busy += core.rec.overlap(started, core.now);
+        self.run(core, job);
         self.try_dispatch(core);
+    }
+
+    /// A job's time is spent: the part goes to a worker, the merged request is answered.
+    fn run(&mut self, core: Ctx, job: Job) {
+        match job {
+            Job::Dispatch(part) => self.send(core, part),
+            Job::Merge(request) => core.resolve(request, Outcome::Complete),
+        }
     }
 
     /// Sends a part to a worker, or keeps it at the master for an idle one (`--queue shared`).
@@ -302,13 +378,15 @@ impl MasterSlave {
         }
     }
 
-    /// The master (or its backup) stops: a dispatch under way is abandoned, its part stays at
-    /// the head of the backlog.
+    /// The master (or its backup) stops: the jobs under way are abandoned and go back to
+    /// the head of the backlog, in the order they started.
     fn stop_dispatch(&mut self, core: Ctx) {
         self.generation += 1;
-        if self.dispatching {
-            self.dispatching = false;
-            self.busy += core.rec.overlap(self.dispatch_started, core.now);
+        let mut running: Vec<(Job, f64)> = self.slots.iter_mut().filter_map(Option::take).collect();
+        running.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for &(job, started) in running.iter().rev() {
+            self.busy += core.rec.overlap(started, core.now);
+            self.backlog.push_front(job);
         }
     }
 

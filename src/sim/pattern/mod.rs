@@ -17,17 +17,18 @@ use serde::Serialize;
 
 use super::distribution::Sampler;
 use super::engine::Core;
-use super::scenario::{PatternParams, Scenario, ScenarioError};
+use super::scenario::{PatternParams, Scenario, ScenarioError, ShardWork};
 
 /// How a pattern lays itself over the fleet, worked out before any run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shape {
-    /// Agents that serve work (all, less the pattern's own coordinators).
-    pub workers: u32,
+    /// Agents spent on coordination (the first ones); the others are workers.
+    pub coordinators: u32,
     pub fan_out: Option<u32>,
     pub stage_workers: Vec<u32>,
-    /// Mean work of one request, all its parts together.
-    pub task_work: f64,
+    /// The work of a request's parts together, per unit of the request's work (k when every
+    /// shard does all of it).
+    pub work_factor: f64,
 }
 
 /// What the shape of a pattern depends on.
@@ -35,10 +36,9 @@ pub struct Shape {
 pub struct ShapeInput<'a> {
     pub agents: u32,
     pub fan_out: Option<u32>,
-    pub split: bool,
+    pub shard_work: ShardWork,
     pub stages: u32,
     pub stage_work: &'a [f64],
-    pub service_mean: f64,
 }
 
 /// The engine's side of a pattern's layout: its work samplers and its dispatchers.
@@ -75,8 +75,16 @@ pub(crate) trait Pattern: Sized {
     /// Its layout on `agents` agents, or why it cannot run there.
     fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError>;
 
-    /// Utilization of its busiest station at `rate` requests per second, when above `load`.
-    fn peak_load(s: &Scenario, p: &PatternParams, rate: f64, load: f64) -> f64;
+    /// Offered load of its coordination station (a master, a leader), if it has one.
+    fn coordination_load(_s: &Scenario, _p: &PatternParams) -> Option<f64> {
+        None
+    }
+
+    /// Utilization of its busiest station: the workers' load `p.load`, or more where work
+    /// or coordination is uneven.
+    fn peak_load(s: &Scenario, p: &PatternParams) -> f64 {
+        Self::coordination_load(s, p).map_or(p.load, |c| c.max(p.load))
+    }
 
     /// The station that saturates first, in words, for the warning when it does.
     fn bottleneck(s: &Scenario, p: &PatternParams) -> String;
@@ -96,7 +104,7 @@ pub(crate) trait Pattern: Sized {
 
     /// A part of `request` failed for good; by default the request fails (fail fast).
     fn part_failed(&mut self, core: &mut Core<'_, Self::Event>, request: u32) {
-        core.resolve(request, false);
+        core.resolve(request, crate::sim::engine::Outcome::Failed);
     }
 
     /// One of the pattern's own events.

@@ -1,7 +1,7 @@
-//! pipeline: stages in series, each with its own workers (contiguous agent ids) and its own
-//! work draw. Between stages a bounded buffer: when it is full and no worker of the next
-//! stage is idle, the upstream worker holds its finished item and waits (blocking after
-//! service).
+//! pipeline: stages in series, each with its own workers (contiguous agent ids); stage j
+//! does the request's work x w_j / sum of w (`--stage-work`). Between stages a bounded
+//! buffer: when it is full and no worker of the next stage is idle, the upstream worker holds
+//! its finished item and waits (blocking after service).
 //!
 //! Failures fail fast, the catalog's `error_propagation_strategy`: an item lost with its
 //! worker fails its request unless `--retry` is set. A worker keeps a checkpoint every
@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use super::{Layout, Pattern, Shape, ShapeInput};
-use crate::sim::engine::{Agent, Core, Place};
+use crate::sim::engine::{Agent, Core, Outcome, Place};
 use crate::sim::scenario::{
     Buffer, PatternParams, Scenario, ScenarioError, invalid, stage_workers,
 };
@@ -37,6 +37,8 @@ struct Worker {
 }
 
 pub(crate) struct Pipeline {
+    /// Each stage's share of a request's work.
+    shares: Vec<f64>,
     stages: Vec<Stage>,
     stage_of: Vec<u16>,
     workers: Vec<Worker>,
@@ -64,14 +66,14 @@ impl Pattern for Pipeline {
             ));
         }
         Ok(Shape {
-            workers,
+            coordinators: 0,
             fan_out: None,
             stage_workers: stage_workers(workers, input.stage_work),
-            task_work: input.service_mean,
+            work_factor: 1.0,
         })
     }
 
-    fn peak_load(s: &Scenario, p: &PatternParams, rate: f64, load: f64) -> f64 {
+    fn peak_load(s: &Scenario, p: &PatternParams) -> f64 {
         let total: f64 = s.stage_work.iter().sum();
         let mut first = 0;
         p.stage_workers
@@ -80,9 +82,9 @@ impl Pattern for Pipeline {
             .map(|(&n, w)| {
                 let speed: f64 = p.speeds[first..first + n as usize].iter().sum();
                 first += n as usize;
-                rate * s.service.mean() * w / total / speed
+                s.rate * s.service.mean() * w / total / speed
             })
-            .fold(load, f64::max)
+            .fold(p.load, f64::max)
     }
 
     fn bottleneck(s: &Scenario, p: &PatternParams) -> String {
@@ -106,7 +108,9 @@ impl Pattern for Pipeline {
             stage_of.extend(std::iter::repeat_n(i as u16, n as usize));
             first += n;
         }
+        let total: f64 = s.stage_work.iter().sum();
         let state = Pipeline {
+            shares: s.stage_work.iter().map(|w| w / total).collect(),
             stages,
             stage_of,
             workers: (0..p.workers).map(|_| Worker::default()).collect(),
@@ -116,7 +120,6 @@ impl Pattern for Pipeline {
             },
             checkpoint_frequency: s.checkpoint_frequency,
         };
-        let total: f64 = s.stage_work.iter().sum();
         let layout = Layout {
             samplers: s
                 .stage_work
@@ -142,7 +145,7 @@ impl Pattern for Pipeline {
     /// A stage is done: on to the next, or the request is complete.
     fn part_done(&mut self, core: Ctx, request: u32, stage: u32) {
         if stage as usize + 1 == self.stages.len() {
-            core.resolve(request, true);
+            core.resolve(request, Outcome::Complete);
         } else {
             self.enter_stage(core, request, stage as usize + 1);
         }
@@ -247,9 +250,10 @@ impl Pipeline {
             })
     }
 
-    /// Draws the request's work for `stage` and hands it to a worker there.
+    /// The request's work for `stage` goes to a worker there.
     fn enter_stage(&mut self, core: Ctx, request: u32, stage: usize) {
-        let part = core.new_part(request, stage as u32, stage as u32);
+        let work = core.share(request, stage as u32, self.shares[stage]);
+        let part = core.new_part(request, stage as u32, stage as u32, work);
         self.stage_send(core, part);
     }
 

@@ -1,14 +1,19 @@
-//! scatter_gather: a request fans out into k shards on distinct agents, each drawing its own
-//! work. It completes when all return, or at the gather timeout with what it has (best
-//! effort), failing if more than the failure threshold of shards are missing or failed.
+//! scatter_gather: a request fans out into k shards on distinct agents, each doing 1/k of
+//! its work (`--shard-work split`) or all of it (`full`, a search over k index shards). It
+//! completes when all return, or at the gather timeout with what it has (a partial answer,
+//! a miss of the objective unless `--accept-partial`), failing if more than the failure
+//! threshold of shards are missing or failed. `--merge-work` is the requester's time to
+//! merge the results, after the gather.
 //! With `--hedge-after-quantile Q`, a shard not back by the Q-quantile of recent shard
 //! latency gets a second copy on another agent; the first answer wins, the other is cancelled.
 
 use std::collections::VecDeque;
 
 use super::{Layout, Pattern, Shape, ShapeInput};
-use crate::sim::engine::{Agent, Core};
-use crate::sim::scenario::{DEFAULT_MAX_FAN_OUT, PatternParams, Scenario, ScenarioError, invalid};
+use crate::sim::engine::{Agent, Core, Outcome};
+use crate::sim::scenario::{
+    DEFAULT_MAX_FAN_OUT, PatternParams, Scenario, ScenarioError, ShardWork, invalid,
+};
 
 /// The gatherer's own event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +24,8 @@ pub(crate) enum Event {
 
 pub(crate) struct ScatterGather {
     fan_out: u32,
+    /// Each shard's share of the request's work.
+    share: f64,
     /// `mark[agent] == stamp` when the agent already has a shard of the request being scattered.
     mark: Vec<u64>,
     /// Unresolved requests in arrival order, so gather deadlines come in order: (slot, index).
@@ -46,45 +53,44 @@ impl Pattern for ScatterGather {
             ));
         }
         Ok(Shape {
-            workers,
+            coordinators: 0,
             fan_out: Some(k),
             stage_workers: Vec::new(),
-            task_work: if input.split {
-                input.service_mean
-            } else {
-                input.service_mean * f64::from(k)
+            work_factor: match input.shard_work {
+                ShardWork::Split => 1.0,
+                ShardWork::Full => f64::from(k),
             },
         })
     }
 
     /// A fan-out over every agent gives each one a shard of every request, so the slowest
     /// agent sets the pace whatever the balancer.
-    fn peak_load(s: &Scenario, p: &PatternParams, rate: f64, load: f64) -> f64 {
+    fn peak_load(s: &Scenario, p: &PatternParams) -> f64 {
         let k = p.fan_out.unwrap_or(1);
         if k != p.workers {
-            return load;
+            return p.load;
         }
-        let job_mean = if s.split {
-            s.service.mean() / f64::from(k)
-        } else {
-            s.service.mean()
-        };
+        let shard_mean = p.work_per_request / f64::from(k);
         let slowest = p.speeds.iter().copied().fold(f64::INFINITY, f64::min);
-        load.max(rate * job_mean / slowest)
+        p.load.max(s.rate * shard_mean / slowest)
     }
 
     fn bottleneck(_s: &Scenario, p: &PatternParams) -> String {
         format!(
-            "the slowest agent (every task has a subtask on each of the {} agents)",
+            "the slowest agent (every request has a shard on each of the {} agents)",
             p.workers
         )
     }
 
     fn new(s: &Scenario, p: &PatternParams, _seed: u64) -> (Self, Layout) {
         let k = p.fan_out.unwrap_or(1);
-        let factor = if s.split { 1.0 / f64::from(k) } else { 1.0 };
+        let factor = match s.shard_work {
+            ShardWork::Split => 1.0 / f64::from(k),
+            ShardWork::Full => 1.0,
+        };
         let state = ScatterGather {
             fan_out: k,
+            share: factor,
             mark: vec![0; p.workers as usize],
             pending: VecDeque::new(),
             check_scheduled: false,
@@ -119,9 +125,12 @@ impl Pattern for ScatterGather {
         let mut parts = std::mem::take(&mut self.parts);
         // Every part exists before any is sent: a refusal can resolve the request, which
         // must then still count its other shards as outstanding.
-        parts.extend((0..k).map(|i| core.new_part(request, i, 0)));
+        for i in 0..k {
+            let work = core.share(request, i, self.share);
+            parts.push(core.new_part(request, i, 0, work));
+        }
         for (i, &part) in parts.iter().enumerate() {
-            if core.requests[request as usize].resolved {
+            if core.requests[request as usize].over() {
                 // Refusals already failed the request: the rest of its shards are not sent.
                 core.part_failed(self, part);
                 continue;
@@ -195,9 +204,12 @@ impl ScatterGather {
             core.release(request);
             return;
         }
+        if t.settled {
+            return;
+        }
         let (done, failed) = (t.done, t.failed);
         if f64::from(failed) / f64::from(k) > core.s.failure_threshold {
-            core.resolve(request, false);
+            core.resolve(request, Outcome::Failed);
         } else if done + failed == k {
             gathered(core, request, done, k);
         } else {
@@ -238,23 +250,30 @@ impl ScatterGather {
             if f64::from(k - done) / f64::from(k) <= core.s.failure_threshold {
                 gathered(core, request, done, k);
             } else {
-                core.resolve(request, false);
+                core.resolve(request, Outcome::Failed);
             }
         }
     }
 }
 
-/// Whether the request in `slot` is still the one of `index`, and unresolved.
+/// Whether the request in `slot` is still the one of `index`, and still gathering.
 fn live(core: &Core<'_, Event>, slot: u32, index: u64) -> bool {
     core.requests
         .get(slot as usize)
-        .is_some_and(|t| t.index == index && !t.resolved)
+        .is_some_and(|t| t.index == index && !t.over())
 }
 
-/// Completes a request with `done` of its `k` shards, recording the completeness.
+/// The gather is over with `done` of its `k` shards: the request answers, in full or in
+/// part, once its results are merged.
 fn gathered(core: &mut Core<'_, Event>, request: u32, done: u32, k: u32) {
     if core.requests[request as usize].measured {
         core.rec.completeness(f64::from(done) / f64::from(k));
     }
-    core.resolve(request, true);
+    let outcome = if done == k {
+        Outcome::Complete
+    } else {
+        Outcome::Partial
+    };
+    let merge = core.s.merge_work;
+    core.settle(request, outcome, merge);
 }

@@ -1,7 +1,7 @@
 //! From input to scenario: every value checked, every unset parameter filled from the
 //! defaults, and each pattern's share of the fleet and of the load worked out.
 
-use super::value::{Buffer, Seconds, Timeout};
+use super::value::{Buffer, Parts, Seconds, ShardWork, Timeout};
 use super::{
     CatalogLookup, CatalogPattern, DEFAULT_AGENTS, DEFAULT_CONSENSUS_FRACTION,
     DEFAULT_DISPATCH_OVERHEAD, DEFAULT_HOP_LATENCY, DEFAULT_LOAD, DEFAULT_MISMATCH_PENALTY,
@@ -25,14 +25,14 @@ impl Visit for ShapeOf<'_> {
     }
 }
 
-/// The load of a pattern's busiest station.
-struct PeakLoad<'a>(&'a Scenario, &'a PatternParams);
+/// The loads of a pattern's coordination station and of its busiest station.
+struct Loads<'a>(&'a Scenario, &'a PatternParams);
 
-impl Visit for PeakLoad<'_> {
-    type Output = f64;
-    fn visit<P: Pattern>(self) -> f64 {
-        let PeakLoad(s, p) = self;
-        P::peak_load(s, p, p.arrival_rate, p.load)
+impl Visit for Loads<'_> {
+    type Output = (Option<f64>, f64);
+    fn visit<P: Pattern>(self) -> Self::Output {
+        let Loads(s, p) = self;
+        (P::coordination_load(s, p), P::peak_load(s, p))
     }
 }
 
@@ -145,7 +145,7 @@ fn cycled<T: Clone>(list: &[T], n: usize, flag: &str) -> Result<Vec<T>, Scenario
         return Err(invalid(
             flag,
             format!(
-                "{} values for {n} worker agents; give at most one per worker (a shorter list repeats)",
+                "{} values for {n} agents; give at most one per agent (a shorter list repeats)",
                 list.len()
             ),
         ));
@@ -225,19 +225,26 @@ impl Scenario {
             }
         };
         let load = positive("--load", input.load)?;
-        let arrival_rate = positive("--arrival-rate", input.arrival_rate)?;
+        let rate = positive("--rate", input.rate)?;
         let arrivals = input.arrivals.unwrap_or(Arrivals::Poisson);
         // The default load applies, and is recorded, unless a rate is given or a bursty
         // process brings its own.
-        let load = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
+        let load = match (load, rate, arrivals.bursty_mean_rate()) {
             (None, None, None) => Some(DEFAULT_LOAD),
             _ => load,
         };
-        if load.is_some() && arrival_rate.is_some() {
-            return Err(invalid("--load", "give --load or --arrival-rate, not both"));
+        if load.is_some() && rate.is_some() {
+            return Err(invalid("--load", "give --load or --rate, not both"));
         }
         let service = input.service.unwrap_or(Service::Exponential { mean: 1.0 });
         let speeds = input.speeds.map(|s| s.0).unwrap_or_else(|| vec![1.0]);
+        let fleet = cycled(&speeds, agents as usize, "--speeds")?;
+        let rate = match (load, rate, arrivals.bursty_mean_rate()) {
+            (Some(rho), _, _) => rho * fleet.iter().sum::<f64>() / service.mean(),
+            (None, Some(rate), _) => rate,
+            (None, None, Some(rate)) => rate,
+            (None, None, None) => unreachable!("the default load is set above"),
+        };
         let mismatch_penalty = input.mismatch_penalty.unwrap_or(DEFAULT_MISMATCH_PENALTY);
         if !(mismatch_penalty.is_finite() && mismatch_penalty >= 1.0) {
             return Err(invalid(
@@ -304,6 +311,15 @@ impl Scenario {
         let dispatch_overhead = input
             .dispatch_overhead
             .map_or(DEFAULT_DISPATCH_OVERHEAD, |s| s.0);
+        let master_concurrency = input.master_concurrency.unwrap_or(1);
+        if !(1..=10_000).contains(&master_concurrency) {
+            return Err(invalid(
+                "--master-concurrency",
+                format!("expected from 1 to 10000 dispatches at once, got {master_concurrency}"),
+            ));
+        }
+        let merge_work = input.merge_work.map_or(0.0, |s| s.0);
+        let consensus_work = input.consensus_work.map_or(0.0, |s| s.0);
         let heartbeat = input.heartbeat.map_or(defaults.heartbeat, |s| s.0);
         let consensus_fraction = input
             .consensus_fraction
@@ -346,64 +362,54 @@ impl Scenario {
             ));
         }
         let failure_threshold = defaults.failure_threshold;
-        let split = input.split.unwrap_or(false);
+        let shard_work = input.shard_work.unwrap_or(ShardWork::Split);
 
         let mut per_pattern = Vec::new();
         for (pattern, model) in &patterns {
             let shape = model.visit(ShapeOf(ShapeInput {
                 agents,
                 fan_out: input.fan_out,
-                split,
+                shard_work,
                 stages,
                 stage_work: &stage_work,
-                service_mean: service.mean(),
             }))?;
-            let pattern_speeds = cycled(&speeds, shape.workers as usize, "--speeds")?;
-            let capacity: f64 = pattern_speeds.iter().sum();
-            let rate = match (load, arrival_rate, arrivals.bursty_mean_rate()) {
-                (Some(rho), _, _) => rho * capacity / shape.task_work,
-                (None, Some(rate), _) => rate,
-                (None, None, Some(rate)) => rate,
-                (None, None, None) => unreachable!("the default load is set above"),
-            };
-            let pattern_load = rate * shape.task_work / capacity;
+            let workers = agents - shape.coordinators;
+            let worker_speeds = fleet[shape.coordinators as usize..].to_vec();
+            let work_per_request = service.mean() * shape.work_factor;
+            let load = rate * work_per_request / worker_speeds.iter().sum::<f64>();
             per_pattern.push(PatternParams {
                 pattern: pattern.clone(),
                 model: *model,
-                workers: shape.workers,
-                speeds: pattern_speeds,
-                load: pattern_load,
-                arrival_rate: rate,
-                task_work: shape.task_work,
-                // Set below, once the scenario it depends on is whole.
-                peak_load: pattern_load,
+                workers,
+                coordinators: shape.coordinators,
+                speeds: worker_speeds,
+                work_per_request,
+                load,
+                // Set below, once the scenario they depend on is whole.
+                coordination_load: None,
+                peak_load: load,
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,
             });
         }
-        if let Some(caps) = &input.capabilities {
-            let min_workers = per_pattern
-                .iter()
-                .map(|p| p.workers)
-                .min()
-                .unwrap_or(agents);
-            if caps.0.len() > min_workers as usize {
-                return Err(invalid(
-                    "--capabilities",
-                    format!(
-                        "{} agent sets for {min_workers} worker agents; give at most one per worker (a shorter list repeats)",
-                        caps.0.len()
-                    ),
-                ));
-            }
+        if let Some(caps) = &input.capabilities
+            && caps.0.len() > agents as usize
+        {
+            return Err(invalid(
+                "--capabilities",
+                format!(
+                    "{} agent sets for {agents} agents; give at most one per agent (a shorter list repeats)",
+                    caps.0.len()
+                ),
+            ));
         }
 
         let mut scenario = Scenario {
             patterns: patterns.into_iter().map(|(id, _)| id).collect(),
             balancers,
             agents,
+            rate,
             load,
-            arrival_rate,
             arrivals,
             service,
             speeds,
@@ -416,10 +422,13 @@ impl Scenario {
             replications,
             seed: input.seed.unwrap_or(DEFAULT_SEED),
             dispatch_overhead,
+            master_concurrency,
+            merge_work,
             queue: input.queue.unwrap_or(QueueMode::PerAgent),
             failure_detection_timeout: defaults.failure_detection_timeout,
             heartbeat,
             consensus_fraction,
+            consensus_work,
             hop_latency,
             leader_election_timeout: defaults.leader_election_timeout,
             stages,
@@ -427,18 +436,22 @@ impl Scenario {
             buffer,
             checkpoint_frequency: defaults.checkpoint_frequency,
             fan_out: input.fan_out,
-            split,
+            shard_work,
             gather_timeout,
             failure_threshold,
+            accept_partial: input.accept_partial.unwrap_or(false),
+            parts: input.parts.unwrap_or(Parts::Correlated),
+            slo: input.slo,
             resilience,
             per_pattern,
         };
-        let peaks: Vec<f64> = scenario
+        let loads: Vec<(Option<f64>, f64)> = scenario
             .per_pattern
             .iter()
-            .map(|p| p.model.visit(PeakLoad(&scenario, p)))
+            .map(|p| p.model.visit(Loads(&scenario, p)))
             .collect();
-        for (p, peak) in scenario.per_pattern.iter_mut().zip(peaks) {
+        for (p, (coordination, peak)) in scenario.per_pattern.iter_mut().zip(loads) {
+            p.coordination_load = coordination;
             p.peak_load = peak;
         }
         scenario.check_timeline()?;
@@ -450,14 +463,9 @@ impl Scenario {
         let Some(width) = self.resilience.timeline else {
             return Ok(());
         };
-        let slowest = self
-            .per_pattern
-            .iter()
-            .map(|p| p.arrival_rate)
-            .fold(f64::INFINITY, f64::min);
         let horizon = match (self.duration, self.tasks) {
             (Some(d), _) => d,
-            (None, Some(n)) if slowest > 0.0 => n as f64 / slowest,
+            (None, Some(n)) => n as f64 / self.rate,
             _ => return Ok(()),
         };
         if horizon / width > MAX_TIMELINE_BUCKETS as f64 {

@@ -7,7 +7,9 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::ScenarioError;
-use super::value::{Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds, Timeout};
+use super::value::{
+    Buffer, Capabilities, Kinds, Names, Numbers, Parts, QueueMode, Seconds, ShardWork, Slo, Timeout,
+};
 use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::faults::Outage;
 use crate::sim::resilience::{BreakerKind, Jitter, RetryKind};
@@ -55,38 +57,40 @@ scenario_input! {
     /// Number of agents (master_slave counts its master)
     #[arg(long, value_name = "N", value_parser = agent_count, allow_negative_numbers = true)]
     agents: u32,
-    /// Offered load: arrival rate x mean work of a task / total worker speed [default: 0.8]
+    /// Offered load, a way to give the rate: rate = RHO x the total speed of all agents / the
+    /// mean work of a request, the same rate for every pattern [default: 0.8]
     #[arg(long, value_name = "RHO", value_parser = positive_number, allow_negative_numbers = true)]
     load: f64,
-    /// Tasks per second, instead of --load
-    #[arg(long, value_name = "L", value_parser = positive_number, allow_negative_numbers = true)]
-    arrival_rate: f64,
+    /// Requests per second, instead of --load
+    #[arg(long, alias = "arrival-rate", value_name = "R", value_parser = positive_number, allow_negative_numbers = true)]
+    #[serde(alias = "arrival_rate")]
+    rate: f64,
     /// poisson, deterministic or bursty:ON_RATE:OFF_RATE:ON_MEAN_S:OFF_MEAN_S [default: poisson]
     #[arg(long, value_name = "SPEC", value_parser = parse_with::<Arrivals>)]
     arrivals: Arrivals,
-    /// Work per task: exp:MEAN, det:MEAN, erlang:K:MEAN, lognormal:MEAN:CV, pareto:ALPHA:MEAN,
-    /// hyperexp:MEAN:CV [default: exp:1]
+    /// Work per request, in seconds at speed 1, drawn once per request: exp:MEAN, det:MEAN,
+    /// erlang:K:MEAN, lognormal:MEAN:CV, pareto:ALPHA:MEAN, hyperexp:MEAN:CV [default: exp:1]
     #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true)]
     service: Service,
-    /// Worker speeds, repeated over the workers: 1,1,2,4
+    /// Agent speeds, repeated over all the agents (agent 0 first, master_slave's master): 1,1,2,4
     #[arg(long, value_name = "S1,S2,..", value_parser = parse_with::<Numbers>, allow_hyphen_values = true)]
     speeds: Numbers,
-    /// Task kinds with weights: gpu:1,cpu:3
+    /// Request kinds with weights: gpu:1,cpu:3
     #[arg(long, value_name = "NAME:WEIGHT,..", value_parser = parse_with::<Kinds>)]
     kinds: Kinds,
-    /// Kinds each worker serves, repeated over the workers: gpu+cpu,cpu,* (* is every kind)
+    /// Kinds each agent serves, repeated over all the agents: gpu+cpu,cpu,* (* is every kind)
     #[arg(long, value_name = "SETS", value_parser = parse_with::<Capabilities>)]
     capabilities: Capabilities,
-    /// How many times longer a task takes on a worker without its kind [default: 2]
+    /// How many times longer a request takes on an agent without its kind [default: 2]
     #[arg(long, value_name = "F", value_parser = positive_number, allow_negative_numbers = true)]
     mismatch_penalty: f64,
-    /// Tasks per replication [default: 100000]
+    /// Requests per replication [default: 100000]
     #[arg(long, value_name = "N", value_parser = task_count, allow_negative_numbers = true)]
     tasks: u64,
     /// Simulated seconds per replication, instead of --tasks
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     duration: Seconds,
-    /// Share of the first tasks left out of the statistics [default: 0.1]
+    /// Share of the first requests left out of the statistics [default: 0.1]
     #[arg(long, value_name = "FRACTION", value_parser = number, allow_negative_numbers = true)]
     warmup: f64,
     /// Independent replications, for the confidence intervals [default: 5]
@@ -95,18 +99,28 @@ scenario_input! {
     /// Seed of every random stream [default: 42]
     #[arg(long, value_name = "S")]
     seed: u64,
-    /// master_slave: seconds the master spends dispatching each task [default: 0.01]
+    /// master_slave: seconds (at speed 1) the master spends dispatching each request [default: 0.01]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     dispatch_overhead: Seconds,
+    /// master_slave: requests the master dispatches at once [default: 1]
+    #[arg(long, value_name = "C", value_parser = concurrency, allow_negative_numbers = true)]
+    master_concurrency: u32,
+    /// master_slave and scatter_gather: seconds (at speed 1) to merge a request's results, at
+    /// the master or the gatherer [default: 0]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    merge_work: Seconds,
     /// master_slave: per-agent (send at once) or shared (wait for an idle worker) [default: per-agent]
     #[arg(long, value_name = "MODE", value_parser = parse_with::<QueueMode>)]
     queue: QueueMode,
     /// peer_to_peer: seconds between load updates; 0 for perfect information [default: catalog, 5]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     heartbeat: Seconds,
-    /// peer_to_peer: share of tasks that need consensus through the leader [default: 0.1]
+    /// peer_to_peer: share of requests that need consensus through the leader [default: 0.1]
     #[arg(long, value_name = "F", value_parser = number, allow_negative_numbers = true)]
     consensus_fraction: f64,
+    /// peer_to_peer: seconds (at speed 1) the leader spends on each consensus [default: 0]
+    #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
+    consensus_work: Seconds,
     /// peer_to_peer: seconds per network hop [default: 0.005]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     hop_latency: Seconds,
@@ -119,15 +133,27 @@ scenario_input! {
     /// pipeline: items a stage may hold waiting, or unbounded [default: catalog, 1000]
     #[arg(long, value_name = "N", value_parser = parse_with::<Buffer>, allow_hyphen_values = true)]
     buffer: Buffer,
-    /// scatter_gather: subtasks per task, on distinct agents [default: min(agents, 10)]
+    /// scatter_gather: shards per request, on distinct agents [default: min(agents, 10)]
     #[arg(long, value_name = "K", value_parser = fan_out_count, allow_negative_numbers = true)]
     fan_out: u32,
-    /// scatter_gather: split a task's work among its subtasks (default: each does a task's work)
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    split: bool,
-    /// scatter_gather: seconds before a gather gives up on missing subtasks [default: catalog, 60]
+    /// scatter_gather: split (each shard does 1/k of the request's work) or full (each does it
+    /// all, as a search over k index shards) [default: split]
+    #[arg(long, value_name = "HOW", value_parser = parse_with::<ShardWork>)]
+    shard_work: ShardWork,
+    /// scatter_gather: seconds before a gather gives up on missing shards [default: catalog, 60]
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true)]
     gather_timeout: Seconds,
+    /// scatter_gather: a gather completed with shards missing meets the objective (default: a miss)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    accept_partial: bool,
+    /// Stages and shards: correlated (split the request's one draw of work) or independent
+    /// (each part its own draw with the same mean) [default: correlated]
+    #[arg(long, value_name = "HOW", value_parser = parse_with::<Parts>)]
+    parts: Parts,
+    /// The objective: a deadline and the share of requests that must meet it, as 2s@99%
+    /// (the share defaults to 99%)
+    #[arg(long, value_name = "D[@Q]", value_parser = parse_with::<Slo>)]
+    slo: Slo,
     /// Faults: mean seconds between an agent's failures (exponential); needs --mttr
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
     mtbf: Seconds,
@@ -240,6 +266,10 @@ fn stage_count(text: &str) -> Result<u32, String> {
     whole_number(text, "stages", MAX_AGENTS).map(|n| n as u32)
 }
 
+fn concurrency(text: &str) -> Result<u32, String> {
+    whole_number(text, "dispatches at once", 10_000).map(|n| n as u32)
+}
+
 fn missed_count(text: &str) -> Result<u32, String> {
     whole_number(text, "heartbeats", 1000).map(|n| n as u32)
 }
@@ -293,16 +323,34 @@ mod tests {
     #[test]
     fn every_flag_is_a_file_key_and_overlays() {
         Flags::command().debug_assert();
-        let flags = Flags::try_parse_from(["x", "--agents", "5", "--split", "--outage", "0@1+2"])
-            .unwrap()
-            .input;
+        let flags = Flags::try_parse_from([
+            "x",
+            "--agents",
+            "5",
+            "--accept-partial",
+            "--outage",
+            "0@1+2",
+            "--arrival-rate",
+            "3",
+        ])
+        .unwrap()
+        .input;
         assert_eq!(flags.agents, Some(5));
-        assert_eq!(flags.split, Some(true));
-        let file =
-            ScenarioInput::from_toml("agents = 8\nload = 0.5\nsplit = false", "s.toml").unwrap();
+        assert_eq!(flags.accept_partial, Some(true));
+        assert_eq!(
+            flags.rate,
+            Some(3.0),
+            "--arrival-rate is an alias of --rate"
+        );
+        let file = ScenarioInput::from_toml(
+            "agents = 8\nload = 0.5\naccept_partial = false\narrival_rate = 2",
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(file.rate, Some(2.0));
         let merged = file.overlaid(flags);
         assert_eq!(
-            (merged.agents, merged.load, merged.split),
+            (merged.agents, merged.load, merged.accept_partial),
             (Some(5), Some(0.5), Some(true))
         );
         let ids: Vec<String> = Flags::command()

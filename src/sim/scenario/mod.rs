@@ -20,18 +20,20 @@ mod value;
 pub use build::{pattern_ids, resolve_balancers, stage_workers};
 pub use defaults::{CatalogPattern, Defaults};
 pub use input::ScenarioInput;
-pub use value::{Buffer, Capabilities, Kinds, Names, Numbers, QueueMode, Seconds, Timeout};
+pub use value::{
+    Buffer, Capabilities, Kinds, Names, Numbers, Parts, QueueMode, Seconds, ShardWork, Slo, Timeout,
+};
 
 /// The default number of agents, tasks per replication, replications and seed.
 pub const DEFAULT_AGENTS: u32 = 8;
 pub const DEFAULT_TASKS: u64 = 100_000;
 pub const DEFAULT_REPLICATIONS: u32 = 5;
 pub const DEFAULT_SEED: u64 = 42;
-/// Offered load when neither a load nor an arrival rate is given.
+/// Offered load when neither a load nor a rate is given.
 pub const DEFAULT_LOAD: f64 = 0.8;
 pub const DEFAULT_WARMUP: f64 = 0.1;
-/// Seconds the master spends dispatching each task: small beside a 1 s task, yet it grows
-/// into the bottleneck as the arrival rate grows.
+/// Seconds the master spends dispatching each request: small beside a 1 s request, yet it
+/// grows into the bottleneck as the rate grows.
 pub const DEFAULT_DISPATCH_OVERHEAD: f64 = 0.01;
 pub const DEFAULT_HOP_LATENCY: f64 = 0.005;
 pub const DEFAULT_CONSENSUS_FRACTION: f64 = 0.1;
@@ -74,24 +76,33 @@ pub(crate) fn invalid(flag: &str, message: impl Into<String>) -> ScenarioError {
     }
 }
 
-/// A pattern chosen for simulation, with the catalog parameters the model reads.
+/// A pattern as it runs on the fleet: its workers and coordinators, and the load the one
+/// request stream puts on each of its stations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PatternParams {
     pub pattern: String,
     pub model: Model,
-    /// Agents that serve tasks: all of them, except the master in master-slave.
+    /// Agents that serve requests' work: all of them, less the coordinators.
     pub workers: u32,
+    /// Agents spent on coordination (master_slave's master).
+    pub coordinators: u32,
+    /// The workers' speeds (agents `coordinators..agents`).
     pub speeds: Vec<f64>,
-    /// Offered load and the arrival rate that gives it, for this pattern.
+    /// Mean work of one request's parts together, at speed 1: the request's work, or k
+    /// times it when every shard does it all.
+    #[serde(serialize_with = "rounded")]
+    pub work_per_request: f64,
+    /// Offered load on the workers: rate x work per request / their total speed.
     #[serde(serialize_with = "rounded")]
     pub load: f64,
-    #[serde(serialize_with = "rounded")]
-    pub arrival_rate: f64,
-    /// Mean work of one task, all its subtasks or stages together.
-    #[serde(serialize_with = "rounded")]
-    pub task_work: f64,
-    /// Utilization of the busiest station (a pipeline stage, the master, a worker): above
-    /// `load` when the work is spread unevenly, and at 1 or more the run cannot keep up.
+    /// Offered load on the coordination station (the master, the leader), if there is one.
+    #[serde(
+        serialize_with = "rounded_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub coordination_load: Option<f64>,
+    /// Utilization of the busiest station (a pipeline stage, the master, the leader, the
+    /// slowest agent under a full fan-out): at 1 or more the run cannot keep up.
     #[serde(serialize_with = "rounded")]
     pub peak_load: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,19 +170,29 @@ fn rounded<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(crate::number::round_sig(*x))
 }
 
+fn rounded_option<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => rounded(x, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Every effective parameter of a simulation, as the JSON document's `scenario`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
     pub patterns: Vec<String>,
     pub balancers: Vec<BalancerKind>,
     pub agents: u32,
-    /// The requested load, if a load was given (else the arrival rate was).
+    /// Requests per second, the same for every pattern.
+    #[serde(serialize_with = "rounded")]
+    pub rate: f64,
+    /// The load the rate was given as, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arrival_rate: Option<f64>,
     pub arrivals: Arrivals,
+    /// Work per request at speed 1, drawn once per request.
     pub service: Service,
+    /// Every agent's speed, agent 0 first.
     pub speeds: Vec<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kinds: Option<Kinds>,
@@ -186,10 +207,13 @@ pub struct Scenario {
     pub replications: u32,
     pub seed: u64,
     pub dispatch_overhead: f64,
+    pub master_concurrency: u32,
+    pub merge_work: f64,
     pub queue: QueueMode,
     pub failure_detection_timeout: f64,
     pub heartbeat: f64,
     pub consensus_fraction: f64,
+    pub consensus_work: f64,
     pub hop_latency: f64,
     pub leader_election_timeout: f64,
     pub stages: u32,
@@ -198,20 +222,38 @@ pub struct Scenario {
     pub checkpoint_frequency: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fan_out: Option<u32>,
-    pub split: bool,
+    pub shard_work: ShardWork,
     pub gather_timeout: f64,
-    /// Share of a scatter-gather task's subtasks that may fail before the task fails.
+    /// Share of a scatter-gather request's shards that may fail before the request fails.
     pub failure_threshold: f64,
+    pub accept_partial: bool,
+    pub parts: Parts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
     #[serde(flatten)]
     pub resilience: Resilience,
-    /// Per pattern: workers, speeds, load and arrival rate as simulated.
+    /// Per pattern: its workers and coordinators and the loads they carry.
     pub per_pattern: Vec<PatternParams>,
 }
 
 impl Scenario {
-    /// Warnings worth a line on stderr: stations loaded at or above capacity, whose queues
-    /// grow without bound, and work so heavy-tailed that its sample mean is unreliable.
+    /// The speed of agent `i` (the list of speeds repeats over the agents).
+    pub fn agent_speed(&self, i: usize) -> f64 {
+        self.speeds[i % self.speeds.len()]
+    }
+
+    /// Every warning about the scenario, for stderr: the general ones, then each pattern's.
     pub fn warnings(&self) -> Vec<String> {
+        let mut out = self.general_warnings();
+        for p in &self.per_pattern {
+            out.extend(self.pattern_warnings(p));
+        }
+        out
+    }
+
+    /// Warnings about the scenario as a whole: settings that change nothing, and work so
+    /// heavy-tailed that its sample mean is unreliable.
+    pub fn general_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         let r = &self.resilience;
         if r.hedge_after_quantile.is_some()
@@ -235,23 +277,28 @@ impl Scenario {
                 "pareto work with ALPHA {alpha} has infinite variance: its sample mean converges slowly, so the load actually simulated may differ a lot from the offered load"
             ));
         }
-        for p in &self.per_pattern {
-            if p.load >= 1.0 {
-                out.push(format!(
-                    "{}: offered load {:.2} is at or above capacity; queues grow without bound and results depend on the run length",
-                    p.pattern, p.load
-                ));
-            } else if p.peak_load >= 1.0 {
-                out.push(format!(
-                    "{}: load {:.2} overall, but {} is at {:.2}; its queue grows without bound",
-                    p.pattern,
-                    p.load,
-                    p.model.visit(Bottleneck(self, p)),
-                    p.peak_load
-                ));
-            }
-        }
         out
+    }
+
+    /// Warnings about one pattern: stations loaded at or above capacity, whose queues grow
+    /// without bound.
+    pub fn pattern_warnings(&self, p: &PatternParams) -> Vec<String> {
+        if p.load >= 1.0 {
+            vec![format!(
+                "{}: its workers' load {:.2} is at or above capacity; queues grow without bound and results depend on the run length",
+                p.pattern, p.load
+            )]
+        } else if p.peak_load >= 1.0 {
+            vec![format!(
+                "{}: workers' load {:.2}, but {} is at {:.2}; its queue grows without bound",
+                p.pattern,
+                p.load,
+                p.model.visit(Bottleneck(self, p)),
+                p.peak_load
+            )]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -291,30 +338,36 @@ mod tests {
             .find(|p| p.model == Model::ScatterGather)
             .unwrap();
         assert_eq!(scatter.fan_out, Some(8));
-        assert!((scatter.arrival_rate - 0.8 * 8.0 / 8.0).abs() < 1e-12);
+        // One rate for every pattern: load 0.8 of the 8 agents' speed over 1 s of work.
+        assert!((s.rate - 0.8 * 8.0).abs() < 1e-12);
+        assert!((scatter.load - 0.8).abs() < 1e-12);
         let master = s
             .per_pattern
             .iter()
             .find(|p| p.model == Model::MasterSlave)
             .unwrap();
-        assert_eq!(master.workers, 7);
-        assert!((master.arrival_rate - 0.8 * 7.0).abs() < 1e-12);
+        assert_eq!((master.workers, master.coordinators), (7, 1));
+        // The same 6.4 requests/s on 7 workers; the master dispatches them in 0.01 s each.
+        assert!((master.load - 6.4 / 7.0).abs() < 1e-12);
+        assert!((master.coordination_load.unwrap() - 0.064).abs() < 1e-12);
     }
 
     #[test]
-    fn load_is_offered_work_over_worker_capacity() {
-        let s = build(
-            "pattern = \"scatter_gather\"\nagents = 4\nload = 0.5\nfan_out = 2\nspeeds = [1, 3]",
+    fn the_load_sets_one_rate_over_the_whole_fleet() {
+        let s = build("agents = 4\nload = 0.5\nfan_out = 2\nspeeds = [1, 3]").unwrap();
+        // Rate = 0.5 x (1 + 3 + 1 + 3) / 1 s, for every pattern.
+        assert!((s.rate - 4.0).abs() < 1e-12);
+        let of = |m: Model| s.per_pattern.iter().find(|p| p.model == m).unwrap();
+        assert_eq!(of(Model::PeerToPeer).speeds, [1.0, 3.0, 1.0, 3.0]);
+        // master_slave's master is agent 0 (speed 1): its workers are 3, 1, 3.
+        assert_eq!(of(Model::MasterSlave).speeds, [3.0, 1.0, 3.0]);
+        assert!((of(Model::MasterSlave).load - 4.0 / 7.0).abs() < 1e-12);
+        let full = build(
+            "pattern = \"scatter_gather\"\nagents = 4\nrate = 2\nfan_out = 2\nshard_work = \"full\"",
         )
         .unwrap();
-        let p = &s.per_pattern[0];
-        assert_eq!(p.speeds, [1.0, 3.0, 1.0, 3.0]);
-        assert!((p.arrival_rate - 0.5 * 8.0 / 2.0).abs() < 1e-12);
-        let s = build(
-            "pattern = \"scatter_gather\"\nagents = 4\nload = 0.5\nfan_out = 2\nsplit = true",
-        )
-        .unwrap();
-        assert!((s.per_pattern[0].arrival_rate - 0.5 * 4.0).abs() < 1e-12);
+        // Every shard does a whole request's work: twice the work per request.
+        assert!((full.per_pattern[0].load - 2.0 * 2.0 / 4.0).abs() < 1e-12);
     }
 
     #[test]
@@ -333,9 +386,10 @@ mod tests {
             ("replications = 0", "invalid --replications"),
             ("warmup = 1.5", "invalid --warmup"),
             ("load = 0.5\narrival_rate = 3", "not both"),
+            ("master_concurrency = 0", "master-concurrency"),
             ("stages = 2\nstage_work = [1, 2, 3]", "invalid --stage-work"),
             (
-                "pattern = \"master_slave\"\nagents = 3\nspeeds = [1, 2, 3]",
+                "pattern = \"master_slave\"\nagents = 3\nspeeds = [1, 2, 3, 4]",
                 "invalid --speeds",
             ),
             ("capabilities = \"gpu\"", "needs --kinds"),
@@ -367,6 +421,12 @@ mod tests {
         );
         let err = ScenarioInput::from_toml("agents = 8\nload = \"high\"\n", "s.toml").unwrap_err();
         assert!(err.to_string().starts_with("s.toml:2: load:"), "{err}");
+        let err = ScenarioInput::from_toml("slo = \"2s@100%\"", "s.toml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot be shown by a finite simulation"),
+            "{err}"
+        );
         let err = ScenarioInput::from_toml("service = \"weibull:2\"\n", "s.toml").unwrap_err();
         assert!(
             err.to_string().contains("unknown distribution 'weibull'"),

@@ -336,3 +336,132 @@ impl<'de> Deserialize<'de> for Timeout {
         }
     }
 }
+
+/// How a scatter-gather request's work is shared among its shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum ShardWork {
+    /// Each of the k shards does 1/k of the request's work.
+    Split,
+    /// Each shard does the whole request's work, as a search over k index shards does.
+    Full,
+}
+
+impl FromStr for ShardWork {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match normalize(s).as_str() {
+            "split" => Ok(ShardWork::Split),
+            "full" => Ok(ShardWork::Full),
+            _ => Err(format!("expected split or full, got '{s}'")),
+        }
+    }
+}
+
+crate::sim::resilience::parsed_from_text!(ShardWork);
+
+/// How the parts of a request (stages, shards) get their work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum Parts {
+    /// They split the request's one draw: a long request is long at every stage.
+    Correlated,
+    /// Each part draws its own work with the same mean (what tandem-queue and fork-join
+    /// formulas assume).
+    Independent,
+}
+
+impl FromStr for Parts {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match normalize(s).as_str() {
+            "correlated" => Ok(Parts::Correlated),
+            "independent" => Ok(Parts::Independent),
+            _ => Err(format!("expected correlated or independent, got '{s}'")),
+        }
+    }
+}
+
+crate::sim::resilience::parsed_from_text!(Parts);
+
+/// A latency objective: the share `quantile` of all requests must complete within
+/// `deadline` seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Slo {
+    pub deadline: f64,
+    pub quantile: f64,
+}
+
+impl Slo {
+    /// The share assumed when only a deadline is given.
+    pub const DEFAULT_QUANTILE: f64 = 0.99;
+}
+
+impl FromStr for Slo {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (deadline, quantile) = match s.split_once('@') {
+            Some((d, q)) => (d, Some(q)),
+            None => (s, None),
+        };
+        let deadline = match deadline.parse::<Seconds>() {
+            Ok(Seconds(d)) if d > 0.0 => d,
+            _ => {
+                return Err(format!(
+                    "expected a deadline above 0 such as 2s or 500ms, then optionally @ and a share such as 99%, got '{s}'"
+                ));
+            }
+        };
+        let quantile = match quantile.map(str::trim) {
+            None => Slo::DEFAULT_QUANTILE,
+            Some(q) => {
+                let value = match q.strip_suffix('%') {
+                    Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+                    None => q.parse::<f64>(),
+                }
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    format!("expected a share such as 99% or 0.99 after @, got '{q}'")
+                })?;
+                if value >= 1.0 {
+                    return Err(format!(
+                        "a share of {q} cannot be shown by a finite simulation: one late request in any number would refute it; ask for 99.9% or 99.99%"
+                    ));
+                }
+                if value <= 0.0 {
+                    return Err(format!("expected a share above 0, got '{q}'"));
+                }
+                value
+            }
+        };
+        Ok(Slo { deadline, quantile })
+    }
+}
+
+impl fmt::Display for Slo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}s@{}%",
+            crate::number::round_sig(self.deadline),
+            crate::number::round_sig(100.0 * self.quantile)
+        )
+    }
+}
+
+impl Serialize for Slo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("deadline", &crate::number::round_sig(self.deadline))?;
+        map.serialize_entry("quantile", &crate::number::round_sig(self.quantile))?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Slo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
