@@ -1,5 +1,5 @@
-//! Every JSON document read into mirror structs that refuse unknown fields and require every
-//! documented one, then compared whole with a stored document for a fixed seed: a renamed,
+//! Every JSON document read into mirror structs that refuse unknown fields, then compared
+//! with a stored document for a fixed seed, value by value and key by key: a renamed,
 //! dropped or added field, or a changed value, fails here (as casey/just tests its JSON dump).
 //!
 //! The stored documents are in `tests/fixtures/`. After a deliberate change of output, run
@@ -28,7 +28,42 @@ fn matches_fixture<T: DeserializeOwned + PartialEq + std::fmt::Debug>(out: &str,
         .unwrap_or_else(|e| panic!("{}: {e}; run with JAEGIS_BLESS=1", path.display()));
     let expected: T = serde_json::from_str(&stored).expect("the fixture fits its mirror");
     assert_eq!(doc, expected, "{name} differs from {}", path.display());
+    // The mirror reads a missing optional key as null: the raw documents catch a dropped one.
+    let (raw, stored): (Value, Value) = (
+        serde_json::from_str(out).unwrap(),
+        serde_json::from_str(&stored).unwrap(),
+    );
+    assert_eq!(
+        keys(&raw),
+        keys(&stored),
+        "{name}: the keys differ from {}",
+        path.display()
+    );
     doc
+}
+
+/// Every key path of a document (`results[].metrics.goodput.mean`), array items merged.
+fn keys(v: &Value) -> std::collections::BTreeSet<String> {
+    fn walk(v: &Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let p = format!("{path}.{k}");
+                    out.insert(p.clone());
+                    walk(child, &p, out);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    walk(item, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(v, "", &mut out);
+    out
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
