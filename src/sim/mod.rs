@@ -11,6 +11,7 @@ pub mod estimate;
 mod events;
 pub mod faults;
 pub mod metric;
+pub mod model;
 mod pattern;
 pub mod recorder;
 pub mod resilience;
@@ -25,7 +26,7 @@ pub use balancer::BalancerKind;
 pub use engine::Replication;
 pub use estimate::Estimate;
 pub use metric::{Metric, TaskCounts};
-pub use pattern::Model;
+pub use model::Model;
 pub use result::{Collapse, Metrics, Offered, RunResult, Shortfall, TimelinePoint};
 pub use scenario::{Scenario, ScenarioError, ScenarioInput};
 
@@ -153,7 +154,7 @@ struct Run<'a> {
 
 impl pattern::Visit for Run<'_> {
     type Output = Result<Replication, SimError>;
-    fn visit<P: pattern::Pattern>(self) -> Self::Output {
+    fn visit<P: engine::Pattern>(self) -> Self::Output {
         let agents: Vec<u32> = (0..self.params.workers).collect();
         engine::Engine::<P>::new(
             self.scenario,

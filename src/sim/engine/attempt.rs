@@ -2,9 +2,8 @@
 //! rejected, lost with its agent, cancelled. Retries, hedges and breakers follow from how
 //! attempts end, and a part ends when its last attempt does.
 
-use super::{Attempt, Core, Failure, Place, REPLAY};
+use super::{Attempt, Core, Failure, Pattern, Place, REPLAY};
 use crate::sim::events::Kind;
-use crate::sim::pattern::Pattern;
 use crate::sim::resilience::{BreakerKind, BreakerState, RetryBudget, RetryKind};
 
 impl<E: Copy> Core<'_, E> {

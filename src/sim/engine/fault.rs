@@ -2,9 +2,8 @@
 //! lost, and its requesters learn of it when heartbeats declare the agent dead (or when it
 //! restarts before anyone noticed).
 
-use super::{Core, Failure, Place, REPLAY};
+use super::{Core, Failure, Pattern, Place, REPLAY};
 use crate::sim::events::Kind;
-use crate::sim::pattern::Pattern;
 
 impl<E: Copy> Core<'_, E> {
     pub(super) fn on_fail<P: Pattern<Event = E>>(

@@ -11,6 +11,7 @@
 
 mod attempt;
 mod fault;
+mod pattern;
 #[cfg(test)]
 mod tests;
 
@@ -19,13 +20,14 @@ use std::collections::VecDeque;
 use rand_pcg::Pcg64Mcg;
 use slab::Slab;
 
+pub(crate) use pattern::{Layout, Pattern, Shape, ShapeInput};
+
 use super::SimError;
 use super::balancer::{BalancerKind, Balancers, Scope, View};
 use super::distribution::Sampler;
 use super::events::{EventQueue, Kind};
 use super::faults::{FailureClock, Heartbeat};
 use super::metric::{TaskCounts, Values};
-use super::pattern::Pattern;
 pub(crate) use super::recorder::Outcome;
 use super::recorder::{Bucket, Recorder};
 use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, RecentQuantile};

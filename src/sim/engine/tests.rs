@@ -2,10 +2,10 @@
 //! sent to the agent the balancer picks. No pattern's code is involved.
 
 use super::{Core, Engine, Outcome, Replication};
+use super::{Layout, Pattern, Shape, ShapeInput};
 use crate::catalog::Catalog;
 use crate::sim::BalancerKind;
 use crate::sim::metric::Metric;
-use crate::sim::pattern::{Layout, Pattern, Shape, ShapeInput};
 use crate::sim::scenario::{PatternParams, Scenario, ScenarioError, ScenarioInput};
 
 /// One dispatcher, one part per request.
@@ -13,7 +13,6 @@ struct Single;
 
 impl Pattern for Single {
     type Event = ();
-    const NAME: &'static str = "single";
 
     fn shape(_: &ShapeInput) -> Result<Shape, ScenarioError> {
         Ok(Shape {

@@ -12,9 +12,8 @@
 
 use std::collections::VecDeque;
 
-use super::{Layout, Pattern, Shape, ShapeInput};
 use crate::sim::balancer::BalancerKind;
-use crate::sim::engine::{Agent, Core, Outcome, available};
+use crate::sim::engine::{Agent, Core, Layout, Outcome, Pattern, Shape, ShapeInput, available};
 use crate::sim::faults::FailureClock;
 use crate::sim::scenario::{PatternParams, QueueMode, Scenario, ScenarioError, invalid};
 
@@ -75,7 +74,6 @@ type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
 impl Pattern for MasterSlave {
     type Event = Event;
     const COORDINATORS: u32 = 1;
-    const NAME: &'static str = "master_slave";
 
     fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError> {
         if input.agents < 2 {

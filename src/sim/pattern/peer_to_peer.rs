@@ -16,8 +16,7 @@ use std::collections::VecDeque;
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 
-use super::{Layout, Pattern, Shape, ShapeInput};
-use crate::sim::engine::{Agent, Core, Outcome};
+use crate::sim::engine::{Agent, Core, Layout, Outcome, Pattern, Shape, ShapeInput};
 use crate::sim::faults::election_delay;
 use crate::sim::scenario::{PatternParams, Scenario, ScenarioError};
 use crate::sim::stream::{stream, streams};
@@ -69,7 +68,6 @@ type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
 
 impl Pattern for PeerToPeer {
     type Event = Event;
-    const NAME: &'static str = "peer_to_peer";
 
     fn shape(_input: &ShapeInput) -> Result<Shape, ScenarioError> {
         Ok(Shape {

@@ -9,8 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Layout, Pattern, Shape, ShapeInput};
-use crate::sim::engine::{Agent, Core, Outcome, Place};
+use crate::sim::engine::{Agent, Core, Layout, Outcome, Pattern, Place, Shape, ShapeInput};
 use crate::sim::scenario::{
     Buffer, PatternParams, Scenario, ScenarioError, invalid, stage_workers,
 };
@@ -52,7 +51,6 @@ type Ctx<'c, 'a> = &'c mut Core<'a, ()>;
 
 impl Pattern for Pipeline {
     type Event = ();
-    const NAME: &'static str = "pipeline";
 
     fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError> {
         let workers = input.agents;

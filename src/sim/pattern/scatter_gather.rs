@@ -9,8 +9,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Layout, Pattern, Shape, ShapeInput};
-use crate::sim::engine::{Agent, Core, Outcome};
+use crate::sim::engine::{Agent, Core, Layout, Outcome, Pattern, Shape, ShapeInput};
 use crate::sim::scenario::{
     DEFAULT_MAX_FAN_OUT, PatternParams, Scenario, ScenarioError, ShardWork, invalid,
 };
@@ -41,7 +40,6 @@ type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
 impl Pattern for ScatterGather {
     type Event = Event;
     const HEDGES: bool = true;
-    const NAME: &'static str = "scatter_gather";
 
     fn shape(input: &ShapeInput) -> Result<Shape, ScenarioError> {
         let workers = input.agents;

@@ -11,7 +11,8 @@ use super::{
 use crate::names::{closest, normalize, short_name, suggest};
 use crate::sim::balancer::BalancerKind;
 use crate::sim::distribution::{Arrivals, Service};
-use crate::sim::pattern::{Pattern, Shape, ShapeInput, Visit};
+use crate::sim::engine::{Pattern, Shape, ShapeInput};
+use crate::sim::pattern::Visit;
 use crate::sim::recorder::MAX_TIMELINE_BUCKETS;
 use crate::sim::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
 
@@ -28,11 +29,24 @@ impl Visit for ShapeOf<'_> {
 /// The loads of a pattern's coordination station and of its busiest station.
 struct Loads<'a>(&'a Scenario, &'a PatternParams);
 
+/// What the pattern makes of the rate: its coordination and peak loads, its bottleneck.
+struct Derived {
+    coordination_load: Option<f64>,
+    peak_load: f64,
+    bottleneck: String,
+    hedges: bool,
+}
+
 impl Visit for Loads<'_> {
-    type Output = (Option<f64>, f64);
-    fn visit<P: Pattern>(self) -> Self::Output {
+    type Output = Derived;
+    fn visit<P: Pattern>(self) -> Derived {
         let Loads(s, p) = self;
-        (P::coordination_load(s, p), P::peak_load(s, p))
+        Derived {
+            coordination_load: P::coordination_load(s, p),
+            peak_load: P::peak_load(s, p),
+            bottleneck: P::bottleneck(s, p),
+            hedges: P::HEDGES,
+        }
     }
 }
 
@@ -390,6 +404,8 @@ impl Scenario {
                 peak_load: load,
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,
+                bottleneck: String::new(),
+                hedges: false,
             });
         }
         if let Some(caps) = &input.capabilities
@@ -445,14 +461,16 @@ impl Scenario {
             resilience,
             per_pattern,
         };
-        let loads: Vec<(Option<f64>, f64)> = scenario
+        let derived: Vec<Derived> = scenario
             .per_pattern
             .iter()
             .map(|p| p.model.visit(Loads(&scenario, p)))
             .collect();
-        for (p, (coordination, peak)) in scenario.per_pattern.iter_mut().zip(loads) {
-            p.coordination_load = coordination;
-            p.peak_load = peak;
+        for (p, d) in scenario.per_pattern.iter_mut().zip(derived) {
+            p.coordination_load = d.coordination_load;
+            p.peak_load = d.peak_load;
+            p.bottleneck = d.bottleneck;
+            p.hedges = d.hedges;
         }
         scenario.check_timeline()?;
         Ok(scenario)

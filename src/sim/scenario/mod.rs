@@ -7,8 +7,7 @@ use serde::Serialize;
 use super::balancer::BalancerKind;
 use super::distribution::{Arrivals, Service};
 use super::faults::Outage;
-pub use super::pattern::Model;
-use super::pattern::{Pattern, Visit};
+pub use super::model::Model;
 use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
 use super::workload::Spike;
 
@@ -109,6 +108,12 @@ pub struct PatternParams {
     pub fan_out: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stage_workers: Vec<u32>,
+    /// The station that saturates first, in words, for the warning when it does.
+    #[serde(skip)]
+    pub bottleneck: String,
+    /// Whether its parts may get hedge copies (`--hedge-after-quantile`).
+    #[serde(skip)]
+    pub hedges: bool,
 }
 
 /// Failures, detection and the resilience mechanisms, as simulated. Each is off unless asked
@@ -152,16 +157,6 @@ impl Resilience {
             || self.queue_limit.is_some()
             || self.hedge_after_quantile.is_some()
             || !self.spikes.is_empty()
-    }
-}
-
-/// The station of a pattern that saturates first, in words.
-struct Bottleneck<'a>(&'a Scenario, &'a PatternParams);
-
-impl Visit for Bottleneck<'_> {
-    type Output = String;
-    fn visit<P: Pattern>(self) -> String {
-        P::bottleneck(self.0, self.1)
     }
 }
 
@@ -256,12 +251,7 @@ impl Scenario {
     pub fn general_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         let r = &self.resilience;
-        if r.hedge_after_quantile.is_some()
-            && !self
-                .per_pattern
-                .iter()
-                .any(|p| p.model == Model::ScatterGather)
-        {
+        if r.hedge_after_quantile.is_some() && !self.per_pattern.iter().any(|p| p.hedges) {
             out.push("--hedge-after-quantile applies to scatter_gather only, which is not simulated here".into());
         }
         if r.drop_expired && r.timeout.is_none() {
@@ -291,10 +281,7 @@ impl Scenario {
         } else if p.peak_load >= 1.0 {
             vec![format!(
                 "{}: workers' load {:.2}, but {} is at {:.2}; its queue grows without bound",
-                p.pattern,
-                p.load,
-                p.model.visit(Bottleneck(self, p)),
-                p.peak_load
+                p.pattern, p.load, p.bottleneck, p.peak_load
             )]
         } else {
             Vec::new()
