@@ -13,8 +13,8 @@ pub use self::sweep::SweepArgs;
 use jaegis::advisor::evidence::Budget;
 use jaegis::catalog::Level;
 use jaegis::report::Format;
-use jaegis::sim::ScenarioInput;
 use jaegis::sim::scenario::input::{parse_with, whole_number};
+use jaegis::sim::{ScenarioError, ScenarioInput};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -138,7 +138,13 @@ Examples:
 #[command(
     mut_arg("pattern", |a| a.hide(true)),
     mut_arg("balancer", |a| a.hide(true)),
-    mut_arg("agents", |a| a.help("Number of agents the system will run").help_heading(None::<&str>))
+    mut_arg("agents", |a| a.help("Number of agents the system will run").help_heading(None::<&str>)),
+    mut_arg("replications", |a| a.help("Independent replications per candidate, for the confidence intervals [default: 5]")),
+    mut_args(|a| if a.get_help_heading() == Some("Faults and resilience") {
+        a.help_heading("Workload (with --simulate): faults and resilience")
+    } else {
+        a
+    })
 )]
 pub struct RecommendArgs {
     /// Fault tolerance the pattern must reach
@@ -196,9 +202,24 @@ pub struct EvidenceArgs {
     /// unit (600s) [default: the scenario file's tasks or duration, else 100000]
     #[arg(long, value_name = "TASKS|SECONDS", value_parser = parse_with::<Budget>, requires = "simulate")]
     pub budget: Option<Budget>,
-    /// A TOML scenario file (as for simulate) giving the workload
-    #[arg(long, value_name = "FILE", requires = "simulate")]
+    #[command(flatten)]
+    pub file: ScenarioFile,
+}
+
+/// `--scenario FILE`, for every command that takes a workload.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ScenarioFile {
+    /// A TOML scenario file: any simulate flag as a key, with underscores (fan_out = 4);
+    /// flags given here override it
+    #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
+}
+
+impl ScenarioFile {
+    /// The file's input with `flags` laid over it.
+    pub fn with(&self, flags: ScenarioInput) -> Result<ScenarioInput, ScenarioError> {
+        Ok(ScenarioInput::read(self.scenario.as_deref())?.overlaid(flags))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -215,9 +236,8 @@ Examples:
   jaegis simulate --pattern master_slave --balancer all --plot latency.svg
   jaegis simulate --scenario examples/etl-pipeline.toml --format json")]
 pub struct SimulateArgs {
-    /// A TOML file of parameters; flags given here override it
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub file: ScenarioFile,
     #[command(flatten)]
     pub input: ScenarioInput,
     /// Print to stderr the events processed, events per second, wall time and peak memory

@@ -14,12 +14,13 @@ use jaegis::sweep::{Shard, alternatives};
 
 use super::SimulateArgs;
 
-/// Flags whose simulate value is itself a comma list: their alternatives are split on ';'.
-const LIST_VALUED: [&str; 4] = ["speeds", "kinds", "capabilities", "stage_work"];
-
-/// Where alternatives of a flag's value are split.
-pub fn separator(id: &str) -> char {
-    if LIST_VALUED.contains(&id) { ';' } else { ',' }
+/// Where alternatives of a flag's value are split: on ';' for a flag whose simulate value is
+/// itself a comma list (its value name says so: `S1,S2,..`), else on ','.
+pub fn separator(arg: &clap::Arg) -> char {
+    let list = arg
+        .get_value_names()
+        .is_some_and(|names| names.iter().any(|n| n.as_str().contains(',')));
+    if list { ';' } else { ',' }
 }
 
 pub const AFTER_HELP: &str = "\
@@ -44,6 +45,8 @@ pub struct SweptFlag {
     pub long: String,
     /// Repeatable in simulate (--outage): each occurrence is a parameter of its own.
     pub repeatable: bool,
+    /// What separates the alternatives of a value ([`separator`]).
+    pub separator: char,
     pub occurrences: Vec<String>,
 }
 
@@ -67,8 +70,7 @@ fn sweepable() -> Vec<clap::Arg> {
         .get_arguments()
         .filter(|a| !WHOLE_SWEEP.contains(&a.get_id().as_str()))
         .map(|arg| {
-            let id = arg.get_id().as_str().to_string();
-            let sep = separator(&id);
+            let sep = separator(arg);
             arg.clone()
                 .action(ArgAction::Append)
                 .value_parser(Alternatives {
@@ -127,6 +129,7 @@ impl FromArgMatches for SweepArgs {
                 Some(SweptFlag {
                     long: arg.get_long().unwrap_or(&id).to_string(),
                     repeatable: repeatable.contains(&id),
+                    separator: separator(&arg),
                     id,
                     occurrences,
                 })

@@ -45,8 +45,9 @@ fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
         ))
         .into());
     }
+    let scenario = args.evidence.file.scenario.is_some().then_some("scenario");
     if !args.evidence.simulate
-        && let Some(flag) = given.iter().find(|k| **k != "agents")
+        && let Some(flag) = given.iter().copied().find(|k| *k != "agents").or(scenario)
     {
         return Err(Usage(format!(
             "--{} describes the workload to simulate, so it needs --simulate",
@@ -54,11 +55,7 @@ fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
         ))
         .into());
     }
-    let file = match &args.evidence.scenario {
-        Some(path) => ScenarioInput::from_file(path)?,
-        None => ScenarioInput::default(),
-    };
-    Ok(file.overlaid(args.workload.clone()))
+    Ok(args.evidence.file.with(args.workload.clone())?)
 }
 
 /// Simulates the top candidates on the workload.

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
-use jaegis::sim::{self, Scenario, ScenarioInput};
+use jaegis::sim::{self, Scenario};
 
 use super::progress::Progress;
 use super::{Output, check_chart_path, stats, write_chart};
@@ -12,12 +12,8 @@ use crate::cli::SimulateArgs;
 
 /// The scenario file (if any) with the flags over it, validated against the catalog.
 pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
-    let file = match &args.scenario {
-        Some(path) => ScenarioInput::from_file(path)?,
-        None => ScenarioInput::default(),
-    };
-    let merged = file.overlaid(args.input);
-    Ok(Scenario::build(merged, &catalog.simulation_defaults())?)
+    let input = args.file.with(args.input)?;
+    Ok(Scenario::build(input, &catalog.simulation_defaults())?)
 }
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {

@@ -23,7 +23,7 @@ use jaegis::sweep::{self, Dimension, Grid, Line, SweepError, SweepId, parameter_
 use super::progress::Progress;
 use super::{Output, Usage, check_chart_path, stats, write_chart};
 use crate::cli::SweepArgs;
-use crate::cli::sweep::{SweptFlag, point_args, separator};
+use crate::cli::sweep::{SweptFlag, point_args};
 
 /// A parameter of the grid: the simulate flag it sets and its values.
 struct Axis {
@@ -43,10 +43,7 @@ struct Plan {
 impl Plan {
     fn new(catalog: &Catalog, args: &SweepArgs) -> Result<Self> {
         let defaults = catalog.simulation_defaults();
-        let file = match &args.scenario {
-            Some(path) => ScenarioInput::from_file(path)?,
-            None => ScenarioInput::default(),
-        };
+        let file = ScenarioInput::read(args.scenario.as_deref())?;
         let given = |id: &str| args.flags.iter().find(|f| f.id == id);
         // Pattern and balancer always are parameters, so that each line holds one result.
         let pattern_names = match given("pattern") {
@@ -86,7 +83,7 @@ impl Plan {
                     axes.push(axis(
                         &flag.id,
                         &name,
-                        sweep::alternatives(text, separator(&flag.id))?,
+                        sweep::alternatives(text, flag.separator)?,
                     ));
                 }
             } else {
@@ -176,7 +173,7 @@ fn axis(flag: &str, name: &str, values: Vec<String>) -> Axis {
 fn values(flag: &SweptFlag) -> Result<Vec<String>, SweepError> {
     let mut out = Vec::new();
     for text in &flag.occurrences {
-        out.extend(sweep::alternatives(text, separator(&flag.id))?);
+        out.extend(sweep::alternatives(text, flag.separator)?);
     }
     Ok(out)
 }

@@ -458,3 +458,26 @@ fn runs_that_collapse_are_flagged() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("collapsed under round_robin"), "{stderr}");
 }
+
+#[test]
+fn a_scenario_file_is_held_to_what_its_flags_accept() {
+    let dir = crate::commands::tempdir();
+    for (key, value, flag_value) in [
+        ("agents", "2000000", "2000000"),
+        ("speeds", "[1, 0]", "1,0"),
+        ("master_concurrency", "0", "0"),
+    ] {
+        let file = dir.join(format!("{key}.toml"));
+        std::fs::write(&file, format!("# a comment\n{key} = {value}\n")).unwrap();
+        let from_file = crate::bad_input(&["simulate", "--scenario", file.to_str().unwrap()]);
+        assert!(
+            from_file.contains(&format!("{key}.toml:2: {key}:")),
+            "{from_file}"
+        );
+        let flag = format!("--{}", key.replace('_', "-"));
+        let from_flag = crate::bad_input(&["simulate", &flag, flag_value]);
+        // The same parser, so the same reason.
+        let reason = from_file.rsplit(": ").next().unwrap().trim();
+        assert!(from_flag.contains(reason), "{from_flag} / {reason}");
+    }
+}

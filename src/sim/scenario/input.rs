@@ -79,7 +79,7 @@ scenario_input! {
     #[arg(long, value_name = "NAME:WEIGHT,..", value_parser = parse_with::<Kinds>)]
     kinds: Kinds,
     /// Kinds each agent serves, repeated over all the agents: gpu+cpu,cpu,* (* is every kind)
-    #[arg(long, value_name = "SETS", value_parser = parse_with::<Capabilities>)]
+    #[arg(long, value_name = "SET1,SET2,..", value_parser = parse_with::<Capabilities>)]
     capabilities: Capabilities,
     /// How many times longer a request takes on an agent without its kind [default: 2]
     #[arg(long, value_name = "F", value_parser = positive_number, allow_negative_numbers = true)]
@@ -206,6 +206,11 @@ scenario_input! {
 }
 
 impl ScenarioInput {
+    /// The scenario file's input, or nothing set without one.
+    pub fn read(path: Option<&Path>) -> Result<ScenarioInput, ScenarioError> {
+        path.map_or(Ok(ScenarioInput::default()), ScenarioInput::from_file)
+    }
+
     /// Reads a TOML scenario file; errors name the file, the line and the key.
     pub fn from_file(path: &Path) -> Result<ScenarioInput, ScenarioError> {
         let name = path.display().to_string();
@@ -217,7 +222,7 @@ impl ScenarioInput {
     }
 
     pub fn from_toml(text: &str, name: &str) -> Result<ScenarioInput, ScenarioError> {
-        toml::from_str(text).map_err(|e| {
+        let input = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let line = text[..offset.min(text.len())].matches('\n').count() + 1;
             let line_text = text.lines().nth(line - 1).unwrap_or("");
@@ -233,7 +238,67 @@ impl ScenarioInput {
                 key,
                 message: e.message().trim().replace('\n', " "),
             }
-        })
+        })?;
+        check_with_flags(text, name)?;
+        Ok(input)
+    }
+}
+
+/// Holds every value of a file to its flag's own parser, so that a file accepts exactly what
+/// the flag does (`agents = 2000000` is refused as `--agents 2000000` is).
+fn check_with_flags(text: &str, name: &str) -> Result<(), ScenarioError> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(()); // serde has read it: nothing else to say
+    };
+    let cmd = ScenarioInput::augment_args(clap::Command::new("file"));
+    for (key, value) in &table {
+        let id = if key == "arrival_rate" { "rate" } else { key };
+        let Some(arg) = cmd.get_arguments().find(|a| a.get_id() == id) else {
+            continue;
+        };
+        let texts: Vec<String> = match value {
+            toml::Value::Array(items) if matches!(arg.get_action(), clap::ArgAction::Append) => {
+                items.iter().map(flag_text).collect()
+            }
+            v => vec![flag_text(v)],
+        };
+        let long = arg.get_long().expect("scenario flags are long");
+        for t in texts {
+            let one = clap::Command::new("file")
+                .no_binary_name(true)
+                .arg(arg.clone());
+            if let Err(e) = one.try_get_matches_from([format!("--{long}={t}")]) {
+                let rendered = e.to_string();
+                let first = rendered.lines().next().unwrap_or_default();
+                let message = first
+                    .split_once("': ")
+                    .map_or(first.trim_start_matches("error: "), |(_, m)| m);
+                let line = text
+                    .lines()
+                    .position(|l| {
+                        l.trim_start()
+                            .strip_prefix(key.as_str())
+                            .is_some_and(|rest| rest.trim_start().starts_with('='))
+                    })
+                    .map_or(1, |i| i + 1);
+                return Err(ScenarioError::File {
+                    path: name.to_string(),
+                    line,
+                    key: key.clone(),
+                    message: message.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A file value as it would be typed after its flag: arrays as comma lists.
+fn flag_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(flag_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
     }
 }
 

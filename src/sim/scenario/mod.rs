@@ -295,7 +295,7 @@ mod tests {
 
     fn build(toml: &str) -> Result<Scenario, ScenarioError> {
         Scenario::build(
-            ScenarioInput::from_toml(toml, "s.toml").unwrap(),
+            ScenarioInput::from_toml(toml, "s.toml")?,
             &crate::catalog::Catalog::embedded().simulation_defaults(),
         )
     }
@@ -360,8 +360,12 @@ mod tests {
     #[test]
     fn bad_values_name_the_flag() {
         let cases = [
-            ("agents = 0", "invalid --agents"),
-            ("load = -0.5", "invalid --load: expected a positive number"),
+            // Read by the flag's own parser, as on the command line.
+            (
+                "agents = 0",
+                "s.toml:1: agents: agents must be a whole number from 1",
+            ),
+            ("load = -0.5", "s.toml:1: load: expected a number above 0"),
             (
                 "pattern = \"scatter_gather\"\nfan_out = 12",
                 "invalid --fan-out: 12 is not between 1 and the 8",
@@ -370,10 +374,13 @@ mod tests {
                 "pattern = \"pipeline\"\nstages = 9",
                 "invalid --stages: 9 stages need at least 9 workers",
             ),
-            ("replications = 0", "invalid --replications"),
+            ("replications = 0", "replications must be a whole number"),
             ("warmup = 1.5", "invalid --warmup"),
             ("load = 0.5\narrival_rate = 3", "not both"),
-            ("master_concurrency = 0", "master-concurrency"),
+            (
+                "master_concurrency = 0",
+                "dispatches at once must be a whole number",
+            ),
             ("stages = 2\nstage_work = [1, 2, 3]", "invalid --stage-work"),
             (
                 "pattern = \"master_slave\"\nagents = 3\nspeeds = [1, 2, 3, 4]",
