@@ -237,6 +237,8 @@ impl LoadIndex {
             if a as usize >= hi {
                 break;
             }
+            // Excluded (already taken by this fan-out) is out of the trees; an ejected agent
+            // is gathered here, so it is left out here, whatever `eligible` knows.
             if !self.excluded[a as usize] && eligible(a) {
                 self.extra.push((a, key(a)));
             }

@@ -603,11 +603,16 @@ impl Balancers {
         }
     }
 
+    /// Whether it has an index (more than `index::THRESHOLD` agents).
+    #[cfg(test)]
+    pub(crate) fn has_index(&self) -> bool {
+        self.index.is_some()
+    }
+
     /// The same balancers picking by linear passes only, to hold the index to them.
     #[cfg(test)]
-    fn without_index(mut self) -> Self {
+    pub(crate) fn drop_index(&mut self) {
         self.index = None;
-        self
     }
 
     /// Leaves `agent` out of the index's picks, or lets it back in.
@@ -805,7 +810,8 @@ mod tests {
     }
 
     /// The index gives exactly the picks of the linear pass (and draws the same random
-    /// numbers), whatever the loads, availability, ejected agents, learning and ranges.
+    /// numbers), whatever the loads (one at a time, or a whole new view as peers get at a
+    /// heartbeat), availability, ejected agents, learning per dispatcher group and ranges.
     #[test]
     fn indexed_picks_are_the_linear_picks() {
         let mut draw = Pcg64Mcg::seed_from_u64(7);
@@ -832,11 +838,14 @@ mod tests {
                         }
                 })
                 .collect();
+            // Three dispatchers, each its own group with its own prior for unseen agents.
+            let dispatchers = 3;
             let new = || {
                 let mut start = Pcg64Mcg::seed_from_u64(case as u64);
-                Balancers::new(kind, 1, false, &speed, &caps, kinds, &mut start)
+                Balancers::new(kind, dispatchers, false, &speed, &caps, kinds, &mut start)
             };
-            let (mut fast, mut slow) = (new(), new().without_index());
+            let (mut fast, mut slow) = (new(), new());
+            slow.drop_index();
             assert!(fast.index.is_some());
             let mut load = vec![0u32; n];
             // 0 open, 1 down or out, 2 ejected and refused, 3 ejected and allowed
@@ -847,8 +856,23 @@ mod tests {
             );
             let mut taken = vec![0u64; n];
             let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
+            // Each dispatcher picks among its own agents, as the engine's do (pipeline stages;
+            // other patterns have one dispatcher, or share one group).
+            let share = n.div_ceil(dispatchers);
+            let own = |d: usize| (d * share).min(n)..((d + 1) * share).min(n);
             for step in 0..300u64 {
-                match draw.random_range(0..10) {
+                let d = draw.random_range(0..dispatchers);
+                let range = own(d);
+                if range.is_empty() {
+                    continue;
+                }
+                match draw.random_range(0..11) {
+                    10 => {
+                        for l in load.iter_mut() {
+                            *l = draw.random_range(0..4);
+                        }
+                        fast.reindex(&load);
+                    }
                     0..=3 => {
                         let a = draw.random_range(0..n);
                         load[a] = draw.random_range(0..4);
@@ -860,14 +884,14 @@ mod tests {
                         fast.set_state(a as u32, state[a] == 0, state[a] >= 2);
                     }
                     5 => {
-                        let a = draw.random_range(0..n) as u32;
+                        let a = draw.random_range(range.clone()) as u32;
                         let t = [0.5, 1.0, 1.5][draw.random_range(0..3)];
-                        fast.observe(0, a, t);
-                        slow.observe(0, a, t);
+                        fast.observe(d, a, t);
+                        slow.observe(d, a, t);
                     }
                     _ => {
-                        let lo = draw.random_range(0..n);
-                        let hi = draw.random_range(lo + 1..=n);
+                        let lo = draw.random_range(range.clone());
+                        let hi = draw.random_range(lo + 1..=range.end);
                         let candidates: Vec<u32> = (lo as u32..hi as u32).collect();
                         let eligible = |c: u32| state[c as usize] == 0 || state[c as usize] == 3;
                         let scope = if state.iter().all(|&s| s == 0) {
@@ -883,7 +907,7 @@ mod tests {
                         let kind_bit = 1u64 << draw.random_range(0..kinds);
                         if draw.random::<f64>() < 0.8 {
                             let a = fast.pick(
-                                0,
+                                d,
                                 &candidates,
                                 eligible,
                                 scope,
@@ -892,7 +916,7 @@ mod tests {
                                 &mut rng_a,
                             );
                             let b = slow.pick(
-                                0,
+                                d,
                                 &candidates,
                                 eligible,
                                 scope,
@@ -906,7 +930,7 @@ mod tests {
                             let stamp = step + 1;
                             let all = scope == Scope::All;
                             fast.pick_distinct(
-                                0,
+                                d,
                                 &candidates,
                                 k,
                                 eligible,
@@ -919,7 +943,7 @@ mod tests {
                                 &mut out_a,
                             );
                             slow.pick_distinct(
-                                0,
+                                d,
                                 &candidates,
                                 k,
                                 eligible,

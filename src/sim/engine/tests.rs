@@ -156,3 +156,55 @@ fn every_request_ends_exactly_once_under_faults() {
         assert_eq!(c.generated, c.completed + c.failed + c.in_flight, "{extra}");
     }
 }
+
+/// Above 64 agents picks go through the balancer's index; a run with it and a run with the
+/// linear passes only are the same run, event for event, under faults, breakers, retries,
+/// bulkheads, kinds and stale peer views, for every balancer that the index serves.
+#[test]
+fn the_index_changes_no_pick_of_a_whole_run() {
+    use crate::sim::pattern::Visit;
+
+    struct Both<'a>(&'a Scenario, BalancerKind);
+    impl Visit for Both<'_> {
+        type Output = (Replication, Replication);
+        fn visit<P: Pattern>(self) -> Self::Output {
+            let (s, b) = (self.0, self.1);
+            let agents: Vec<u32> = (0..s.per_pattern[0].workers).collect();
+            let indexed = Engine::<P>::new(s, &s.per_pattern[0], b, 0, &agents);
+            assert!(
+                indexed.core.balancers.has_index(),
+                "{b}: the run is indexed"
+            );
+            let mut linear = Engine::<P>::new(s, &s.per_pattern[0], b, 0, &agents);
+            linear.core.balancers.drop_index();
+            (indexed.run().unwrap(), linear.run().unwrap())
+        }
+    }
+    let faults = "mtbf = 200\nmttr = 20\noutage = [\"5@50+100\"]\ntimeout = 4\nretry = \"exponential\"\ncircuit_breaker = \"consecutive\"\nqueue_limit = 6\nkinds = \"a:1,b:2\"\ncapabilities = \"a+b,b,a\"\ntasks = 6000\nreplications = 1\n";
+    for (pattern, extra) in [
+        ("peer_to_peer", "agents = 130\nheartbeat = 1\nload = 0.8\n"),
+        (
+            "master_slave",
+            "agents = 101\nload = 0.9\nmax_ejection = 0.3\n",
+        ),
+        ("scatter_gather", "agents = 100\nfan_out = 5\nload = 0.7\n"),
+    ] {
+        let text = format!("pattern = \"{pattern}\"\n{extra}{faults}");
+        let input = ScenarioInput::from_toml(&text, "test.toml").unwrap();
+        let s = Scenario::build(input, &Catalog::embedded().simulation_defaults()).unwrap();
+        for b in [
+            BalancerKind::LeastConnections,
+            BalancerKind::CapabilityBased,
+            BalancerKind::Predictive,
+            BalancerKind::Random,
+            BalancerKind::PowerOfTwo,
+        ] {
+            let (a, l) = s.per_pattern[0].model.visit(Both(&s, b));
+            assert_eq!(a.events, l.events, "{pattern} / {b}");
+            assert_eq!(a.counts, l.counts, "{pattern} / {b}");
+            // Debug text, so that NaN (a metric that does not apply) equals NaN.
+            let (va, vl) = (format!("{:?}", a.values), format!("{:?}", l.values));
+            assert_eq!(va, vl, "{pattern} / {b}");
+        }
+    }
+}
