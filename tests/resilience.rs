@@ -284,9 +284,15 @@ fn a_gather_completes_with_what_it_has_within_the_failure_threshold() {
     let strict = &run(base).results[0];
     let completeness = mean(strict, Metric::Completeness);
     assert!(completeness < 1.0 && completeness > 0.875, "{completeness}");
+    // Accepted, partial answers meet the objective; success still counts full answers, and
+    // a p99 among the partial answers (timed by the gather timeout) is still only a bound.
     let lenient = &run(&format!("{base}accept_partial = true\n")).results[0];
-    assert!(mean(lenient, Metric::SuccessRate) > 0.95);
     assert!(mean(lenient, Metric::Attainment) > 0.95);
+    assert_eq!(
+        mean(lenient, Metric::SuccessRate),
+        mean(strict, Metric::SuccessRate)
+    );
+    assert!(lenient.metrics.get(Metric::LatencyP99).censored());
     // Most of the measured window has the agent down: most answers are partial.
     assert!(mean(strict, Metric::SuccessRate) < 0.5);
     assert!(mean(strict, Metric::Attainment) < 0.5);

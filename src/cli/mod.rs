@@ -231,7 +231,7 @@ snake_case (fan_out = 4); flags override the file; the catalog gives the default
 Examples:
   jaegis simulate --pattern scatter_gather
   jaegis simulate --pattern all --balancer least_connections,power_of_two --load 0.9
-  jaegis simulate --pattern master_slave --agents 9 --speeds 1,1,1,1,4,4,4,4 --balancer all
+  jaegis simulate --pattern master_slave --agents 9 --speeds 1,1,1,1,1,4,4,4,4 --balancer all
   jaegis simulate --pattern pipeline --stages 3 --stage-work 1,3,1 --buffer 10
   jaegis simulate --pattern master_slave --balancer all --plot latency.svg
   jaegis simulate --scenario examples/etl-pipeline.toml --format json")]

@@ -55,6 +55,7 @@ fn share(e: Estimate) -> String {
 const COLUMNS: &[(&str, Metric)] = &[
     ("goodput/s", Metric::Goodput),
     ("attainment", Metric::Attainment),
+    ("in SLO/s", Metric::SloGoodput),
     ("p50 (s)", Metric::LatencyP50),
     ("p99 (s)", Metric::LatencyP99),
     ("p99.9 (s)", Metric::LatencyP999),
@@ -97,6 +98,15 @@ fn count(n: u64, noun: &str) -> String {
 }
 
 /// A CSV cell: the number to 6 significant digits, or empty when it does not apply.
+/// A censored value's bound for CSV: `inf` among failed requests, empty when not censored.
+fn at_least(e: Estimate) -> String {
+    match e.at_least {
+        Some(b) if b.is_infinite() => "inf".into(),
+        Some(b) => num(b),
+        None => String::new(),
+    }
+}
+
 fn num(x: f64) -> String {
     if x.is_finite() {
         plain(x)
@@ -404,7 +414,8 @@ fn timeline_table(r: &RunResult) -> Table {
     table
 }
 
-/// Every timeline bucket of every result as numbers, for CSV.
+/// Every timeline bucket of every result as numbers, for CSV, each row with its result's
+/// collapse and warnings so that no row of a troubled result looks normal.
 fn timeline_data(sim: &Simulation) -> Table {
     let fields = [
         "throughput",
@@ -421,8 +432,10 @@ fn timeline_data(sim: &Simulation) -> Table {
         header.push(format!("{f}_mean"));
         header.push(format!("{f}_ci95"));
     }
+    header.extend(["collapsed_replications", "collapsed_at", "warnings"].map(String::from));
     let mut table = Table::new(header);
     for r in &sim.results {
+        let troubles = troubles(r);
         for p in &r.timeline {
             let mut row = vec![
                 r.pattern.clone(),
@@ -440,10 +453,19 @@ fn timeline_data(sim: &Simulation) -> Table {
                 row.push(num(e.mean));
                 row.push(num(e.ci95));
             }
+            row.extend(troubles.iter().cloned());
             table.row(row);
         }
     }
     table
+}
+
+/// A result's collapse (replications, time) and warnings, as CSV cells.
+fn troubles(r: &RunResult) -> [String; 3] {
+    match r.collapse {
+        Some(c) => [c.replications.to_string(), num(c.at), r.warnings.join("; ")],
+        None => [String::new(), String::new(), r.warnings.join("; ")],
+    }
 }
 
 /// Every result and metric as numbers, one row per pattern and balancer, for CSV.
@@ -488,7 +510,7 @@ fn data_table(sim: &Simulation) -> Table {
             let e = r.metrics.get(m);
             row.push(num(e.mean));
             row.push(num(e.ci95));
-            row.push(num(e.at_least.unwrap_or(f64::NAN)));
+            row.push(at_least(e));
         }
         row.extend(
             [
@@ -499,12 +521,7 @@ fn data_table(sim: &Simulation) -> Table {
             ]
             .map(|n| n.to_string()),
         );
-        row.push(
-            r.collapse
-                .map_or(String::new(), |c| c.replications.to_string()),
-        );
-        row.push(num(r.collapse.map_or(f64::NAN, |c| c.at)));
-        row.push(r.warnings.join("; "));
+        row.extend(troubles(r));
         table.row(row);
     }
     table

@@ -13,6 +13,7 @@ use super::{Report, Table, document};
 const COLUMNS: &[(&str, Metric)] = &[
     ("goodput/s", Metric::Goodput),
     ("attainment", Metric::Attainment),
+    ("in SLO/s", Metric::SloGoodput),
     ("p50 (s)", Metric::LatencyP50),
     ("p99 (s)", Metric::LatencyP99),
     ("success", Metric::SuccessRate),
@@ -167,7 +168,10 @@ fn data_table(lines: &[Line], names: &[&String]) -> Table {
             let e = &r["metrics"][m.id()];
             row.push(num(&e["mean"]));
             row.push(num(&e["ci95"]));
-            row.push(num(&e["at_least"]));
+            row.push(match (&e["censored"], e["at_least"].as_f64()) {
+                (Value::Bool(true), None) => "inf".into(),
+                _ => num(&e["at_least"]),
+            });
         }
         for field in ["generated", "completed", "failed", "in_flight"] {
             row.push(

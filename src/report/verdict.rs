@@ -41,13 +41,22 @@ enum Standing {
     Censored,
     /// Too few of its requests were answered in full.
     Failing,
+    /// A station is loaded at or above its capacity: its queue grows without bound, and
+    /// what it measures depends on the run's length.
+    Overloaded,
     FellBehind,
     Collapsed,
 }
 
 fn standing(r: &RunResult, scenario: &Scenario, measure: Measure) -> Standing {
+    let overloaded = scenario
+        .per_pattern
+        .iter()
+        .any(|p| p.pattern == r.pattern && (p.load >= 1.0 || p.peak_load >= 1.0));
     if r.collapse.is_some() {
         Standing::Collapsed
+    } else if overloaded {
+        Standing::Overloaded
     } else if r.shortfall(scenario) == Some(Shortfall::QueuesGrew) {
         Standing::FellBehind
     } else if r.shortfall(scenario) == Some(Shortfall::Failed) {
@@ -124,6 +133,7 @@ fn excluded(
                 Standing::Judged => return None,
                 Standing::Collapsed => "collapsed".to_string(),
                 Standing::FellBehind => "fell behind".to_string(),
+                Standing::Overloaded => "loaded at or above capacity".to_string(),
                 Standing::Failing => format!(
                     "answered {:.1}% of requests in full",
                     100.0 * r.metrics.get(Metric::SuccessRate).mean
@@ -181,10 +191,10 @@ pub fn balancers(rows: &[&RunResult], scenario: &Scenario, fan_out_to_all: Optio
             )
         } else if beaten.iter().all(|b| *b == Some(false)) {
             format!(
-                "no balancer differs from another beyond chance on {} (paired over the same requests): {} for {}",
+                "{} is best on {}: {}, but not beyond chance against any other (paired over the same requests)",
+                best.balancer,
                 what(scenario, measure),
-                show(e, measure),
-                best.balancer
+                show(e, measure)
             )
         } else {
             let tied: Vec<&str> = others
@@ -209,6 +219,12 @@ pub fn balancers(rows: &[&RunResult], scenario: &Scenario, fan_out_to_all: Optio
             line
         }
     };
+    if scenario.per_pattern.len() == 1
+        && let Some(clause) = objective(&judged, scenario, "balancer", |r| r.balancer.to_string())
+    {
+        line.push_str("; ");
+        line.push_str(&clause);
+    }
     if let Some(out) = out {
         line.push_str("; ");
         line.push_str(&out);
@@ -233,17 +249,8 @@ pub fn patterns(best: &[&RunResult], scenario: &Scenario) -> String {
         format!("{} ({})", crate::names::short_name(&r.pattern), r.balancer)
     });
     let mut parts = Vec::new();
-    if let Some(slo) = scenario.slo {
-        let meets: Vec<String> = judged
-            .iter()
-            .filter(|r| r.metrics.get(Metric::Attainment).low() >= slo.quantile)
-            .map(|r| name(r))
-            .collect();
-        parts.push(if meets.is_empty() {
-            format!("no pattern meets {slo} with 95% confidence")
-        } else {
-            format!("{slo} is met with 95% confidence by {}", meets.join(", "))
-        });
+    if let Some(clause) = objective(&judged, scenario, "pattern", name) {
+        parts.push(clause);
     }
     if let Some(first) = judged.first() {
         let e = first.metrics.get(measure.metric());
@@ -277,6 +284,44 @@ pub fn patterns(best: &[&RunResult], scenario: &Scenario) -> String {
         text = first.to_uppercase() + &text[1..];
     }
     text
+}
+
+/// Whether the objective is met, and by which of the `judged` results: with 95% confidence
+/// (the lower end of attainment's interval at or above the target share), or with one
+/// replication on the point estimate, said as such. `None` without `--slo`.
+fn objective(
+    judged: &[&RunResult],
+    scenario: &Scenario,
+    what: &str,
+    name: impl Fn(&RunResult) -> String,
+) -> Option<String> {
+    let slo = scenario.slo?;
+    let attainment = |r: &&&RunResult| r.metrics.get(Metric::Attainment);
+    if judged.iter().any(|r| !attainment(&r).ci95.is_finite()) {
+        let meets: Vec<String> = judged
+            .iter()
+            .filter(|r| attainment(r).mean >= slo.quantile)
+            .map(|r| name(r))
+            .collect();
+        return Some(if meets.is_empty() {
+            format!("no {what} meets {slo} in this one replication (no interval to judge by)")
+        } else {
+            format!(
+                "{slo} is met in this one replication by {} (no interval to judge by)",
+                meets.join(", ")
+            )
+        });
+    }
+    let meets: Vec<String> = judged
+        .iter()
+        .filter(|r| attainment(r).low() >= slo.quantile)
+        .map(|r| name(r))
+        .collect();
+    Some(if meets.is_empty() {
+        format!("no {what} meets {slo} with 95% confidence")
+    } else {
+        format!("{slo} is met with 95% confidence by {}", meets.join(", "))
+    })
 }
 
 /// When another result is faster than the best at the median and slower at the tail, or
@@ -359,6 +404,37 @@ mod tests {
             line.contains("least_connections (p99 among failed requests"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn a_station_over_capacity_is_never_judged() {
+        // The master can dispatch 1 / 0.165 = 6.06 requests/s of the 6.4 that arrive.
+        let sim = simulate(
+            "pattern = \"master_slave,peer_to_peer\"\ndispatch_overhead = 0.165\nrate = 6.4\ntasks = 600\nreplications = 3\nbalancer = \"least_connections\"\n",
+        );
+        let best: Vec<&RunResult> = sim.results.iter().collect();
+        let line = patterns(&best, &sim.scenario);
+        assert!(
+            line.contains(
+                "not judged: master_slave (least_connections) (loaded at or above capacity)"
+            ),
+            "{line}"
+        );
+        assert!(
+            !line.contains("Best on p99 over all requests: master_slave"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn one_replication_claims_no_confidence() {
+        let sim = simulate(
+            "pattern = \"master_slave,peer_to_peer\"\nrate = 6\ntasks = 3000\nreplications = 1\nslo = \"5s@95%\"\nbalancer = \"least_connections\"\n",
+        );
+        let best: Vec<&RunResult> = sim.results.iter().collect();
+        let line = patterns(&best, &sim.scenario);
+        assert!(!line.contains("95% confidence"), "{line}");
+        assert!(line.contains("in this one replication"), "{line}");
     }
 
     #[test]

@@ -94,12 +94,9 @@ impl Estimate {
         self.at_least.is_some()
     }
 
+    /// The lower end of the 95% interval: NaN without one (a single replication).
     pub fn low(&self) -> f64 {
-        self.mean - self.ci95.max(0.0)
-    }
-
-    pub fn high(&self) -> f64 {
-        self.mean + self.ci95.max(0.0)
+        self.mean - self.ci95
     }
 }
 

@@ -21,10 +21,12 @@ pub enum Outcome {
     Failed,
 }
 
-/// Checkpoints a replication's arrivals are cut into, to tell a collapse from noise.
-const CHECKPOINTS: u64 = 20;
+/// Checkpoints a replication's arrivals are cut into: every `COARSE` of them make one of the
+/// 20 intervals that tell a collapse from noise, and the fine ones date it.
+const CHECKPOINTS: u64 = 100;
+const COARSE: usize = 5;
 /// Below this many measured requests there is too little to tell a collapse.
-const COLLAPSE_MIN_REQUESTS: u64 = 200;
+const COLLAPSE_MIN_REQUESTS: u64 = 1000;
 
 /// The state at a measured arrival: for collapse detection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -81,7 +83,7 @@ impl Timeline {
 /// The running statistics of one replication.
 #[derive(Debug, Clone)]
 pub struct Recorder {
-    /// Latencies of the requests answered in full (or partly, with `accept_partial`).
+    /// Latencies of the requests answered in full.
     latency: Histogram<u64>,
     /// Seconds per histogram unit.
     unit: f64,
@@ -89,14 +91,14 @@ pub struct Recorder {
     latency_min: f64,
     latency_max: f64,
     arrivals: u64,
-    /// Measured requests answered (in full, or partly with `accept_partial`), answered only
-    /// partly, and failed.
+    /// Measured requests answered in full, answered only partly, and failed.
     good: u64,
     partials: u64,
     failures: u64,
     partial_min: f64,
     partial_max: f64,
-    /// The objective's deadline, and the good requests that met it.
+    /// The objective's deadline, and the requests that met it (in full, or in part when
+    /// `accept_partial`).
     deadline: Option<f64>,
     within: u64,
     accept_partial: bool,
@@ -361,9 +363,11 @@ impl Recorder {
             return;
         }
         self.tries_sum += tries;
-        if good {
+        // An accepted partial answer meets the objective in time, but its latency is the
+        // gather's timeout, not an answer's: it stays in the partial mass of the quantiles.
+        self.within += u64::from(good && self.deadline.is_some_and(|d| latency <= d));
+        if outcome == Outcome::Complete {
             self.good += 1;
-            self.within += u64::from(self.deadline.is_some_and(|d| latency <= d));
             self.latency_sum += latency;
             self.latency_min = self.latency_min.min(latency);
             self.latency_max = self.latency_max.max(latency);
@@ -402,46 +406,59 @@ impl Recorder {
     }
 
     /// When the replication collapsed, if it did: it ended with a stretch (at least 3 of its
-    /// 20 checkpoint intervals) in which goodput stayed below the arrivals in every interval,
-    /// while the backlog grew by at least 5% of those arrivals (and 50 requests), or less than
-    /// half of them were answered.
+    /// 20 checkpoint intervals) in which goodput stayed below 97% of the arrivals in every
+    /// interval, while the backlog grew by at least 5% of those arrivals (and by 50 requests,
+    /// and by three times the square root of the arrivals, beyond what a random excursion of
+    /// a stable queue near capacity reaches), or less than half of them were answered.
+    ///
+    /// It is dated from the first interval after which the run was behind over every span to
+    /// the end, then, within that interval, from the end of its last fifth that kept up.
     pub fn collapse(&self) -> Option<f64> {
         if self.arrivals < COLLAPSE_MIN_REQUESTS {
             return None;
         }
-        let mut points = self.checkpoints.clone();
+        let mut fine = self.checkpoints.clone();
         let last = Checkpoint {
             good: self.good_departures,
             ..self.last
         };
-        match points.last_mut() {
+        match fine.last_mut() {
             Some(p) if p.arrivals == last.arrivals => *p = last,
-            _ => points.push(last),
+            _ => fine.push(last),
+        }
+        let mut coarse: Vec<usize> = (0..fine.len()).step_by(COARSE).collect();
+        if coarse.last() != Some(&(fine.len() - 1)) {
+            coarse.push(fine.len() - 1);
         }
         let behind = |a: &Checkpoint, b: &Checkpoint| {
             ((b.good - a.good) as f64) < 0.97 * (b.arrivals - a.arrivals) as f64
         };
-        let end = points.len() - 1;
+        let at = |k: usize| &fine[coarse[k]];
+        let end = coarse.len() - 1;
         let mut start = end;
-        while start > 0 && behind(&points[start - 1], &points[start]) {
+        while start > 0 && behind(at(start - 1), at(start)) {
             start -= 1;
         }
         if end - start < 3 {
             return None;
         }
-        let (from, to) = (&points[start], &points[end]);
+        let (from, to) = (at(start), at(end));
         let arrivals = (to.arrivals - from.arrivals) as f64;
         let growth = to.in_system as f64 - from.in_system as f64;
         let good = (to.good - from.good) as f64;
-        if growth < (0.05 * arrivals).max(50.0) && good >= 0.5 * arrivals {
+        let significant = (0.05 * arrivals).max(50.0).max(3.0 * arrivals.sqrt());
+        if growth < significant && good >= 0.5 * arrivals {
             return None;
         }
-        // The onset: the first checkpoint after which the run was behind over every span,
-        // so that a random good interval does not date the collapse late.
         let onset = (0..=start)
-            .find(|&i| (i + 1..=end).all(|j| behind(&points[i], &points[j])))
+            .find(|&i| (i + 1..=end).all(|j| behind(at(i), at(j))))
             .unwrap_or(start);
-        Some(points[onset].time)
+        let (lo, hi) = (coarse[onset], coarse[(onset + 1).min(end)]);
+        let kept_up = (lo + 1..=hi)
+            .rev()
+            .find(|&f| !behind(&fine[f - 1], &fine[f]))
+            .unwrap_or(lo);
+        Some(fine[kept_up].time)
     }
 
     /// Every measured request's latency at each of [`CDF_QUANTILES`], for plotting the
@@ -663,6 +680,30 @@ mod tests {
             );
             assert!(v.get(Metric::LatencyP999) <= v.get(Metric::LatencyMax));
         }
+    }
+
+    /// An accepted partial answer meets the objective, but its time is the gather timeout's:
+    /// a quantile among the partial answers stays censored, and success counts full answers.
+    #[test]
+    fn accepted_partial_answers_attain_but_never_give_a_quantile() {
+        let mut r = Recorder::new(1.0, None);
+        r.objective(Some(5.0), true);
+        r.window_start = 0.0;
+        r.window_end = 1e9;
+        for i in 1..=90 {
+            r.arrived(0.0);
+            r.departed(1.0, f64::from(i) / 100.0, Outcome::Complete, true, 1.0);
+        }
+        for _ in 0..10 {
+            r.arrived(0.0);
+            r.departed(1.0, 3.0, Outcome::Partial, true, 1.0);
+        }
+        let (v, _) = r.finish(100.0, &[1.0], None);
+        assert_eq!(v.get(Metric::Attainment), 1.0);
+        assert_eq!(v.get(Metric::SuccessRate), 0.9);
+        assert!(v.get(Metric::LatencyP99).is_nan());
+        assert_eq!(v.at_least(Metric::LatencyP99), 3.0);
+        assert!((v.get(Metric::LatencyP50) - 0.5).abs() < 0.01);
     }
 
     /// Failed requests are infinitely late: a quantile among them is censored, below them it

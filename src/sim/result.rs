@@ -251,8 +251,10 @@ impl RunResult {
                     result.pattern, result.balancer
                 ),
                 Shortfall::Failed => format!(
-                    "{} under {} answered only {goodput} of {arrivals} requests/s: the others failed or were answered in part",
-                    result.pattern, result.balancer
+                    "{} under {} answered in full only {:.1}% of its requests ({goodput} of {arrivals} requests/s): the others failed or were answered in part",
+                    result.pattern,
+                    result.balancer,
+                    100.0 * result.metrics.get(Metric::SuccessRate).mean
                 ),
             });
         }

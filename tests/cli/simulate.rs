@@ -481,3 +481,51 @@ fn a_scenario_file_is_held_to_what_its_flags_accept() {
         assert!(from_flag.contains(reason), "{from_flag} / {reason}");
     }
 }
+
+#[test]
+fn csv_rows_mark_censoring_and_carry_warnings_with_or_without_a_timeline() {
+    // A 1 s timeout on 1 s of work: many requests fail, so p99 falls among them.
+    let args = [
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "least_connections",
+        "--agents",
+        "3",
+        "--rate",
+        "1.5",
+        "--timeout",
+        "1",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+        "--format",
+        "csv",
+    ];
+    let read = |text: String| {
+        let mut rows = csv::Reader::from_reader(std::io::Cursor::new(text.into_bytes()));
+        let header = rows.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+        (header, rows)
+    };
+    let (header, rows) = read(crate::stdout(&args));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[0][col("latency_p99_mean")], "");
+    assert_eq!(
+        &rows[0][col("latency_p99_at_least")],
+        "inf",
+        "among the failed"
+    );
+    let warnings = rows[0][col("warnings")].to_string();
+    assert!(!warnings.is_empty());
+    let mut with_timeline = args.to_vec();
+    with_timeline.extend(["--timeline", "100"]);
+    let (header, rows) = read(crate::stdout(&with_timeline));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(rows.len() > 1);
+    for row in &rows {
+        assert_eq!(row[col("warnings")], warnings);
+    }
+}
