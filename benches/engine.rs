@@ -71,6 +71,18 @@ const SCENARIOS: &[(&str, &str, u64, u64)] = &[
         1,
         2_000_000,
     ),
+    (
+        "capability100000_load0.8",
+        "pattern = 'master_slave'\nagents = 100001\nrate = 80000\ndispatch_overhead = 0\nbalancer = 'capability_based'\nkinds = 'gpu:1,cpu:3'\ncapabilities = 'gpu+cpu,cpu'",
+        1,
+        2_000_000,
+    ),
+    (
+        "predictive100000_load0.8",
+        "pattern = 'master_slave'\nagents = 100001\nrate = 80000\ndispatch_overhead = 0\nbalancer = 'predictive'",
+        1,
+        2_000_000,
+    ),
 ];
 
 fn scenario(toml: &str, tasks: u64) -> Scenario {
