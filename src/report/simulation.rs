@@ -9,9 +9,10 @@ use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
-use super::verdict::{self, Measure};
+use super::verdict;
 use super::{Cell, Emphasis, Report, Table, document, number};
 use crate::number::{decimals, round_sig};
+use crate::sim::judgement::Measure;
 
 /// `3.10 ± 0.10`, or the mean alone with one replication, `≥ 60.0` when only a bound is
 /// known (censored), `failed` when it falls among failed requests in every replication, or

@@ -5,88 +5,10 @@
 //! for every pattern and balancer), and no result wins from a censored quantile, a collapse
 //! or a run that fell behind.
 
-use crate::sim::{Estimate, Metric, RunResult, Scenario, Shortfall};
+use crate::sim::judgement::{Measure, Standing, better, standing};
+use crate::sim::{Estimate, Metric, RunResult, Scenario};
 
-/// What results are judged on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Measure {
-    /// Attainment of the objective: higher is better.
-    Attainment,
-    /// p99 over all requests: lower is better.
-    P99,
-}
-
-impl Measure {
-    pub fn of(scenario: &Scenario) -> Measure {
-        if scenario.slo.is_some() {
-            Measure::Attainment
-        } else {
-            Measure::P99
-        }
-    }
-
-    fn metric(self) -> Metric {
-        match self {
-            Measure::Attainment => Metric::Attainment,
-            Measure::P99 => Metric::LatencyP99,
-        }
-    }
-}
-
-/// A result's standing: judged, or why not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Standing {
-    Judged,
-    /// The measure is only a bound (a quantile among failed requests).
-    Censored,
-    /// Too few of its requests were answered in full.
-    Failing,
-    /// A station is loaded at or above its capacity: its queue grows without bound, and
-    /// what it measures depends on the run's length.
-    Overloaded,
-    FellBehind,
-    Collapsed,
-}
-
-fn standing(r: &RunResult, scenario: &Scenario, measure: Measure) -> Standing {
-    let overloaded = scenario
-        .per_pattern
-        .iter()
-        .any(|p| p.pattern == r.pattern && (p.load >= 1.0 || p.peak_load >= 1.0));
-    if r.collapse.is_some() {
-        Standing::Collapsed
-    } else if overloaded {
-        Standing::Overloaded
-    } else if r.shortfall(scenario) == Some(Shortfall::QueuesGrew) {
-        Standing::FellBehind
-    } else if r.shortfall(scenario) == Some(Shortfall::Failed) {
-        Standing::Failing
-    } else if r.metrics.get(measure.metric()).censored() {
-        Standing::Censored
-    } else {
-        Standing::Judged
-    }
-}
-
-/// Sorts best first: judged results by the measure, then the others (censored by their
-/// bound, then those that fell behind, then collapsed).
-pub fn rank(results: &mut [&RunResult], scenario: &Scenario, measure: Measure) {
-    let key = |r: &RunResult| {
-        let e = r.metrics.get(measure.metric());
-        let value = e.at_least.unwrap_or(e.mean);
-        let value = if value.is_nan() { f64::INFINITY } else { value };
-        match measure {
-            Measure::Attainment => -value,
-            Measure::P99 => value,
-        }
-    };
-    results.sort_by(|a, b| {
-        standing(a, scenario, measure)
-            .cmp(&standing(b, scenario, measure))
-            .then(key(a).total_cmp(&key(b)))
-            .then(a.balancer.cmp(&b.balancer))
-    });
-}
+pub use crate::sim::judgement::rank;
 
 /// `3.10 s ± 0.10`, or `99.2% ± 0.3` for attainment.
 fn show(e: Estimate, measure: Measure) -> String {
@@ -96,15 +18,6 @@ fn show(e: Estimate, measure: Measure) -> String {
             format!("{:.1}% ± {:.1}", 100.0 * e.mean, 100.0 * e.ci95)
         }
         Measure::Attainment => format!("{:.1}%", 100.0 * e.mean),
-    }
-}
-
-/// Whether `a` is better than `b` on the measure beyond chance, paired over the same
-/// requests; `None` without intervals.
-fn better(a: &RunResult, b: &RunResult, measure: Measure) -> Option<bool> {
-    match measure {
-        Measure::Attainment => a.higher_than(b, Metric::Attainment),
-        Measure::P99 => b.higher_than(a, Metric::LatencyP99),
     }
 }
 

@@ -10,6 +10,7 @@ mod engine;
 pub mod estimate;
 mod events;
 pub mod faults;
+pub mod judgement;
 pub mod metric;
 pub mod model;
 mod pattern;
