@@ -39,6 +39,12 @@ impl Trait {
     /// Words in a pattern's description, use cases, advantages or configuration (underscores read
     /// as spaces) that show it suits this trait.
     /// Empty when the trait concerns the balancer only.
+    /// Sequential stages and consensus are structure the work has: a pattern without it
+    /// cannot serve the work, whatever its other merits.
+    pub fn is_structural(self) -> bool {
+        matches!(self, Trait::SequentialStages | Trait::NeedsConsensus)
+    }
+
     pub fn pattern_keywords(self) -> &'static [&'static str] {
         match self {
             Trait::HeterogeneousAgents => &["heterogeneous", "capability based"],
@@ -85,6 +91,7 @@ impl Request {
 /// One pattern's place in the ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ranked {
+    /// Patterns that tie share a rank (1, 1, 3): nothing in the request tells them apart.
     pub rank: usize,
     pub pattern: String,
     pub name: String,
@@ -92,15 +99,39 @@ pub struct Ranked {
     pub score: f64,
     /// False when the pattern exceeds `--max-complexity`; such patterns rank after all others.
     pub eligible: bool,
+    /// False when the pattern lacks a structure the work needs (`--sequential-stages`,
+    /// `--needs-consensus`); such patterns rank after those that have it.
+    pub fits_structure: bool,
+    /// How far the fleet is from the pattern's optimal agent range: 0 within twice its bounds,
+    /// then one more per doubling. A pattern further out never beats one closer in.
+    pub agent_distance: u32,
     pub criteria: Vec<Criterion>,
     /// Why the pattern lost points, one sentence per criterion it did not fully meet.
     pub shortfalls: Vec<String>,
+}
+
+impl Ranked {
+    /// What the ranking compares, in order; the score last.
+    fn key(&self) -> (bool, bool, std::cmp::Reverse<u32>, f64) {
+        (
+            self.eligible,
+            self.fits_structure,
+            std::cmp::Reverse(self.agent_distance),
+            self.score,
+        )
+    }
+
+    fn ties(&self, other: &Ranked) -> bool {
+        self.key() == other.key()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
     pub request: Request,
     pub ranking: Vec<Ranked>,
+    /// What the ranking could not use or could not decide, sentence by sentence.
+    pub notes: Vec<String>,
     pub advice: Advice,
 }
 
@@ -112,16 +143,70 @@ pub enum AdvisorError {
     NoPatterns,
 }
 
+/// The requirements a pattern is scored on, with the criteria each one adds.
+const REQUIREMENTS: &[(&str, &[&str])] = &[
+    ("--fault-tolerance", &["fault_tolerance", "reliability"]),
+    ("--latency", &["latency"]),
+    ("--throughput", &["throughput"]),
+];
+
 /// Ranks every pattern of the catalog for the request, best first, and advises settings for the winner.
 pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation, AdvisorError> {
     if request.agents == 0 {
         return Err(AdvisorError::NoAgents);
     }
+    let mut notes = Vec::new();
+    let mut criteria: Vec<Vec<Criterion>> = catalog
+        .patterns
+        .iter()
+        .map(|pattern| score::criteria(pattern, request))
+        .collect();
+    let mut dropped: Vec<&str> = Vec::new();
+    if request.agents == 1 && request.fault_tolerance.is_some() {
+        notes.push(
+            "With 1 agent no pattern survives that agent's failure, so --fault-tolerance was not scored: fault tolerance needs at least 2 agents (3 for a quorum)."
+                .to_string(),
+        );
+        dropped.extend(["fault_tolerance", "reliability"]);
+    }
+    // A requirement every pattern meets cannot tell them apart, and must not switch on a term
+    // that would (asking for low fault tolerance must not rank by reliability ratings).
+    for (flag, names) in REQUIREMENTS {
+        let applies = criteria
+            .iter()
+            .any(|cs| cs.iter().any(|c| c.criterion == names[0]));
+        let all_meet = criteria.iter().all(|cs| {
+            cs.iter()
+                .filter(|c| c.criterion == names[0])
+                .all(|c| c.score >= 1.0)
+        });
+        if applies && all_meet && !dropped.contains(&names[0]) {
+            notes.push(format!(
+                "Every pattern meets {flag} {}, so it changes nothing in the ranking.",
+                match *flag {
+                    "--fault-tolerance" => request.fault_tolerance,
+                    "--latency" => request.latency,
+                    _ => request.throughput,
+                }
+                .map_or(String::new(), |l| l.to_string())
+            ));
+            dropped.extend(names.iter().copied());
+        }
+    }
+    for cs in &mut criteria {
+        cs.retain(|c| !dropped.contains(&c.criterion));
+    }
+    let structural: Vec<Trait> = request
+        .traits
+        .iter()
+        .copied()
+        .filter(|t| t.is_structural())
+        .collect();
     let mut ranking: Vec<Ranked> = catalog
         .patterns
         .iter()
-        .map(|pattern| {
-            let criteria = score::criteria(pattern, request);
+        .zip(criteria)
+        .map(|(pattern, criteria)| {
             let eligible = request
                 .max_complexity
                 .is_none_or(|max| pattern.implementation_complexity <= max);
@@ -136,6 +221,10 @@ pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation,
                 name: pattern.pattern_name.clone(),
                 score: score::total(&criteria),
                 eligible,
+                fits_structure: structural
+                    .iter()
+                    .all(|t| score::evidence(pattern, *t).is_some()),
+                agent_distance: score::agent_distance(pattern, request.agents),
                 criteria,
                 shortfalls,
             }
@@ -148,15 +237,43 @@ pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation,
         (p.reliability_rating, p.scalability_rating)
     };
     ranking.sort_by(|a, b| {
-        b.eligible
-            .cmp(&a.eligible)
-            .then(b.score.total_cmp(&a.score))
+        let (ka, kb) = (a.key(), b.key());
+        kb.0.cmp(&ka.0)
+            .then(kb.1.cmp(&ka.1))
+            .then(kb.2.cmp(&ka.2))
+            .then(kb.3.total_cmp(&ka.3))
             .then(rating(&b.pattern).cmp(&rating(&a.pattern)))
             .then(a.pattern.cmp(&b.pattern))
     });
-    for (i, r) in ranking.iter_mut().enumerate() {
-        r.rank = i + 1;
+    for i in 0..ranking.len() {
+        ranking[i].rank = if i > 0 && ranking[i].ties(&ranking[i - 1]) {
+            ranking[i - 1].rank
+        } else {
+            i + 1
+        };
     }
+    let tied: Vec<&str> = ranking
+        .iter()
+        .filter(|r| r.rank == 1)
+        .map(|r| r.pattern.as_str())
+        .collect();
+    if tied.len() > 1 {
+        notes.push(format!(
+            "{} tie on this request (score {}): nothing asked for tells them apart, so they are listed by the catalog's reliability and scalability ratings. Add a requirement, or --simulate to decide on evidence.",
+            tied.join(" and "),
+            ranking[0].score
+        ));
+    }
+    if let Some(missing) = structural
+        .iter()
+        .find(|_| ranking.first().is_some_and(|r| !r.fits_structure))
+    {
+        notes.push(format!(
+            "No eligible pattern has the structure {} asks for.",
+            missing.flag()
+        ));
+    }
+    notes.extend(order_notes(&ranking));
     let best = ranking.first().ok_or(AdvisorError::NoPatterns)?;
     let pattern = catalog
         .patterns
@@ -167,8 +284,48 @@ pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation,
     Ok(Recommendation {
         request: request.clone(),
         ranking,
+        notes,
         advice,
     })
+}
+
+/// Where a pattern ranks above one with a higher score, says which rule put it there.
+fn order_notes(ranking: &[Ranked]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in ranking.iter().enumerate() {
+        let Some(b) = ranking[i + 1..]
+            .iter()
+            .find(|b| b.eligible && b.score > a.score)
+        else {
+            continue;
+        };
+        let why = if a.eligible != b.eligible {
+            continue;
+        } else if a.fits_structure != b.fits_structure {
+            format!("{} lacks the structure the work needs", b.pattern)
+        } else if a.agent_distance != b.agent_distance {
+            let reason = |r: &Ranked| {
+                r.criteria
+                    .iter()
+                    .find(|c| c.criterion == "agent_fit")
+                    .map_or(String::new(), |c| c.reason.clone())
+            };
+            format!(
+                "{} is further outside its optimal agent range ({}; for {}: {}), and a pattern further out never ranks above one closer in",
+                b.pattern,
+                reason(b),
+                a.pattern,
+                reason(a)
+            )
+        } else {
+            continue;
+        };
+        out.push(format!(
+            "{} ranks above {} despite a lower score ({} against {}): {why}.",
+            a.pattern, b.pattern, a.score, b.score
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -303,6 +460,59 @@ mod tests {
         for r in &a.ranking {
             assert!((0.0..=100.0).contains(&r.score));
         }
+    }
+
+    /// The score's edges, one case per rule.
+    #[test]
+    fn the_scores_edges_hold() {
+        // A requirement every pattern meets changes nothing.
+        for agents in [3, 5, 10, 15, 40] {
+            let plain = ask(agents, |_| {});
+            let low = ask(agents, |r| r.fault_tolerance = Some(Level::Low));
+            assert_eq!(order(&plain), order(&low), "{agents} agents");
+            assert!(
+                low.notes.iter().any(|n| n.contains("changes nothing")),
+                "{:?}",
+                low.notes
+            );
+        }
+        // Fault tolerance with one agent: a note, and no pattern wins on it.
+        let one = ask(1, |r| r.fault_tolerance = Some(Level::High));
+        assert_eq!(order(&one), order(&ask(1, |_| {})));
+        assert!(one.notes[0].contains("With 1 agent"), "{:?}", one.notes);
+        // Equal scores are shown as a tie.
+        let ten = ask(10, |_| {});
+        let tied: Vec<&Ranked> = ten.ranking.iter().filter(|r| r.score == 97.5).collect();
+        assert_eq!(tied.len(), 2, "{:?}", order(&ten));
+        assert_eq!(tied[0].rank, tied[1].rank);
+        // Structural traits are constraints.
+        for agents in [3, 10, 40, 200] {
+            let staged = ask(agents, |r| {
+                r.traits = vec![Trait::SequentialStages];
+                r.fault_tolerance = Some(Level::High);
+            });
+            assert_eq!(staged.ranking[0].pattern, "pipeline_001", "{agents}");
+            let consensus = ask(agents, |r| r.traits = vec![Trait::NeedsConsensus]);
+            assert_eq!(consensus.ranking[0].pattern, "peer_to_peer_001", "{agents}");
+        }
+        // A pattern further outside its optimal range never beats one closer in.
+        for agents in [1, 2, 30, 40, 100, 500, 3000] {
+            for ft in [None, Some(Level::High)] {
+                let r = ask(agents, |r| r.fault_tolerance = ft);
+                for pair in r.ranking.windows(2) {
+                    assert!(
+                        pair[0].agent_distance <= pair[1].agent_distance,
+                        "{agents} agents: {:?}",
+                        order(&r)
+                    );
+                }
+            }
+        }
+        assert_ne!(
+            ask(500, |_| {}).ranking[0].pattern,
+            "pipeline_001",
+            "a 3-15 pipeline at 500 agents"
+        );
     }
 
     #[test]

@@ -105,6 +105,25 @@ pub fn agent_fit(pattern: &Pattern, agents: u32) -> Criterion {
     Criterion::new("agent_fit", WEIGHT_AGENT_FIT, score, reason)
 }
 
+/// How far `agents` is from the pattern's optimal range, in doublings beyond twice its
+/// nearest bound: 0 up to twice the bound, 1 up to four times, and so on. Used before the
+/// score, so that a pattern far outside its range never beats one inside it.
+pub fn agent_distance(pattern: &Pattern, agents: u32) -> u32 {
+    let range = &pattern.optimal_agent_count;
+    let ratio = if agents > range.max {
+        f64::from(agents) / f64::from(range.max.max(1))
+    } else if agents < range.min {
+        f64::from(range.min) / f64::from(agents.max(1))
+    } else {
+        1.0
+    };
+    if ratio <= 2.0 {
+        0
+    } else {
+        ratio.log2().ceil() as u32 - 1
+    }
+}
+
 /// A rating that should reach `required` (fault tolerance, throughput).
 fn at_least(
     criterion: &'static str,

@@ -90,6 +90,7 @@ pub fn recommendation(
     let mut doc = json!({
         "request": rec.request,
         "ranking": ranking,
+        "notes": rec.notes,
         "advice": advice,
     });
     if let Some(e) = evidence {
@@ -98,6 +99,9 @@ pub fn recommendation(
     let mut report = Report::new(document(doc))
         .records(ranking.iter().map(|r| json!(r)).collect::<Vec<Value>>())
         .table(table);
+    for note in &rec.notes {
+        report = report.text(note.clone());
+    }
 
     if explain {
         let mut why = Table::new(["pattern", "criterion", "weight", "score", "points", "reason"])

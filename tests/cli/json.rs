@@ -422,6 +422,8 @@ struct Ranked {
     name: String,
     score: f64,
     eligible: bool,
+    fits_structure: bool,
+    agent_distance: u32,
     criteria: Vec<Criterion>,
     shortfalls: Vec<String>,
 }
@@ -516,6 +518,7 @@ struct Recommendation {
     tool_version: String,
     request: Request,
     ranking: Vec<Ranked>,
+    notes: Vec<String>,
     advice: Advice,
     evidence: Option<Evidence>,
 }
