@@ -1,6 +1,6 @@
 //! Evidence for a recommendation: the top candidates simulated on the user's own workload,
-//! each with the balancer and resilience settings advised for it, then ranked by what was
-//! measured. Catalog ratings are opinions; where a measurement contradicts them, it wins.
+//! each with the settings fitted to it, then ranked by what was measured against the user's
+//! objective. Catalog ratings are opinions; where a measurement contradicts them, it wins.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,11 +8,12 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-use crate::sim::resilience::{BreakerKind, RetryKind};
+use crate::sim::judgement::{self, Measure, Standing};
 use crate::sim::scenario::{Names, Seconds};
 use crate::sim::{self, Estimate, Metric, RunResult, Scenario, ScenarioInput, SimError};
 
 use super::advice::{Advice, advise};
+use super::fit::{Setting, fit};
 use super::{Ranked, Recommendation, Request};
 
 /// How much simulation to spend on each candidate: tasks per replication, or simulated
@@ -65,6 +66,9 @@ impl fmt::Display for Budget {
 /// Replications per candidate unless the workload sets them: enough for an interval.
 pub const REPLICATIONS: u32 = 5;
 
+/// Replications are doubled, up to this many, while the winner is not clear.
+pub const MAX_REPLICATIONS: u32 = 20;
+
 /// What was measured for one candidate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
@@ -74,13 +78,24 @@ pub struct Candidate {
     /// Rank by the evidence; candidates that could not be simulated come last.
     pub evidence_rank: usize,
     pub balancer: String,
-    pub retry: RetryKind,
-    pub circuit_breaker: BreakerKind,
+    /// Whether the pattern has the structure the work needs (`--sequential-stages`,
+    /// `--needs-consensus`); one without it ranks after every one with it, whatever it measures.
+    pub fits_structure: bool,
+    /// Agents spent on coordination (master_slave's master), not on requests' work.
+    pub coordinators: u32,
+    /// How its result stands against the measure; absent when it was not simulated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Standing>,
+    /// Judged, and (with `--slo`) meeting the objective with 95% confidence: the lower
+    /// end of attainment's interval at or above the target share.
+    pub feasible: bool,
+    /// Settings fitted to the workload for this candidate.
+    pub settings: Vec<Setting>,
+    /// Every warning of its fit and of its simulation.
+    pub warnings: Vec<String>,
     /// Why the candidate was not simulated (its scenario is impossible for the workload).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_simulated: Option<String>,
-    /// It did not answer its arrivals: it collapsed, or its goodput fell short of them.
-    pub fell_behind: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<RunResult>,
     #[serde(skip)]
@@ -95,21 +110,72 @@ impl Candidate {
     }
 }
 
+/// How sure the first place is: the winner against the runner-up, replication by
+/// replication over the same requests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub winner: String,
+    pub runner_up: String,
+    /// What put the winner first.
+    pub decided_by: DecidedBy,
+    /// Replications in which the winner did better on the measure, and ties.
+    pub wins: u32,
+    pub ties: u32,
+    pub replications: u32,
+    /// Whether the order holds beyond chance; when not, the catalog order decided.
+    pub clear: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// The winner has the structure the work needs (stages, consensus); the runner-up not.
+    Structure,
+    /// The winner is judged (and meets the objective); the runner-up is not.
+    Standing,
+    /// Both meet the objective; the winner spends fewer agents on coordination.
+    Coordination,
+    /// Both meet the objective; the winner makes fewer attempts per request.
+    Attempts,
+    /// Attainment of the objective, or p99 over all requests without one.
+    Measure,
+    /// The evidence could not tell them apart.
+    CatalogOrder,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     pub budget: Budget,
+    /// Replications per candidate, after any added to settle the winner.
+    pub replications: u32,
+    /// What the candidates were judged on: attainment of `--slo`, or p99 over all requests.
+    pub measure: &'static str,
     /// The workload as simulated (the first candidate's scenario), for the summary.
     #[serde(skip)]
     pub scenario: Option<Scenario>,
     /// Best first by the evidence.
     pub candidates: Vec<Candidate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     /// Whether the evidence puts first the pattern the catalog ratings put first.
     pub agrees_with_catalog: bool,
     /// What the evidence says, sentence by sentence.
     pub findings: Vec<String>,
 }
 
-/// Simulates the `count` best eligible patterns of `rec` on `workload`, `budget` each.
+/// The budget: the flag's, else the workload's own length, else the default.
+fn budget_of(budget: Option<Budget>, workload: &ScenarioInput) -> Budget {
+    match (budget, workload.tasks, workload.duration) {
+        (Some(b), ..) => b,
+        (None, Some(n), _) => Budget::Tasks(n),
+        (None, None, Some(d)) => Budget::Seconds(d.0),
+        (None, None, None) => Budget::DEFAULT,
+    }
+}
+
+/// Simulates the `count` best eligible patterns of `rec` on `workload`, each with the
+/// settings fitted to the workload, `budget` each, and ranks them by the evidence. Where the
+/// first two cannot be told apart, replications are doubled (up to [`MAX_REPLICATIONS`]).
 /// `progress` is called once per finished replication.
 pub fn gather(
     catalog: &Catalog,
@@ -119,14 +185,42 @@ pub fn gather(
     count: usize,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Evidence, SimError> {
-    let budget = match (budget, workload.tasks, workload.duration) {
-        (Some(b), ..) => b,
-        (None, Some(n), _) => Budget::Tasks(n),
-        (None, None, Some(d)) => Budget::Seconds(d.0),
-        (None, None, None) => Budget::DEFAULT,
-    };
+    let budget = budget_of(budget, workload);
+    let mut replications = workload.replications.unwrap_or(REPLICATIONS);
+    loop {
+        let evidence = run(
+            catalog,
+            rec,
+            workload,
+            budget,
+            count,
+            replications,
+            progress,
+        )?;
+        let settled = evidence.decision.as_ref().is_none_or(|d| d.clear);
+        if settled || !(2..MAX_REPLICATIONS).contains(&replications) {
+            return Ok(evidence);
+        }
+        replications = (replications * 2).min(MAX_REPLICATIONS);
+    }
+}
+
+/// The replications one round of [`gather`] will run, for a progress bar.
+pub fn round_replications(workload: &ScenarioInput, count: usize) -> u64 {
+    count as u64 * u64::from(workload.replications.unwrap_or(REPLICATIONS))
+}
+
+fn run(
+    catalog: &Catalog,
+    rec: &Recommendation,
+    workload: &ScenarioInput,
+    budget: Budget,
+    count: usize,
+    replications: u32,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Evidence, SimError> {
     let defaults = catalog.simulation_defaults();
-    let mut first_scenario = None;
+    let mut first_scenario: Option<Scenario> = None;
     let mut first_error = None;
     let mut candidates = Vec::new();
     for ranked in rec.ranking.iter().filter(|r| r.eligible).take(count) {
@@ -134,28 +228,41 @@ pub fn gather(
             .pattern(&ranked.pattern)
             .expect("ranked patterns come from the catalog");
         let advice = advise(catalog, pattern, &rec.request);
-        let input = candidate_input(workload, &rec.request, &advice, budget);
         let mut candidate = Candidate {
             pattern: ranked.pattern.clone(),
             catalog_rank: ranked.rank,
             catalog_score: ranked.score,
             evidence_rank: 0,
             balancer: advice.balancer.balancer.clone(),
-            retry: retry_kind(&advice.retry.policy),
-            circuit_breaker: BreakerKind::Consecutive,
+            fits_structure: ranked.fits_structure,
+            coordinators: 0,
+            standing: None,
+            feasible: false,
+            settings: Vec::new(),
+            warnings: Vec::new(),
             not_simulated: None,
-            fell_behind: false,
             result: None,
-            advice,
+            advice: advice.clone(),
         };
-        match Scenario::build(input, &defaults) {
+        let built = fit(workload, &rec.request, &advice, &defaults).and_then(|f| {
+            candidate.balancer = f.balancer.id().to_string();
+            candidate.settings = f.settings.clone();
+            candidate.warnings = f.warnings.clone();
+            let input = candidate_input(workload, f.input, &advice, budget, replications);
+            Scenario::build(input, &defaults)
+        });
+        match built {
             Ok(scenario) => {
                 let simulation = sim::simulate(&scenario, progress)?;
-                candidate.fell_behind = simulation
-                    .results
-                    .first()
-                    .is_some_and(|r| !r.sound(&scenario));
-                candidate.result = simulation.results.into_iter().next();
+                candidate.coordinators = scenario.per_pattern[0].coordinators;
+                if let Some(r) = simulation.results.into_iter().next() {
+                    let measure = Measure::of(&scenario);
+                    let standing = judgement::standing(&r, &scenario, measure);
+                    candidate.standing = Some(standing);
+                    candidate.feasible = standing == Standing::Judged && meets(&r, &scenario);
+                    candidate.warnings.extend(r.warnings.iter().cloned());
+                    candidate.result = Some(r);
+                }
                 first_scenario.get_or_insert(scenario);
             }
             // The workload may suit the other candidates: say why this one is out.
@@ -167,18 +274,16 @@ pub fn gather(
         candidates.push(candidate);
     }
     // Out for every candidate, the workload itself is at fault.
-    if first_scenario.is_none()
-        && let Some(e) = first_error
-    {
-        return Err(e.into());
-    }
-    rank(&mut candidates);
-    let mut findings = findings(&candidates);
-    if rec.request.fault_tolerance.is_some()
-        && first_scenario
-            .as_ref()
-            .is_some_and(|s: &Scenario| !s.resilience.faults())
-    {
+    let Some(scenario) = first_scenario else {
+        return Err(first_error
+            .map(SimError::from)
+            .expect("a candidate was either simulated or refused"));
+    };
+    let slo = scenario.slo.is_some();
+    rank(&mut candidates, slo);
+    let decision = decide(&candidates, slo);
+    let mut findings = findings(&candidates, &scenario, decision.as_ref(), &rec.request);
+    if rec.request.fault_tolerance.is_some() && !scenario.resilience.faults() {
         findings.push(
             "No agent failed in this workload, so fault tolerance was not tested: add --mtbf and --mttr (or outages in a --scenario file)."
                 .into(),
@@ -189,143 +294,232 @@ pub fn gather(
         .is_none_or(|c| Some(&c.pattern) == rec.ranking.first().map(|r: &Ranked| &r.pattern));
     Ok(Evidence {
         budget,
-        scenario: first_scenario,
+        replications,
+        measure: if slo {
+            "attainment"
+        } else {
+            "p99 over all requests"
+        },
+        scenario: Some(scenario),
         candidates,
+        decision,
         agrees_with_catalog,
         findings,
     })
 }
 
-/// The user's workload with the candidate's pattern, agents and advised settings.
+/// Whether attainment reaches the objective's share with 95% confidence; with one
+/// replication, on the point estimate. True without an objective.
+fn meets(r: &RunResult, scenario: &Scenario) -> bool {
+    let Some(slo) = scenario.slo else {
+        return true;
+    };
+    let a = r.metrics.get(Metric::Attainment);
+    let low = if a.ci95.is_finite() {
+        a.mean - a.ci95
+    } else {
+        a.mean
+    };
+    low >= slo.quantile - 1e-12
+}
+
+/// The user's workload with the candidate's pattern, agents and fitted settings.
 fn candidate_input(
     workload: &ScenarioInput,
-    request: &Request,
+    fitted: ScenarioInput,
     advice: &Advice,
     budget: Budget,
+    replications: u32,
 ) -> ScenarioInput {
     let (tasks, duration) = match budget {
         Budget::Tasks(n) => (Some(n), None),
         Budget::Seconds(s) => (None, Some(Seconds(s))),
     };
-    let advised = ScenarioInput {
-        pattern: Some(Names(vec![advice.pattern.clone()])),
-        balancer: Some(Names(vec![advice.balancer.balancer.clone()])),
-        agents: Some(request.agents),
-        retry: Some(retry_kind(&advice.retry.policy)),
-        circuit_breaker: Some(BreakerKind::Consecutive),
-        heartbeat: Some(Seconds(advice.heartbeat.interval_s)),
-        missed_heartbeats: u32::try_from(advice.heartbeat.missed_heartbeats).ok(),
-        tasks,
-        duration,
-        replications: Some(workload.replications.unwrap_or(REPLICATIONS)),
-        ..ScenarioInput::default()
-    };
     let mut input = workload.clone();
     // The budget replaces the workload's own length, whichever way that was given.
     input.tasks = None;
     input.duration = None;
-    input.overlaid(advised)
+    input.replications = None;
+    input.overlaid(fitted).overlaid(ScenarioInput {
+        pattern: Some(Names(vec![advice.pattern.clone()])),
+        tasks,
+        duration,
+        replications: Some(replications),
+        timeline: None,
+        ..ScenarioInput::default()
+    })
 }
 
-fn retry_kind(policy: &str) -> RetryKind {
-    policy.parse().unwrap_or(RetryKind::Exponential)
-}
-
-/// How a candidate fared, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Tier {
-    /// Kept up, and completed as many tasks as the best (within both intervals).
-    Sound,
-    /// Kept up but completed significantly fewer tasks.
-    LostTasks,
-    /// Its queues grew for the whole run.
-    FellBehind,
-    NotSimulated,
-}
-
-fn tier(c: &Candidate, best_success: Estimate) -> Tier {
-    if c.result.is_none() {
-        return Tier::NotSimulated;
-    }
-    if c.fell_behind {
-        return Tier::FellBehind;
-    }
-    let s = c.metric(Metric::SuccessRate);
-    if s.mean.is_nan() || significantly_below(s, best_success) {
-        Tier::LostTasks
-    } else {
-        Tier::Sound
-    }
-}
-
-/// `a` is below `b` beyond both 95% intervals (and by at least half a point, so that two
-/// near-perfect rates with tiny intervals are not told apart). Without intervals (one
-/// replication) nothing is beyond chance.
-fn significantly_below(a: Estimate, b: Estimate) -> bool {
-    a.ci95.is_finite() && b.ci95.is_finite() && b.mean - a.mean > (a.ci95 + b.ci95).max(0.005)
-}
-
-/// Whether `a`'s p99 is below `b`'s beyond both intervals.
-fn clearly_faster(a: &Candidate, b: &Candidate) -> bool {
-    let (x, y) = (a.metric(Metric::LatencyP99), b.metric(Metric::LatencyP99));
-    x.mean.is_finite() && (y.mean.is_nan() || significantly_below(x, y))
-}
-
-/// The best success rate among the candidates that kept up.
-fn best_success(candidates: &[Candidate]) -> Estimate {
-    candidates
-        .iter()
-        .filter(|c| c.result.is_some() && !c.fell_behind)
-        .map(|c| c.metric(Metric::SuccessRate))
-        .filter(|e| e.mean.is_finite())
-        .max_by(|a, b| a.mean.total_cmp(&b.mean))
-        .unwrap_or(Estimate::NONE)
-}
-
-/// The sound candidate the catalog ranks highest: it keeps first place unless another is
-/// clearly faster.
-fn incumbent(candidates: &[Candidate], best: Estimate) -> Option<&Candidate> {
-    candidates
-        .iter()
-        .filter(|c| tier(c, best) == Tier::Sound)
-        .min_by_key(|c| c.catalog_rank)
-}
-
-/// Ranks by tier. Among sound candidates, those clearly faster than the incumbent (by p99,
-/// beyond both intervals) come first, by p99; then the incumbent; then the others by p99.
-/// Candidates that lost tasks go by success rate; the rest keep the catalog's order. The key
-/// is a total order, so the ranking never depends on the sort's path.
-fn rank(candidates: &mut [Candidate]) {
-    let best = best_success(candidates);
-    let incumbent = incumbent(candidates, best).cloned();
-    let key = |c: &Candidate| {
-        let t = tier(c, best);
-        let p99 = c.metric(Metric::LatencyP99).mean;
-        let p99 = if p99.is_nan() { f64::INFINITY } else { p99 };
-        let success = c.metric(Metric::SuccessRate).mean;
-        let (group, value) = match (t, &incumbent) {
-            (Tier::Sound, Some(i)) if clearly_faster(c, i) => (0, p99),
-            (Tier::Sound, Some(i)) if i.pattern == c.pattern => (1, 0.0),
-            (Tier::Sound, _) => (2, p99),
-            (Tier::LostTasks, _) => (0, -success),
-            _ => (0, 0.0),
-        };
-        (t, group, value, c.catalog_rank)
+/// A candidate's group, best first: feasible, then judged (missing the objective), then by
+/// standing, then not simulated; a pattern without the structure the work needs after all
+/// those with it.
+fn tier(c: &Candidate) -> (u8, Option<Standing>) {
+    let (t, s) = match c.standing {
+        None => (3, None),
+        Some(_) if c.feasible => (0, None),
+        Some(Standing::Judged) => (1, None),
+        Some(s) => (2, Some(s)),
     };
-    candidates.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        ka.0.cmp(&kb.0)
-            .then(ka.1.cmp(&kb.1))
-            .then(ka.2.total_cmp(&kb.2))
-            .then(ka.3.cmp(&kb.3))
+    (if c.fits_structure { t } else { t + 4 }, s)
+}
+
+/// Whether `a` beats `b` beyond chance, paired over the same requests. With an objective,
+/// between candidates that meet it: fewer attempts per request, else higher attainment.
+/// Without one: a lower p99 over all requests.
+fn beats(a: &Candidate, b: &Candidate, slo: bool) -> Option<DecidedBy> {
+    let (Some(x), Some(y)) = (&a.result, &b.result) else {
+        return None;
+    };
+    if slo {
+        if y.higher_than(x, Metric::AttemptsPerTask) == Some(true) {
+            return Some(DecidedBy::Attempts);
+        }
+        if x.higher_than(y, Metric::AttemptsPerTask) == Some(true) {
+            return None;
+        }
+        (x.higher_than(y, Metric::Attainment) == Some(true)).then_some(DecidedBy::Measure)
+    } else {
+        (y.higher_than(x, Metric::LatencyP99) == Some(true)).then_some(DecidedBy::Measure)
+    }
+}
+
+/// The point value candidates of one group are sorted by, lower first.
+fn point(c: &Candidate, slo: bool) -> (f64, f64) {
+    let finite = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
+    let e = |m: Metric| c.metric(m);
+    if slo {
+        let attainment = e(Metric::Attainment).mean;
+        (
+            finite(e(Metric::AttemptsPerTask).mean),
+            if attainment.is_nan() {
+                f64::INFINITY
+            } else {
+                -attainment
+            },
+        )
+    } else {
+        let p99 = e(Metric::LatencyP99);
+        (finite(p99.at_least.unwrap_or(p99.mean)), 0.0)
+    }
+}
+
+/// Ranks by tier; among feasible candidates (with an objective), fewer coordination
+/// agents first. Within a group the candidate the catalog ranks highest keeps its place
+/// unless another beats it beyond chance (paired); the rest go by their point values. The
+/// key is a total order, so the ranking never depends on the sort's path.
+fn rank(candidates: &mut [Candidate], slo: bool) {
+    let group = |c: &Candidate| {
+        let (t, s) = tier(c);
+        let coordinators = if t % 4 == 0 && slo { c.coordinators } else { 0 };
+        (t, s, coordinators)
+    };
+    let incumbents: Vec<(_, Candidate)> = {
+        let mut out: Vec<(_, Candidate)> = Vec::new();
+        for c in candidates.iter() {
+            let g = group(c);
+            match out.iter_mut().find(|(k, _)| *k == g) {
+                Some((_, inc)) if inc.catalog_rank <= c.catalog_rank => {}
+                Some(slot) => slot.1 = c.clone(),
+                None => out.push((g, c.clone())),
+            }
+        }
+        out
+    };
+    let judged_group = |t: u8| matches!(t % 4, 0) || (t % 4 == 1 && !slo);
+    let key = |c: &Candidate| {
+        let g = group(c);
+        let incumbent = &incumbents
+            .iter()
+            .find(|(k, _)| *k == g)
+            .expect("every group has an incumbent")
+            .1;
+        let (a, b) = point(c, slo);
+        let place = if !judged_group(g.0) {
+            1
+        } else if beats(c, incumbent, slo).is_some() {
+            0
+        } else if incumbent.pattern == c.pattern {
+            1
+        } else {
+            2
+        };
+        let (a, b) = if place == 1 && judged_group(g.0) {
+            (0.0, 0.0)
+        } else if g.0 % 4 == 1 && slo {
+            // Missing the objective: by attainment, highest first.
+            (b, a)
+        } else {
+            (a, b)
+        };
+        (g, place, a, b, c.catalog_rank)
+    };
+    candidates.sort_by(|x, y| {
+        let (kx, ky) = (key(x), key(y));
+        kx.0.cmp(&ky.0)
+            .then(kx.1.cmp(&ky.1))
+            .then(kx.2.total_cmp(&ky.2))
+            .then(kx.3.total_cmp(&ky.3))
+            .then(kx.4.cmp(&ky.4))
     });
     for (i, c) in candidates.iter_mut().enumerate() {
         c.evidence_rank = i + 1;
     }
 }
 
+/// The winner against the runner-up: what decided, and in how many replications the
+/// winner did better on the measure.
+fn decide(candidates: &[Candidate], slo: bool) -> Option<Decision> {
+    let (a, b) = (candidates.first()?, candidates.get(1)?);
+    let (x, y) = (a.result.as_ref()?, b.result.as_ref()?);
+    let (ta, tb) = (tier(a), tier(b));
+    let decided_by = if a.fits_structure != b.fits_structure {
+        Some(DecidedBy::Structure)
+    } else if ta.0 < tb.0 || (ta.0 % 4 == 2 && ta.1 < tb.1) {
+        Some(DecidedBy::Standing)
+    } else if ta.0 % 4 == 0 && slo && a.coordinators < b.coordinators {
+        Some(DecidedBy::Coordination)
+    } else if ta.0 % 4 == 1 && slo {
+        (x.higher_than(y, Metric::Attainment) == Some(true)).then_some(DecidedBy::Measure)
+    } else if ta.0 % 4 <= 1 {
+        beats(a, b, slo)
+    } else {
+        None
+    };
+    let metric = if slo {
+        Metric::Attainment
+    } else {
+        Metric::LatencyP99
+    };
+    let (mut wins, mut ties) = (0, 0);
+    for (u, v) in x.replications.iter().zip(&y.replications) {
+        let (p, q) = (u.get(metric), v.get(metric));
+        let better = if slo {
+            p > q
+        } else {
+            p < q || (q.is_nan() && !p.is_nan())
+        };
+        if p == q {
+            ties += 1;
+        } else if better {
+            wins += 1;
+        }
+    }
+    Some(Decision {
+        winner: a.pattern.clone(),
+        runner_up: b.pattern.clone(),
+        clear: decided_by.is_some(),
+        decided_by: decided_by.unwrap_or(DecidedBy::CatalogOrder),
+        wins,
+        ties,
+        replications: x.replications.len() as u32,
+    })
+}
+
 fn seconds(e: Estimate) -> String {
-    crate::number::seconds(e.mean, e.ci95)
+    match e.at_least {
+        Some(bound) => format!(">= {}", crate::number::seconds(bound, f64::NAN)),
+        None => crate::number::seconds(e.mean, e.ci95),
+    }
 }
 
 fn percent(e: Estimate) -> String {
@@ -336,21 +530,59 @@ fn percent(e: Estimate) -> String {
     }
 }
 
-/// Why a candidate ranks where it does, in words, for one that lost its place to `first`.
-fn why_lower(c: &Candidate, best: Estimate, first: &Candidate) -> String {
-    match tier(c, best) {
-        Tier::NotSimulated => "could not be simulated".to_string(),
-        Tier::FellBehind => format!(
+/// Why a candidate is not first, in words.
+fn why_lower(c: &Candidate, first: &Candidate, slo: bool) -> String {
+    let attainment = || percent(c.metric(Metric::Attainment));
+    if !c.fits_structure && first.fits_structure {
+        return "lacks the structure the work needs, whatever it measures".to_string();
+    }
+    match c.standing {
+        None => "could not be simulated".to_string(),
+        Some(Standing::Collapsed) => "collapsed: its queues grew without bound".to_string(),
+        Some(Standing::Overloaded) => "has a station loaded at or above its capacity".into(),
+        Some(Standing::FellBehind) => format!(
             "did not keep up with its arrivals (answered {} of {} requests/s)",
             number(c.metric(Metric::Goodput).mean),
             number(c.metric(Metric::ArrivalRate).mean)
         ),
-        Tier::LostTasks => format!(
-            "completed {} of its tasks against {}",
-            percent(c.metric(Metric::SuccessRate)),
-            percent(best)
+        Some(Standing::Failing) => format!(
+            "answered only {} of its requests in full",
+            percent(c.metric(Metric::SuccessRate))
         ),
-        Tier::Sound => format!(
+        Some(Standing::Censored) => format!(
+            "has a p99 {} that falls among its failed requests",
+            seconds(c.metric(Metric::LatencyP99))
+        ),
+        Some(Standing::Judged) if slo && !c.feasible => format!(
+            "misses the objective: attainment {} against {} for {}",
+            attainment(),
+            percent(first.metric(Metric::Attainment)),
+            first.pattern
+        ),
+        Some(Standing::Judged) if slo && c.coordinators > first.coordinators => format!(
+            "meets the objective too, but spends {} agent{} on coordination against {}",
+            c.coordinators,
+            if c.coordinators == 1 { "" } else { "s" },
+            first.coordinators
+        ),
+        Some(Standing::Judged) if slo => {
+            let (mine, theirs) = (
+                number(c.metric(Metric::AttemptsPerTask).mean),
+                number(first.metric(Metric::AttemptsPerTask).mean),
+            );
+            let attempts = if mine == theirs {
+                String::new()
+            } else {
+                format!(" {mine} attempts per request against {theirs},")
+            };
+            format!(
+                "meets the objective too, with{attempts} attainment {} against {} for {}",
+                attainment(),
+                percent(first.metric(Metric::Attainment)),
+                first.pattern
+            )
+        }
+        Some(Standing::Judged) => format!(
             "measured a p99 of {} against {} for {}",
             seconds(c.metric(Metric::LatencyP99)),
             seconds(first.metric(Metric::LatencyP99)),
@@ -359,26 +591,100 @@ fn why_lower(c: &Candidate, best: Estimate, first: &Candidate) -> String {
     }
 }
 
-/// The sentences under the evidence table: where it contradicts the catalog and why, with
-/// the same tests that ranked the candidates.
-fn findings(candidates: &[Candidate]) -> Vec<String> {
+/// The sentences under the evidence table: the rule, how sure the winner is, where the
+/// evidence contradicts the catalog, and why each other candidate ranks lower.
+fn findings(
+    candidates: &[Candidate],
+    scenario: &Scenario,
+    decision: Option<&Decision>,
+    request: &Request,
+) -> Vec<String> {
     let mut out = Vec::new();
+    let slo = scenario.slo;
+    out.push(match slo {
+        Some(o) => format!(
+            "Ranked by your objective ({} s for {}% of requests): candidates that meet it with 95% confidence first (no station at capacity, no collapse), then the fewest agents spent on coordination, then the fewest attempts per request, then attainment, each difference paired over the same requests; the catalog order breaks what the evidence cannot tell apart.",
+            crate::number::round_sig(o.deadline),
+            crate::number::round_sig(100.0 * o.quantile)
+        ),
+        None => "No --slo: ranked by p99 over all requests (a failed request counts as slower than any answer), paired over the same requests; give --slo D@Q to rank by your objective and by cost.".into(),
+    });
     let Some(first) = candidates.first().filter(|c| c.result.is_some()) else {
-        out.push("no candidate could be simulated on this workload".into());
+        out.push("No candidate could be simulated on this workload.".into());
         return out;
     };
-    let best = best_success(candidates);
-    let no_intervals = first.metric(Metric::LatencyP99).ci95.is_nan();
+    if slo.is_some() && first.standing == Some(Standing::Judged) && !first.feasible {
+        out.push(format!(
+            "No candidate meets the objective on this workload; {} comes closest. More agents, less work per request or a looser objective would be needed.",
+            first.pattern
+        ));
+    } else if first.standing != Some(Standing::Judged) {
+        out.push(format!(
+            "No candidate{} can be judged on this workload: {} ranks first but {}. More agents or less work per request would be needed.",
+            if first.fits_structure && candidates.iter().any(|c| !c.fits_structure) {
+                " with the structure the work needs"
+            } else {
+                ""
+            },
+            first.pattern,
+            why_lower(first, first, slo.is_some())
+        ));
+    }
+    if let Some(d) = decision {
+        let of = format!(
+            "{} wins on {} of {} replications against {}{}",
+            d.winner,
+            d.wins,
+            d.replications,
+            d.runner_up,
+            if d.ties > 0 {
+                format!(" ({} tied)", d.ties)
+            } else {
+                String::new()
+            }
+        );
+        out.push(match d.decided_by {
+            DecidedBy::Structure => format!(
+                "{of}; only {} has the structure the work needs ({}), whatever the others measure.",
+                d.winner,
+                request
+                    .traits
+                    .iter()
+                    .filter(|t| t.is_structural())
+                    .map(|t| t.flag())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DecidedBy::Standing => format!("{of}; it ranks first on standing (see below)."),
+            DecidedBy::Coordination => format!(
+                "{of}; both meet the objective, and {} spends fewer agents on coordination.",
+                d.winner
+            ),
+            DecidedBy::Attempts => format!(
+                "{of}; both meet the objective, and {} makes fewer attempts per request beyond chance.",
+                d.winner
+            ),
+            DecidedBy::Measure => format!("{of}: better beyond chance (paired)."),
+            DecidedBy::CatalogOrder => format!(
+                "{of}: not beyond chance after {} replications, so the catalog order decides; the two are equally good on this evidence{}.",
+                d.replications,
+                if d.replications >= MAX_REPLICATIONS {
+                    String::new()
+                } else {
+                    " (run --replications 2 or more to add evidence)".into()
+                }
+            ),
+        });
+    }
     if let Some(catalog_first) = candidates.iter().min_by_key(|c| c.catalog_rank)
         && catalog_first.pattern != first.pattern
     {
         out.push(format!(
-            "The evidence disagrees with the catalog: {} ranks first on the catalog's ratings (score {:.1} against {:.1}) but {}, so {} ranks first by the evidence.",
+            "The evidence disagrees with the catalog: {} ranks first on the catalog's ratings (score {:.1} against {:.1}) but {}.",
             catalog_first.pattern,
             catalog_first.catalog_score,
             first.catalog_score,
-            why_lower(catalog_first, best, first),
-            first.pattern
+            why_lower(catalog_first, first, slo.is_some())
         ));
     } else {
         out.push(format!(
@@ -386,29 +692,29 @@ fn findings(candidates: &[Candidate]) -> Vec<String> {
             first.pattern
         ));
     }
-    if no_intervals {
-        out.push(
-            "With one replication there are no intervals, so no difference counts as beyond chance: run --replications 2 or more to compare the candidates."
-                .into(),
-        );
-    }
+    let catalog_first = candidates.iter().min_by_key(|c| c.catalog_rank);
     for c in &candidates[1..] {
-        let sound = tier(c, best) == Tier::Sound;
-        if !no_intervals && sound && !clearly_faster(first, c) && !clearly_faster(c, first) {
-            out.push(format!(
-                "{} cannot be told apart from {} at this budget (p99 {} against {}); raise --budget to separate them.",
-                c.pattern,
-                first.pattern,
-                seconds(c.metric(Metric::LatencyP99)),
-                seconds(first.metric(Metric::LatencyP99))
-            ));
-        } else if c.catalog_rank < first.catalog_rank || !sound {
-            let catalog_first = candidates.iter().min_by_key(|x| x.catalog_rank);
-            if catalog_first.is_some_and(|x| x.pattern == c.pattern) {
-                continue; // explained above
-            }
-            out.push(format!("{} {}.", c.pattern, why_lower(c, best, first)));
+        if catalog_first.is_some_and(|x| x.pattern == c.pattern) {
+            continue; // explained above
         }
+        out.push(format!(
+            "{} {}.",
+            c.pattern,
+            why_lower(c, first, slo.is_some())
+        ));
+    }
+    let judged: Vec<&RunResult> = candidates
+        .iter()
+        .filter(|c| c.standing == Some(Standing::Judged))
+        .filter_map(|c| c.result.as_ref())
+        .collect();
+    if slo.is_none()
+        && let Some((fast, tail)) = judgement::crossing(&judged)
+    {
+        out.push(format!(
+            "The answer depends on the deadline: {} is faster at the median, {} at p99; give --slo to decide.",
+            fast.pattern, tail.pattern
+        ));
     }
     for c in candidates {
         if let Some(why) = &c.not_simulated {
@@ -425,14 +731,18 @@ fn number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::metric::Values;
     use crate::sim::{BalancerKind, Offered, TaskCounts};
 
-    /// A candidate with the given catalog rank, p99 and success rate (mean, ci95).
+    /// A simulated candidate whose replications measured `per_replication` of each metric
+    /// given; its estimates are the replications' means and intervals.
     fn candidate(
         pattern: &str,
         catalog_rank: usize,
-        p99: (f64, f64),
-        success: (f64, f64),
+        standing: Standing,
+        feasible: bool,
+        coordinators: u32,
+        per_replication: &[(Metric, &[f64])],
     ) -> Candidate {
         let catalog = Catalog::embedded();
         let advice = advise(
@@ -440,20 +750,19 @@ mod tests {
             catalog.pattern("master_slave_001").unwrap(),
             &Request::new(8),
         );
-        let estimate = |(mean, ci95): (f64, f64)| Estimate {
-            mean,
-            ci95,
-            at_least: None,
-        };
+        let reps = per_replication.first().map_or(5, |(_, v)| v.len());
+        let mut replications = vec![Values::default(); reps];
         let metrics = Metric::ALL
             .iter()
             .map(|&m| {
-                let e = match m {
-                    Metric::LatencyP99 => estimate(p99),
-                    Metric::SuccessRate => estimate(success),
-                    _ => estimate((1.0, 0.1)),
-                };
-                (m, e)
+                let values: Vec<f64> = per_replication
+                    .iter()
+                    .find(|(x, _)| *x == m)
+                    .map_or(vec![1.0; reps], |(_, v)| v.to_vec());
+                for (r, v) in replications.iter_mut().zip(&values) {
+                    r.set(m, *v);
+                }
+                (m, Estimate::of(values))
             })
             .collect();
         Candidate {
@@ -462,10 +771,13 @@ mod tests {
             catalog_score: 100.0 - catalog_rank as f64,
             evidence_rank: 0,
             balancer: "round_robin".into(),
-            retry: RetryKind::Exponential,
-            circuit_breaker: BreakerKind::Consecutive,
+            fits_structure: true,
+            coordinators,
+            standing: Some(standing),
+            feasible,
+            settings: Vec::new(),
+            warnings: Vec::new(),
             not_simulated: None,
-            fell_behind: false,
             result: Some(RunResult {
                 pattern: pattern.into(),
                 balancer: BalancerKind::RoundRobin,
@@ -479,7 +791,7 @@ mod tests {
                 collapse: None,
                 warnings: Vec::new(),
                 events: 0,
-                replications: Vec::new(),
+                replications,
                 digests: Vec::new(),
                 latency_cdf: Vec::new(),
                 timeline: Vec::new(),
@@ -488,83 +800,145 @@ mod tests {
         }
     }
 
-    fn ranked(mut candidates: Vec<Candidate>) -> (Vec<String>, Vec<String>) {
-        rank(&mut candidates);
+    fn ranked(mut candidates: Vec<Candidate>, slo: bool) -> (Vec<String>, Option<Decision>) {
+        rank(&mut candidates, slo);
         let order = candidates.iter().map(|c| c.pattern.clone()).collect();
-        (order, findings(&candidates))
+        (order, decide(&candidates, slo))
+    }
+
+    const A: Metric = Metric::Attainment;
+    const P99: Metric = Metric::LatencyP99;
+    const TRIES: Metric = Metric::AttemptsPerTask;
+
+    #[test]
+    fn a_candidate_that_misses_or_cannot_be_judged_never_ranks_above_one_that_meets() {
+        // The case: a censored 0.2% success above 72-78%; and one that misses the
+        // objective above one that meets it.
+        let (order, d) = ranked(
+            vec![
+                candidate("censored", 1, Standing::Censored, false, 0, &[]),
+                candidate("collapsed", 2, Standing::Collapsed, false, 0, &[]),
+                candidate("misses", 3, Standing::Judged, false, 0, &[(A, &[0.9; 5])]),
+                candidate("meets", 4, Standing::Judged, true, 1, &[(A, &[0.995; 5])]),
+            ],
+            true,
+        );
+        assert_eq!(order, ["meets", "misses", "censored", "collapsed"]);
+        let d = d.unwrap();
+        assert_eq!((d.decided_by, d.clear), (DecidedBy::Standing, true));
     }
 
     #[test]
-    fn only_a_clearly_faster_candidate_displaces_the_catalogs_first() {
-        // c is clearly faster than a, the catalog's first; b is not (the intervals overlap),
-        // so a keeps its place ahead of b.
-        let (order, findings) = ranked(vec![
-            candidate("a", 1, (10.0, 0.1), (1.0, 0.0)),
-            candidate("b", 2, (9.5, 1.0), (1.0, 0.0)),
-            candidate("c", 3, (9.0, 0.1), (1.0, 0.0)),
-        ]);
-        assert_eq!(order, ["c", "a", "b"]);
-        assert!(
-            findings[0].starts_with("The evidence disagrees"),
-            "{findings:?}"
+    fn among_those_that_meet_fewer_coordinators_then_fewer_attempts_then_attainment() {
+        let attainment = [0.995, 0.996, 0.994, 0.995, 0.997];
+        let higher = [0.999, 0.9995, 0.999, 0.999, 0.9992];
+        let (order, d) = ranked(
+            vec![
+                candidate("master", 1, Standing::Judged, true, 1, &[(A, &higher)]),
+                candidate("peers", 2, Standing::Judged, true, 0, &[(A, &attainment)]),
+            ],
+            true,
         );
-        assert!(
-            findings[0].contains("a p99 of 10.0 s ± 0.1 against 9.00 s ± 0.10 for c"),
-            "{findings:?}"
+        assert_eq!(order, ["peers", "master"]);
+        assert_eq!(d.unwrap().decided_by, DecidedBy::Coordination);
+        let (order, d) = ranked(
+            vec![
+                candidate(
+                    "retries",
+                    1,
+                    Standing::Judged,
+                    true,
+                    0,
+                    &[(A, &higher), (TRIES, &[1.2, 1.21, 1.19, 1.2, 1.22])],
+                ),
+                candidate(
+                    "once",
+                    2,
+                    Standing::Judged,
+                    true,
+                    0,
+                    &[(A, &attainment), (TRIES, &[1.0; 5])],
+                ),
+            ],
+            true,
         );
-        // b is within chance of c, the winner: said so; a is clearly slower than c.
-        assert!(
-            findings
-                .iter()
-                .any(|f| f.starts_with("b cannot be told apart from c")),
-            "{findings:?}"
+        assert_eq!(order, ["once", "retries"]);
+        assert_eq!(d.unwrap().decided_by, DecidedBy::Attempts);
+        let (order, d) = ranked(
+            vec![
+                candidate("lower", 1, Standing::Judged, true, 0, &[(A, &attainment)]),
+                candidate("higher", 2, Standing::Judged, true, 0, &[(A, &higher)]),
+            ],
+            true,
         );
-        let (order, findings) = ranked(vec![
-            candidate("a", 1, (10.0, 0.1), (1.0, 0.0)),
-            candidate("b", 2, (9.5, 1.0), (1.0, 0.0)),
-        ]);
-        assert_eq!(order, ["a", "b"]);
-        assert!(findings[0].starts_with("The evidence agrees"));
-        assert!(findings[1].starts_with("b cannot be told apart from a"));
+        assert_eq!(order, ["higher", "lower"]);
+        let d = d.unwrap();
+        assert_eq!(
+            (d.decided_by, d.wins, d.replications),
+            (DecidedBy::Measure, 5, 5)
+        );
     }
 
     #[test]
-    fn a_lower_p99_does_not_win_with_significantly_fewer_tasks_completed() {
-        let (order, findings) = ranked(vec![
-            candidate("a", 1, (10.0, 0.1), (0.90, 0.01)),
-            candidate("b", 2, (20.0, 0.1), (0.999, 0.001)),
-        ]);
-        assert_eq!(order, ["b", "a"]);
-        assert!(
-            findings[0].contains("completed 90.0% ± 1.0 of its tasks against 99.9% ± 0.1"),
-            "{findings:?}"
+    fn what_the_evidence_cannot_tell_apart_keeps_the_catalog_order_and_says_so() {
+        let a = [0.995, 0.999, 0.993, 0.998, 0.996];
+        let b = [0.997, 0.994, 0.998, 0.995, 0.997];
+        let (order, d) = ranked(
+            vec![
+                candidate("second", 2, Standing::Judged, true, 0, &[(A, &b)]),
+                candidate("first", 1, Standing::Judged, true, 0, &[(A, &a)]),
+            ],
+            true,
         );
-        // Within the intervals, success does not decide: p99 does.
-        let (order, _) = ranked(vec![
-            candidate("a", 1, (10.0, 0.1), (0.990, 0.01)),
-            candidate("b", 2, (5.0, 0.1), (0.997, 0.01)),
-        ]);
-        assert_eq!(order, ["b", "a"]);
+        assert_eq!(order, ["first", "second"]);
+        let d = d.unwrap();
+        assert_eq!((d.decided_by, d.clear), (DecidedBy::CatalogOrder, false));
+        assert_eq!(d.wins, 2);
     }
 
     #[test]
-    fn falling_behind_ranks_below_everything_simulated_and_one_replication_changes_nothing() {
-        let mut behind = candidate("a", 1, (1.0, 0.1), (1.0, 0.0));
-        behind.fell_behind = true;
-        let (order, findings) = ranked(vec![behind, candidate("b", 2, (20.0, 1.0), (1.0, 0.0))]);
-        assert_eq!(order, ["b", "a"]);
-        assert!(findings[0].contains("did not keep up"), "{findings:?}");
-        let nan = f64::NAN;
-        let (order, findings) = ranked(vec![
-            candidate("a", 1, (10.0, nan), (1.0, nan)),
-            candidate("b", 2, (1.0, nan), (1.0, nan)),
-        ]);
-        assert_eq!(order, ["a", "b"]);
-        assert!(
-            findings
-                .iter()
-                .any(|f| f.starts_with("With one replication"))
+    fn without_an_objective_a_lower_p99_beyond_chance_wins() {
+        let (order, d) = ranked(
+            vec![
+                candidate(
+                    "slow",
+                    1,
+                    Standing::Judged,
+                    true,
+                    1,
+                    &[(P99, &[10.0, 11.0, 10.5, 10.2, 10.8])],
+                ),
+                candidate(
+                    "fast",
+                    2,
+                    Standing::Judged,
+                    true,
+                    0,
+                    &[(P99, &[5.0, 5.5, 5.2, 5.1, 5.4])],
+                ),
+                candidate("capped", 3, Standing::Censored, false, 0, &[]),
+            ],
+            false,
         );
+        assert_eq!(order, ["fast", "slow", "capped"]);
+        assert_eq!(d.unwrap().decided_by, DecidedBy::Measure);
+    }
+
+    #[test]
+    fn a_pattern_without_the_works_structure_ranks_after_those_with_it() {
+        let mut split = candidate("split", 2, Standing::Judged, true, 0, &[(P99, &[1.0; 5])]);
+        split.fits_structure = false;
+        let staged = candidate(
+            "staged",
+            1,
+            Standing::Judged,
+            true,
+            0,
+            &[(P99, &[5.0, 5.2, 5.1, 4.9, 5.3])],
+        );
+        let (order, d) = ranked(vec![split, staged], false);
+        assert_eq!(order, ["staged", "split"]);
+        assert_eq!(d.unwrap().decided_by, DecidedBy::Structure);
     }
 
     #[test]

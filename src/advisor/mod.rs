@@ -3,6 +3,7 @@
 
 mod advice;
 pub mod evidence;
+pub mod fit;
 pub mod score;
 
 use serde::Serialize;

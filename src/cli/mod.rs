@@ -133,15 +133,20 @@ Examples:
   jaegis recommend --agents 40 --fault-tolerance high
   jaegis recommend --agents 3 --sequential-stages --explain
   jaegis recommend --agents 12 --heterogeneous-agents --variable-task-duration --top 2
+  jaegis recommend --agents 9 --rate 8 --service lognormal:30:1 --slo 120s@99%
   jaegis recommend --agents 40 --fault-tolerance high --simulate --mtbf 600 --mttr 30
-  jaegis recommend --agents 16 --simulate --scenario examples/llm-fleet.toml --budget 600s")]
+  jaegis recommend --agents 16 --simulate --scenario examples/llm-fleet.toml --budget 600s
+
+The workload flags fit the advised settings to your work (timeouts above its p99, a
+speed-aware balancer when speeds differ, stages and fan-out that overload no agent);
+--simulate then checks them on the same requests for each candidate.")]
 #[command(
     mut_arg("pattern", |a| a.hide(true)),
     mut_arg("balancer", |a| a.hide(true)),
     mut_arg("agents", |a| a.help("Number of agents the system will run").help_heading(None::<&str>)),
     mut_arg("replications", |a| a.help("Independent replications per candidate, for the confidence intervals [default: 5]")),
     mut_args(|a| if a.get_help_heading() == Some("Faults and resilience") {
-        a.help_heading("Workload (with --simulate): faults and resilience")
+        a.help_heading("Workload: faults and resilience")
     } else {
         a
     })
@@ -182,8 +187,8 @@ pub struct RecommendArgs {
     pub explain: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
-    /// The workload, as for simulate; every flag but --agents needs --simulate
-    #[command(flatten, next_help_heading = "Workload (with --simulate)")]
+    /// The workload, as for simulate: the settings are fitted to it, and --simulate checks them
+    #[command(flatten, next_help_heading = "Workload")]
     pub workload: ScenarioInput,
 }
 
@@ -191,8 +196,8 @@ pub struct RecommendArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Evidence from simulation")]
 pub struct EvidenceArgs {
-    /// Simulate the top candidates, each with its advised balancer, retries and breakers, on
-    /// the workload below, and rank them by what is measured
+    /// Simulate the top candidates, each with the settings fitted to the workload below, and
+    /// rank them by what is measured against --slo
     #[arg(long)]
     pub simulate: bool,
     /// How many of the top patterns to simulate [default: 3]

@@ -1,7 +1,7 @@
 use anyhow::Result;
 
 use jaegis::advisor::evidence::{self, Evidence};
-use jaegis::advisor::{self, Recommendation, Request, Trait};
+use jaegis::advisor::{self, Recommendation, Request, Trait, fit};
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
 use jaegis::sim::ScenarioInput;
@@ -35,7 +35,7 @@ pub fn request(args: &RecommendArgs, agents: u32) -> Request {
     }
 }
 
-/// The workload: the scenario file (with `--simulate`) with the flags over it.
+/// The workload: the scenario file with the flags over it.
 fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
     let given = args.workload.given();
     if let Some(flag) = given.iter().find(|k| matches!(**k, "pattern" | "balancer")) {
@@ -45,17 +45,12 @@ fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
         ))
         .into());
     }
-    let scenario = args.evidence.file.scenario.is_some().then_some("scenario");
-    if !args.evidence.simulate
-        && let Some(flag) = given.iter().copied().find(|k| *k != "agents").or(scenario)
-    {
-        return Err(Usage(format!(
-            "--{} describes the workload to simulate, so it needs --simulate",
-            flag.replace('_', "-")
-        ))
-        .into());
-    }
     Ok(args.evidence.file.with(args.workload.clone())?)
+}
+
+/// Whether anything beyond the number of agents describes the workload.
+fn describes_work(workload: &ScenarioInput) -> bool {
+    workload.given().iter().any(|k| *k != "agents")
 }
 
 /// Simulates the top candidates on the workload.
@@ -74,8 +69,10 @@ fn evidence(
         .into());
     }
     let count = args.candidates.unwrap_or(CANDIDATES).min(eligible);
-    let replications = workload.replications.unwrap_or(evidence::REPLICATIONS);
-    let progress = Progress::new(count as u64 * u64::from(replications), "replications");
+    let progress = Progress::new(
+        evidence::round_replications(workload, count),
+        "replications",
+    );
     let gathered = evidence::gather(catalog, rec, workload, args.budget, count, &|| {
         progress.tick()
     });
@@ -100,8 +97,32 @@ pub fn run(catalog: &Catalog, args: &RecommendArgs, output: &Output) -> Result<(
     } else {
         None
     };
+    let fit = if evidence.is_none() && describes_work(&workload) {
+        Some(fit::fit(
+            &workload,
+            &recommendation.request,
+            &recommendation.advice,
+            &catalog.simulation_defaults(),
+        )?)
+    } else {
+        None
+    };
+    let warnings = evidence
+        .iter()
+        .flat_map(|e| &e.candidates)
+        .flat_map(|c| &c.warnings)
+        .chain(fit.iter().flat_map(|f| &f.warnings));
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
     output.emit(
-        &report::recommendation(&recommendation, top, args.explain, evidence.as_ref()),
+        &report::recommendation(
+            &recommendation,
+            top,
+            args.explain,
+            evidence.as_ref(),
+            fit.as_ref(),
+        ),
         Format::Table,
     )
 }

@@ -3,8 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::advisor::evidence::Evidence;
+use crate::advisor::fit::{Fit, Setting, Source};
 use crate::advisor::{Recommendation, Request};
 use crate::sim::Metric;
+use crate::sim::judgement::Standing;
 
 use super::simulation::{estimate, summary};
 
@@ -33,12 +35,14 @@ fn describe(request: &Request) -> String {
 }
 
 /// `top` limits the ranking shown; `explain` adds every criterion's weight and reason;
-/// `evidence` adds the simulated candidates, and the settings follow the evidence's winner.
+/// `evidence` adds the simulated candidates, and the settings follow the evidence's winner;
+/// `fit` (a workload given without `--simulate`) fits the winner's settings to it.
 pub fn recommendation(
     rec: &Recommendation,
     top: usize,
     explain: bool,
     evidence: Option<&Evidence>,
+    fit: Option<&Fit>,
 ) -> Report {
     let ranking = &rec.ranking[..top.min(rec.ranking.len())];
     let criteria: Vec<&str> = rec
@@ -83,16 +87,22 @@ pub fn recommendation(
         }));
         table.rows.push(row);
     }
-    let advice = evidence
+    let winner = evidence
         .and_then(|e| e.candidates.first())
-        .filter(|c| c.result.is_some())
-        .map_or(&rec.advice, |c| &c.advice);
+        .filter(|c| c.result.is_some());
+    let advice = winner.map_or(&rec.advice, |c| &c.advice);
+    let fitted: Option<(&str, &[Setting])> = winner
+        .map(|c| (c.pattern.as_str(), c.settings.as_slice()))
+        .or_else(|| fit.map(|f| (f.pattern.as_str(), f.settings.as_slice())));
     let mut doc = json!({
         "request": rec.request,
         "ranking": ranking,
         "notes": rec.notes,
         "advice": advice,
     });
+    if let Some(f) = fit {
+        doc["fit"] = json!(f);
+    }
     if let Some(e) = evidence {
         doc["evidence"] = json!(e);
     }
@@ -126,6 +136,43 @@ pub fn recommendation(
         report = evidence_section(report, e);
     }
 
+    if let Some((pattern, fitted)) = fitted {
+        let mut table = Table::new(["setting", "advised", "catalog", "why"])
+            .titled(format!("Settings for {pattern}, fitted to your workload"));
+        for st in fitted {
+            let advised = match st.source {
+                Source::Yours => Cell::new(format!("{} (yours)", st.advised)),
+                Source::Fitted => Cell::new(&st.advised).with(Emphasis::Strong),
+                Source::Catalog => Cell::new(&st.advised),
+            };
+            let catalog = match st.source {
+                Source::Catalog => "kept".to_string(),
+                Source::Fitted | Source::Yours => st.catalog.clone(),
+            };
+            table.rows.push(vec![
+                Cell::new(st.setting),
+                advised,
+                Cell::new(catalog),
+                Cell::new(&st.reason),
+            ]);
+        }
+        for c in &advice.caching {
+            table.row([
+                "caching".to_string(),
+                c.strategy.clone(),
+                c.gain.clone(),
+                c.reason.clone(),
+            ]);
+        }
+        report = report.table(table);
+        if evidence.is_none() {
+            report = report.text(
+                "Not simulated: stages and fan-out rest on the stations' analytic loads, and attainment of the objective, collapse, failures, timeouts and retries were not checked. Add --simulate to check them on your workload."
+                    .to_string(),
+            );
+        }
+        return report;
+    }
     let a = advice;
     let mut settings = Table::new(["setting", "choice", "reason"])
         .titled(format!("Recommended settings for {}", a.pattern));
@@ -177,41 +224,58 @@ pub fn recommendation(
             c.reason.clone(),
         ]);
     }
-    report.table(settings)
+    report.table(settings).text(
+        "These are the catalog's settings: give the workload (--rate or --load, --service, --speeds, --slo) to fit them to it."
+            .to_string(),
+    )
 }
 
 /// The simulated candidates, best first by the evidence, with what the evidence says.
 fn evidence_section(mut report: Report, e: &Evidence) -> Report {
+    let slo = e.scenario.as_ref().and_then(|s| s.slo);
+    let measure = match slo {
+        Some(o) => format!("within {} s", crate::number::round_sig(o.deadline)),
+        None => "p99 (s)".to_string(),
+    };
     let mut table = Table::new([
         "rank",
         "pattern",
-        "catalog rank",
-        "score",
+        "catalog",
         "balancer",
+        "coord.",
+        measure.as_str(),
         "p50 (s)",
-        "p99 (s)",
-        "success",
-        "goodput/s",
+        "attempts",
+        "standing",
     ])
     .titled(format!(
-        "Evidence: the candidates simulated with their advised settings, {} per replication",
-        e.budget
+        "Evidence: the candidates with settings fitted to your workload, {} x {} replications each",
+        e.budget, e.replications
     ))
-    .numeric([0, 2, 3, 5, 6, 7, 8]);
+    .numeric([0, 2, 4, 5, 6, 7]);
     for c in &e.candidates {
         let metric = |m: Metric| {
             c.result
                 .as_ref()
                 .map_or("-".to_string(), |r| estimate(r.metrics.get(m)))
         };
-        let success = c.result.as_ref().map_or("-".to_string(), |r| {
-            let s = r.metrics.get(Metric::SuccessRate);
-            if s.ci95 >= 0.0005 {
-                format!("{:.1}% ± {:.1}", 100.0 * s.mean, 100.0 * s.ci95)
-            } else {
-                format!("{:.1}%", 100.0 * s.mean)
-            }
-        });
+        let measured = match slo {
+            Some(_) => c.result.as_ref().map_or("-".to_string(), |r| {
+                let a = r.metrics.get(Metric::Attainment);
+                if a.ci95.is_finite() {
+                    format!("{:.1}% ± {:.1}", 100.0 * a.mean, 100.0 * a.ci95)
+                } else {
+                    format!("{:.1}%", 100.0 * a.mean)
+                }
+            }),
+            None => metric(Metric::LatencyP99),
+        };
+        let standing = match c.standing {
+            None => "not simulated".to_string(),
+            Some(_) if c.feasible && slo.is_some() => "meets".to_string(),
+            Some(Standing::Judged) if slo.is_some() => "misses".to_string(),
+            Some(s) => standing_word(s).to_string(),
+        };
         table.rows.push(vec![
             Cell::new(c.evidence_rank.to_string()),
             Cell::new(&c.pattern).with(if c.evidence_rank == 1 {
@@ -220,16 +284,16 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
                 Emphasis::Plain
             }),
             Cell::new(c.catalog_rank.to_string()),
-            Cell::new(number(c.catalog_score, 2)),
             Cell::new(&c.balancer),
+            Cell::new(c.coordinators.to_string()),
+            Cell::new(measured),
             Cell::new(metric(Metric::LatencyP50)),
-            Cell::new(metric(Metric::LatencyP99)).with(if c.fell_behind {
-                Emphasis::Bad
+            Cell::new(metric(Metric::AttemptsPerTask)),
+            Cell::new(standing).with(if c.feasible {
+                Emphasis::Good
             } else {
-                Emphasis::Plain
+                Emphasis::Bad
             }),
-            Cell::new(success),
-            Cell::new(metric(Metric::Goodput)),
         ]);
     }
     report = report.table(table);
@@ -237,11 +301,22 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         let [workload, run] = summary(scenario);
         report = report.text(format!("Simulated: {workload}."));
         report = report.text(format!(
-            "Run, per candidate on the same requests, with its advised balancer: {run}."
+            "Run, per candidate on the same requests, with its fitted settings: {run}."
         ));
     }
     for finding in &e.findings {
         report = report.text(finding.clone());
     }
     report
+}
+
+fn standing_word(s: Standing) -> &'static str {
+    match s {
+        Standing::Judged => "judged",
+        Standing::Censored => "p99 censored",
+        Standing::Failing => "failing",
+        Standing::Overloaded => "overloaded",
+        Standing::FellBehind => "fell behind",
+        Standing::Collapsed => "collapsed",
+    }
 }

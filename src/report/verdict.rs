@@ -240,31 +240,14 @@ fn objective(
 /// When another result is faster than the best at the median and slower at the tail, or
 /// the other way round, beyond chance: the choice then depends on the deadline.
 fn crossing(judged: &[&RunResult]) -> Option<String> {
-    if let Some(a) = judged.first() {
-        for b in &judged[1..] {
-            let faster_median = b.higher_than(a, Metric::LatencyP50) == Some(true);
-            let slower_tail = a.higher_than(b, Metric::LatencyP99) == Some(true);
-            let (faster_median_b, slower_tail_b) = (
-                a.higher_than(b, Metric::LatencyP50) == Some(true),
-                b.higher_than(a, Metric::LatencyP99) == Some(true),
-            );
-            let (fast, tail) = if faster_median && slower_tail {
-                (a, b)
-            } else if faster_median_b && slower_tail_b {
-                (b, a)
-            } else {
-                continue;
-            };
-            return Some(format!(
-                "the choice depends on the deadline: {} is faster at the median ({} against {}), {} at p99",
-                crate::names::short_name(&fast.pattern),
-                crate::number::seconds(fast.metrics.get(Metric::LatencyP50).mean, f64::NAN),
-                crate::number::seconds(tail.metrics.get(Metric::LatencyP50).mean, f64::NAN),
-                crate::names::short_name(&tail.pattern)
-            ));
-        }
-    }
-    None
+    let (fast, tail) = crate::sim::judgement::crossing(judged)?;
+    Some(format!(
+        "the choice depends on the deadline: {} is faster at the median ({} against {}), {} at p99",
+        crate::names::short_name(&fast.pattern),
+        crate::number::seconds(fast.metrics.get(Metric::LatencyP50).mean, f64::NAN),
+        crate::number::seconds(tail.metrics.get(Metric::LatencyP50).mean, f64::NAN),
+        crate::names::short_name(&tail.pattern)
+    ))
 }
 
 #[cfg(test)]

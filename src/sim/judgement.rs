@@ -35,7 +35,8 @@ impl Measure {
 }
 
 /// A result's standing: judged, or why not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Standing {
     Judged,
     /// The measure is only a bound (a quantile among failed requests).
@@ -96,4 +97,24 @@ pub fn better(a: &RunResult, b: &RunResult, measure: Measure) -> Option<bool> {
         Measure::Attainment => a.higher_than(b, Metric::Attainment),
         Measure::P99 => b.higher_than(a, Metric::LatencyP99),
     }
+}
+
+/// Two judged results whose order depends on the deadline: the first is faster at the
+/// median, the second at p99, both beyond chance (paired). Checks the first of `judged`
+/// against each other.
+pub fn crossing<'a>(judged: &[&'a RunResult]) -> Option<(&'a RunResult, &'a RunResult)> {
+    let a = *judged.first()?;
+    judged[1..].iter().find_map(|&b| {
+        if b.higher_than(a, Metric::LatencyP50) == Some(true)
+            && a.higher_than(b, Metric::LatencyP99) == Some(true)
+        {
+            Some((a, b))
+        } else if a.higher_than(b, Metric::LatencyP50) == Some(true)
+            && b.higher_than(a, Metric::LatencyP99) == Some(true)
+        {
+            Some((b, a))
+        } else {
+            None
+        }
+    })
 }

@@ -489,24 +489,61 @@ struct Advice {
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Setting {
+    setting: String,
+    advised: String,
+    catalog: String,
+    source: String,
+    reason: String,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fit {
+    pattern: String,
+    balancer: String,
+    settings: Vec<Setting>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Candidate {
     pattern: String,
     catalog_rank: usize,
     catalog_score: f64,
     evidence_rank: usize,
     balancer: String,
-    retry: String,
-    circuit_breaker: String,
+    fits_structure: bool,
+    coordinators: u32,
+    standing: Option<String>,
+    feasible: bool,
+    settings: Vec<Setting>,
+    warnings: Vec<String>,
     not_simulated: Option<String>,
-    fell_behind: bool,
     result: Option<SimResult>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    winner: String,
+    runner_up: String,
+    decided_by: String,
+    wins: u32,
+    ties: u32,
+    replications: u32,
+    clear: bool,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Evidence {
     budget: BTreeMap<String, f64>,
+    replications: u32,
+    measure: String,
     candidates: Vec<Candidate>,
+    decision: Option<Decision>,
     agrees_with_catalog: bool,
     findings: Vec<String>,
 }
@@ -520,6 +557,7 @@ struct Recommendation {
     ranking: Vec<Ranked>,
     notes: Vec<String>,
     advice: Advice,
+    fit: Option<Fit>,
     evidence: Option<Evidence>,
 }
 
@@ -551,6 +589,26 @@ fn recommend_json_has_every_field_and_the_same_values() {
     ]);
     let doc: Recommendation = matches_fixture(&out, "recommend-evidence");
     assert!(doc.evidence.is_some_and(|e| e.candidates.len() == 3));
+    let out = stdout(&[
+        "recommend",
+        "--agents",
+        "9",
+        "--speeds",
+        "4,4,2,2,1,1,0.5,0.5",
+        "--service",
+        "lognormal:20:1.5",
+        "--rate",
+        "0.5",
+        "--slo",
+        "120s@99%",
+        "--sequential-stages",
+        "--format",
+        "json",
+    ]);
+    let doc: Recommendation = matches_fixture(&out, "recommend-fit");
+    let fit = doc.fit.unwrap();
+    assert_eq!(fit.balancer, "predictive");
+    assert!(fit.settings.iter().any(|s| s.source == "fitted"));
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
