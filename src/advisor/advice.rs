@@ -66,7 +66,7 @@ pub struct CachingAdvice {
     pub reason: String,
 }
 
-pub(super) fn advise(catalog: &Catalog, pattern: &Pattern, request: &Request) -> Advice {
+pub fn advise(catalog: &Catalog, pattern: &Pattern, request: &Request) -> Advice {
     let balancer = balancer(catalog, pattern, request);
     let caching = caching(catalog, pattern, request, &balancer.balancer);
     Advice {

@@ -36,10 +36,12 @@ impl FromStr for Budget {
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if let Ok(n) = s.parse::<u64>() {
-            return if n > 0 {
+            return if n >= MIN_BUDGET {
                 Ok(Budget::Tasks(n))
             } else {
-                Err("expected a number of tasks above 0, or simulated seconds such as 600s".into())
+                Err(format!(
+                    "expected at least {MIN_BUDGET} requests per replication (too few to measure a p99 or an attainment), or simulated seconds such as 600s"
+                ))
             };
         }
         if s.ends_with(|c: char| c.is_ascii_alphabetic())
@@ -62,6 +64,9 @@ impl fmt::Display for Budget {
         }
     }
 }
+
+/// Fewer requests per replication measure no p99 worth ranking on.
+pub const MIN_BUDGET: u64 = 100;
 
 /// Replications per candidate unless the workload sets them: enough for an interval.
 pub const REPLICATIONS: u32 = 5;
@@ -155,6 +160,9 @@ pub struct Evidence {
     pub scenario: Option<Scenario>,
     /// Best first by the evidence.
     pub candidates: Vec<Candidate>,
+    /// Candidates whose standing differs between replications (rare events).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsettled: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
     /// Whether the evidence puts first the pattern the catalog ratings put first.
@@ -186,9 +194,11 @@ pub fn gather(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Evidence, SimError> {
     let budget = budget_of(budget, workload);
+    // Replications the user fixed are kept; the default grows while the answer is unclear.
+    let fixed = workload.replications.is_some();
     let mut replications = workload.replications.unwrap_or(REPLICATIONS);
     loop {
-        let evidence = run(
+        let mut evidence = run(
             catalog,
             rec,
             workload,
@@ -197,8 +207,20 @@ pub fn gather(
             replications,
             progress,
         )?;
-        let settled = evidence.decision.as_ref().is_none_or(|d| d.clear);
-        if settled || !(2..MAX_REPLICATIONS).contains(&replications) {
+        let settled =
+            evidence.decision.as_ref().is_none_or(|d| d.clear) && evidence.unsettled.is_empty();
+        if settled || fixed || !(2..MAX_REPLICATIONS).contains(&replications) {
+            if !settled {
+                evidence.findings.push(if fixed {
+                    format!(
+                        "The answer is not settled at {replications} replications (see above); drop --replications to let recommend add them (up to {MAX_REPLICATIONS}), or give more."
+                    )
+                } else {
+                    format!(
+                        "The answer is not settled even at {replications} replications (see above): read the ranking as a tie where it says so."
+                    )
+                });
+            }
             return Ok(evidence);
         }
         replications = (replications * 2).min(MAX_REPLICATIONS);
@@ -260,7 +282,14 @@ fn run(
                     let standing = judgement::standing(&r, &scenario, measure);
                     candidate.standing = Some(standing);
                     candidate.feasible = standing == Standing::Judged && meets(&r, &scenario);
-                    candidate.warnings.extend(r.warnings.iter().cloned());
+                    let pattern = &candidate.pattern;
+                    candidate.warnings.extend(r.warnings.iter().map(|w| {
+                        if w.contains(pattern.as_str()) {
+                            w.clone()
+                        } else {
+                            format!("{pattern}: {w}")
+                        }
+                    }));
                     candidate.result = Some(r);
                 }
                 first_scenario.get_or_insert(scenario);
@@ -282,7 +311,13 @@ fn run(
     let slo = scenario.slo.is_some();
     rank(&mut candidates, slo);
     let decision = decide(&candidates, slo);
+    let unsettled = unsettled(&candidates);
     let mut findings = findings(&candidates, &scenario, decision.as_ref(), &rec.request);
+    for u in &unsettled {
+        findings.push(format!(
+            "Unsettled: {u}, so whether it can be judged differs between replications (rare long requests or failures); more replications settle it."
+        ));
+    }
     if rec.request.fault_tolerance.is_some() && !scenario.resilience.faults() {
         findings.push(
             "No agent failed in this workload, so fault tolerance was not tested: add --mtbf and --mttr (or outages in a --scenario file)."
@@ -302,6 +337,7 @@ fn run(
         },
         scenario: Some(scenario),
         candidates,
+        unsettled,
         decision,
         agrees_with_catalog,
         findings,
@@ -363,34 +399,64 @@ fn tier(c: &Candidate) -> (u8, Option<Standing>) {
     (if c.fits_structure { t } else { t + 4 }, s)
 }
 
-/// Whether `a` beats `b` beyond chance, paired over the same requests. With an objective,
-/// between candidates that meet it: fewer attempts per request, else higher attainment.
-/// Without one: a lower p99 over all requests.
+/// The group a candidate is compared within: its tier and standing and, among those that
+/// meet an objective, its coordination agents (fewer is cheaper).
+fn group(c: &Candidate, slo: bool) -> (u8, Option<Standing>, u32) {
+    let (t, s) = tier(c);
+    let coordinators = if t.is_multiple_of(4) && slo {
+        c.coordinators
+    } else {
+        0
+    };
+    (t, s, coordinators)
+}
+
+/// Retries are compared only beyond this many extra attempts per part: a difference of a
+/// retry in a thousand is no cost worth a rank.
+const ATTEMPTS_EFFECT: f64 = 0.01;
+
+/// Whether `a` beats `b` beyond chance within a group, paired over the same requests. With
+/// an objective, between candidates that meet it: fewer extra attempts per part (by at least
+/// [`ATTEMPTS_EFFECT`]), else higher attainment; between candidates that miss it, higher
+/// attainment. Without one: a lower p99 over all requests.
 fn beats(a: &Candidate, b: &Candidate, slo: bool) -> Option<DecidedBy> {
     let (Some(x), Some(y)) = (&a.result, &b.result) else {
         return None;
     };
-    if slo {
-        if y.higher_than(x, Metric::AttemptsPerTask) == Some(true) {
+    let feasible = tier(a).0.is_multiple_of(4) && tier(b).0.is_multiple_of(4);
+    if slo && feasible {
+        let (ea, eb) = (
+            a.metric(Metric::AttemptsPerTask).mean,
+            b.metric(Metric::AttemptsPerTask).mean,
+        );
+        if eb - ea >= ATTEMPTS_EFFECT && y.higher_than(x, Metric::AttemptsPerTask) == Some(true) {
             return Some(DecidedBy::Attempts);
         }
-        if x.higher_than(y, Metric::AttemptsPerTask) == Some(true) {
+        if ea - eb >= ATTEMPTS_EFFECT && x.higher_than(y, Metric::AttemptsPerTask) == Some(true) {
             return None;
         }
+    }
+    if slo {
         (x.higher_than(y, Metric::Attainment) == Some(true)).then_some(DecidedBy::Measure)
     } else {
         (y.higher_than(x, Metric::LatencyP99) == Some(true)).then_some(DecidedBy::Measure)
     }
 }
 
-/// The point value candidates of one group are sorted by, lower first.
+/// The point value candidates of one group are sorted by, lower first: with an objective,
+/// extra attempts in steps of [`ATTEMPTS_EFFECT`] (among those that meet it), then
+/// attainment; without one, p99 (its bound, when censored).
 fn point(c: &Candidate, slo: bool) -> (f64, f64) {
     let finite = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
-    let e = |m: Metric| c.metric(m);
     if slo {
-        let attainment = e(Metric::Attainment).mean;
+        let attainment = c.metric(Metric::Attainment).mean;
+        let attempts = if tier(c).0.is_multiple_of(4) {
+            ((c.metric(Metric::AttemptsPerTask).mean - 1.0) / ATTEMPTS_EFFECT).floor()
+        } else {
+            0.0
+        };
         (
-            finite(e(Metric::AttemptsPerTask).mean),
+            finite(attempts),
             if attainment.is_nan() {
                 f64::INFINITY
             } else {
@@ -398,92 +464,81 @@ fn point(c: &Candidate, slo: bool) -> (f64, f64) {
             },
         )
     } else {
-        let p99 = e(Metric::LatencyP99);
+        let p99 = c.metric(Metric::LatencyP99);
         (finite(p99.at_least.unwrap_or(p99.mean)), 0.0)
     }
 }
 
-/// Ranks by tier; among feasible candidates (with an objective), fewer coordination
-/// agents first. Within a group the candidate the catalog ranks highest keeps its place
-/// unless another beats it beyond chance (paired); the rest go by their point values. The
-/// key is a total order, so the ranking never depends on the sort's path.
-fn rank(candidates: &mut [Candidate], slo: bool) {
-    let group = |c: &Candidate| {
-        let (t, s) = tier(c);
-        let coordinators = if t % 4 == 0 && slo { c.coordinators } else { 0 };
-        (t, s, coordinators)
+/// Whether a group is compared on what was measured (judged candidates) rather than only
+/// listed (those that cannot be judged, in their standing's order).
+fn measured(g: (u8, Option<Standing>, u32)) -> bool {
+    g.0 % 4 <= 1
+}
+
+/// Ranks by group. Within a judged group, the best by point value leads unless others
+/// cannot be told apart from it beyond chance (paired): then those, the leader included,
+/// go in the catalog's order, and the rest follow by point value.
+fn rank(candidates: &mut Vec<Candidate>, slo: bool) {
+    let cmp_point = |a: &Candidate, b: &Candidate| {
+        let (x, y) = (point(a, slo), point(b, slo));
+        x.0.total_cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then(a.catalog_rank.cmp(&b.catalog_rank))
     };
-    let incumbents: Vec<(_, Candidate)> = {
-        let mut out: Vec<(_, Candidate)> = Vec::new();
-        for c in candidates.iter() {
-            let g = group(c);
-            match out.iter_mut().find(|(k, _)| *k == g) {
-                Some((_, inc)) if inc.catalog_rank <= c.catalog_rank => {}
-                Some(slot) => slot.1 = c.clone(),
-                None => out.push((g, c.clone())),
-            }
-        }
-        out
-    };
-    let judged_group = |t: u8| matches!(t % 4, 0) || (t % 4 == 1 && !slo);
-    let key = |c: &Candidate| {
-        let g = group(c);
-        let incumbent = &incumbents
+    candidates.sort_by(|a, b| group(a, slo).cmp(&group(b, slo)).then(cmp_point(a, b)));
+    let mut out: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    let mut rest: Vec<Candidate> = std::mem::take(candidates);
+    while !rest.is_empty() {
+        let g = group(&rest[0], slo);
+        let end = rest
             .iter()
-            .find(|(k, _)| *k == g)
-            .expect("every group has an incumbent")
-            .1;
-        let (a, b) = point(c, slo);
-        let place = if !judged_group(g.0) {
-            1
-        } else if beats(c, incumbent, slo).is_some() {
-            0
-        } else if incumbent.pattern == c.pattern {
-            1
-        } else {
-            2
-        };
-        let (a, b) = if place == 1 && judged_group(g.0) {
-            (0.0, 0.0)
-        } else if g.0 % 4 == 1 && slo {
-            // Missing the objective: by attainment, highest first.
-            (b, a)
-        } else {
-            (a, b)
-        };
-        (g, place, a, b, c.catalog_rank)
-    };
-    candidates.sort_by(|x, y| {
-        let (kx, ky) = (key(x), key(y));
-        kx.0.cmp(&ky.0)
-            .then(kx.1.cmp(&ky.1))
-            .then(kx.2.total_cmp(&ky.2))
-            .then(kx.3.total_cmp(&ky.3))
-            .then(kx.4.cmp(&ky.4))
-    });
+            .position(|c| group(c, slo) != g)
+            .unwrap_or(rest.len());
+        let mut members: Vec<Candidate> = rest.drain(..end).collect();
+        if measured(g) && members.len() > 1 {
+            let leader = members[0].clone();
+            let (mut top, others): (Vec<Candidate>, Vec<Candidate>) = members
+                .into_iter()
+                .partition(|c| c.pattern == leader.pattern || beats(&leader, c, slo).is_none());
+            top.sort_by_key(|c| c.catalog_rank);
+            top.extend(others);
+            members = top;
+        }
+        out.extend(members);
+    }
+    *candidates = out;
     for (i, c) in candidates.iter_mut().enumerate() {
         c.evidence_rank = i + 1;
     }
 }
 
-/// The winner against the runner-up: what decided, and in how many replications the
-/// winner did better on the measure.
+/// The winner against the others: what put it first, whether it beats every candidate of
+/// its group beyond chance, and in how many replications it did better than the runner-up.
 fn decide(candidates: &[Candidate], slo: bool) -> Option<Decision> {
     let (a, b) = (candidates.first()?, candidates.get(1)?);
     let (x, y) = (a.result.as_ref()?, b.result.as_ref()?);
-    let (ta, tb) = (tier(a), tier(b));
+    let (ga, gb) = (group(a, slo), group(b, slo));
     let decided_by = if a.fits_structure != b.fits_structure {
         Some(DecidedBy::Structure)
-    } else if ta.0 < tb.0 || (ta.0 % 4 == 2 && ta.1 < tb.1) {
+    } else if ga.0 != gb.0 || ga.1 != gb.1 {
         Some(DecidedBy::Standing)
-    } else if ta.0 % 4 == 0 && slo && a.coordinators < b.coordinators {
+    } else if ga.2 < gb.2 {
         Some(DecidedBy::Coordination)
-    } else if ta.0 % 4 == 1 && slo {
-        (x.higher_than(y, Metric::Attainment) == Some(true)).then_some(DecidedBy::Measure)
-    } else if ta.0 % 4 <= 1 {
-        beats(a, b, slo)
+    } else if measured(ga) {
+        // Clear only if the winner beats every other member of its group.
+        let rivals: Vec<&Candidate> = candidates[1..]
+            .iter()
+            .filter(|c| group(c, slo) == ga)
+            .collect();
+        let verdicts: Vec<Option<DecidedBy>> = rivals.iter().map(|c| beats(a, c, slo)).collect();
+        if verdicts.iter().all(Option::is_some) {
+            verdicts[0]
+        } else {
+            None
+        }
     } else {
-        None
+        // Neither can be judged: more replications would not make them comparable.
+        Some(DecidedBy::Standing)
     };
     let metric = if slo {
         Metric::Attainment
@@ -513,6 +568,31 @@ fn decide(candidates: &[Candidate], slo: bool) -> Option<Decision> {
         ties,
         replications: x.replications.len() as u32,
     })
+}
+
+/// Candidates whose standing differs between replications: failed or collapsed in some and
+/// not others, so that their standing rests on rare events more replications would settle.
+fn unsettled(candidates: &[Candidate]) -> Vec<String> {
+    candidates
+        .iter()
+        .filter_map(|c| {
+            let r = c.result.as_ref()?;
+            let censored = r
+                .replications
+                .iter()
+                .filter(|v| v.get(Metric::LatencyP99).is_nan() && !v.at_least(Metric::LatencyP99).is_nan())
+                .count();
+            let collapsed = r.collapse.as_ref().map_or(0, |c| c.replications as usize);
+            let n = r.replications.len();
+            let mixed = |k: usize| k > 0 && k < n;
+            (mixed(censored) || mixed(collapsed)).then(|| {
+                format!(
+                    "{} failed over 1% of its requests in {} and collapsed in {} of {} replications",
+                    c.pattern, censored, collapsed, n
+                )
+            })
+        })
+        .collect()
 }
 
 fn seconds(e: Estimate) -> String {
@@ -615,20 +695,31 @@ fn findings(
     };
     if slo.is_some() && first.standing == Some(Standing::Judged) && !first.feasible {
         out.push(format!(
-            "No candidate meets the objective on this workload; {} comes closest. More agents, less work per request or a looser objective would be needed.",
-            first.pattern
+            "No candidate meets the objective on this workload; {} comes closest. {}",
+            first.pattern,
+            cure(first, scenario)
         ));
     } else if first.standing != Some(Standing::Judged) {
         out.push(format!(
-            "No candidate{} can be judged on this workload: {} ranks first but {}. More agents or less work per request would be needed.",
+            "No candidate{} can be judged on this workload: {} ranks first but {}. {}",
             if first.fits_structure && candidates.iter().any(|c| !c.fits_structure) {
                 " with the structure the work needs"
             } else {
                 ""
             },
             first.pattern,
-            why_lower(first, first, slo.is_some())
+            why_lower(first, first, slo.is_some()),
+            cure(first, scenario)
         ));
+    }
+    if first.pattern.starts_with("scatter_gather")
+        && scenario.shard_work == crate::sim::scenario::ShardWork::Split
+        && first.standing == Some(Standing::Judged)
+    {
+        out.push(
+            "scatter_gather's result assumes each request's work splits into independent shards (--shard-work split, the default); if yours does not, run again with --shard-work full."
+                .into(),
+        );
     }
     if let Some(d) = decision {
         let of = format!(
@@ -722,6 +813,32 @@ fn findings(
         }
     }
     out
+}
+
+/// What would let `c` meet the objective or keep up, from what went wrong.
+fn cure(c: &Candidate, scenario: &Scenario) -> String {
+    let attempts = c.metric(Metric::AttemptsPerTask).mean;
+    if let Some(o) = scenario.slo {
+        let fastest = scenario.speeds.iter().copied().fold(0.0, f64::max);
+        let floor = crate::advisor::fit::work_quantile(&scenario.service, o.quantile) / fastest;
+        if floor > o.deadline {
+            return format!(
+                "The objective is below the work's own {}th percentile ({} on the fastest agent): no number of agents or setting can meet it, only less work per request or a looser objective.",
+                crate::number::round_sig(100.0 * o.quantile),
+                crate::number::seconds(floor, f64::NAN)
+            );
+        }
+    }
+    match c.standing {
+        Some(Standing::Collapsed | Standing::FellBehind | Standing::Failing) if attempts > 1.3 => {
+            format!(
+                "Its retries multiply the load ({} attempts per part): a retry budget (--retry-budget 0.1) stops that.",
+                number(attempts)
+            )
+        }
+        Some(Standing::Overloaded) => "A station is at or above its capacity: more agents or less work per request, or, if you set them, another stage count or fan-out (see the warnings).".into(),
+        _ => "More agents or less work per request would be needed (jaegis plan finds how many).".into(),
+    }
 }
 
 fn number(x: f64) -> String {
@@ -946,7 +1063,7 @@ mod tests {
         assert_eq!("20000".parse(), Ok(Budget::Tasks(20_000)));
         assert_eq!("600s".parse(), Ok(Budget::Seconds(600.0)));
         assert_eq!("10min".parse(), Ok(Budget::Seconds(600.0)));
-        for bad in ["0", "0s", "-5", "lots", "1.5"] {
+        for bad in ["0", "1", "99", "0s", "-5", "lots", "1.5"] {
             assert!(bad.parse::<Budget>().is_err(), "{bad}");
         }
     }

@@ -24,6 +24,31 @@ pub const RETRY_BUDGET: f64 = 0.1;
 /// without least-loaded's herding on stale loads.
 pub const LARGE_FLEET: u32 = 1000;
 
+/// A station loaded beyond this is not advised: queues grow steeply past it.
+const STABLE: f64 = 0.9;
+
+/// How the agents' speeds differ, from the speeds or from `--heterogeneous-agents`.
+fn speed_range(slowest: f64, fastest: f64) -> String {
+    if fastest > slowest {
+        format!(
+            "agents differ in speed ({} to {})",
+            crate::number::round_sig(slowest),
+            crate::number::round_sig(fastest)
+        )
+    } else {
+        "--heterogeneous-agents says agents differ in speed".to_string()
+    }
+}
+
+/// "1 shard", "3 shards".
+fn plural(n: u32, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// Work drawn to read the work's quantiles: enough for a p99.9 within a few percent.
 const QUANTILE_DRAWS: usize = 20_000;
 
@@ -84,6 +109,17 @@ impl Work {
             scv: service.scv(),
         }
     }
+}
+
+/// The `q` quantile of the work, read from draws of its distribution with a fixed seed.
+pub fn work_quantile(service: &Service, q: f64) -> f64 {
+    let sampler = service.sampler();
+    let mut rng = Pcg64Mcg::seed_from_u64(0x6a61_6567_6973);
+    let mut draws: Vec<f64> = (0..QUANTILE_DRAWS)
+        .map(|_| sampler.sample(&mut rng))
+        .collect();
+    draws.sort_by(f64::total_cmp);
+    quantile(&draws, q)
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -160,13 +196,17 @@ pub fn fit(
             BalancerKind::CapabilityBased,
             "requests have kinds that only some agents serve well".to_string(),
         )
+    } else if speeds_differ && model == Model::PeerToPeer {
+        (
+            BalancerKind::WeightedRoundRobin,
+            "agents differ in speed: each peer shares out requests in proportion to speed (predictive's estimates, shared by the peers, herd them onto the same agents between heartbeats)".to_string(),
+        )
     } else if speeds_differ && varies {
         (
             BalancerKind::Predictive,
             format!(
-                "agents differ in speed ({} to {}) and the work varies (CV {:.2}): it learns each agent's speed and routes by expected time",
-                crate::number::round_sig(slowest),
-                crate::number::round_sig(fastest),
+                "{} and the work varies (CV {:.2}): it learns each agent's speed and routes by expected time",
+                speed_range(slowest, fastest),
                 work.scv.sqrt()
             ),
         )
@@ -174,9 +214,8 @@ pub fn fit(
         (
             BalancerKind::WeightedRoundRobin,
             format!(
-                "agents differ in speed ({} to {}) and every request is the same work: shares in proportion to speed",
-                crate::number::round_sig(slowest),
-                crate::number::round_sig(fastest)
+                "{} and every request is the same work: shares in proportion to speed",
+                speed_range(slowest, fastest)
             ),
         )
     } else if p.workers >= LARGE_FLEET {
@@ -216,7 +255,11 @@ pub fn fit(
 
     // The request timeout: never below a high quantile of the work itself.
     let catalog_timeout = defaults.request_timeout;
-    let floor = round_up(2.0 * work.p99 / slowest);
+    // Never below twice the work's p99 at the slowest agent, and with an objective never
+    // below its deadline: a timeout before the deadline gives up on requests that would
+    // still have met it.
+    let deadline = base.slo.map_or(0.0, |o| o.deadline);
+    let floor = round_up((2.0 * work.p99 / slowest).max(deadline));
     if let Some(t) = workload.timeout {
         settings.push(Setting {
             setting: "timeout",
@@ -239,10 +282,17 @@ pub fn fit(
             (
                 floor,
                 Source::Fitted,
-                format!(
-                    "the work's p99 is {} at the slowest agent's speed; twice that leaves room for queueing, so only lost attempts time out",
-                    secs(work.p99 / slowest)
-                ),
+                if deadline >= 2.0 * work.p99 / slowest {
+                    format!(
+                        "not before the objective's {} deadline: a timeout sooner gives up on requests that would still meet it",
+                        secs(deadline)
+                    )
+                } else {
+                    format!(
+                        "the work's p99 is {} at the slowest agent's speed; twice that leaves room for queueing, so only lost attempts time out",
+                        secs(work.p99 / slowest)
+                    )
+                },
             )
         } else {
             (
@@ -295,23 +345,39 @@ pub fn fit(
             },
         });
     } else {
+        // The budget must cover the retries failures call for: about twice the share of
+        // time an agent is down, at least the usual 10%.
+        let down = match (base.resilience.mtbf, base.resilience.mttr) {
+            (Some(f), Some(r)) => r / (f + r),
+            _ => 0.0,
+        };
+        let budget = ((2.0 * down * 100.0).ceil() / 100.0).clamp(RETRY_BUDGET, 0.5);
         input.retry = Some(kind);
-        input.retry_budget = Some(RETRY_BUDGET);
+        input.retry_budget = Some(budget);
         settings.push(Setting {
             setting: "retry",
             advised: format!(
                 "{}, {} retries, budget {:.0}%",
                 advice.retry.policy,
                 advice.retry.max_retries,
-                100.0 * RETRY_BUDGET
+                100.0 * budget
             ),
             catalog: catalog_retry,
             source: Source::Fitted,
-            reason: format!(
-                "{}; the budget keeps retries under {:.0}% of requests in flight, so slow agents do not multiply the load (as Envoy's retry_budget)",
-                advice.retry.settings,
-                100.0 * RETRY_BUDGET
-            ),
+            reason: if budget > RETRY_BUDGET {
+                format!(
+                    "{}; agents are down {:.0}% of the time, so the budget allows retries up to {:.0}% of requests in flight: enough for failures, not enough to multiply the load when agents are merely slow",
+                    advice.retry.settings,
+                    100.0 * down,
+                    100.0 * budget
+                )
+            } else {
+                format!(
+                    "{}; the budget keeps retries under {:.0}% of requests in flight, so slow agents do not multiply the load (as Envoy's retry_budget)",
+                    advice.retry.settings,
+                    100.0 * budget
+                )
+            },
         });
     }
     if workload.drop_expired.is_none() {
@@ -386,6 +452,43 @@ pub fn fit(
         });
     }
 
+    // What no flag sets: kept from the catalog, and held against the failure rate.
+    let detection = match model {
+        Model::MasterSlave => Some((
+            "failure detection",
+            defaults.failure_detection_timeout,
+            "a silent master is declared failed and its backup takes over",
+        )),
+        Model::PeerToPeer => Some((
+            "election timeout",
+            defaults.leader_election_timeout,
+            "a lost leader is replaced by an election timing out",
+        )),
+        _ => None,
+    };
+    if let Some((setting, value, what)) = detection {
+        settings.push(Setting {
+            setting,
+            advised: secs(value),
+            catalog: secs(value),
+            source: Source::Catalog,
+            reason: format!(
+                "{what} after {}; the simulator takes it from the catalog",
+                secs(value)
+            ),
+        });
+        if let Some(mtbf) = base.resilience.mtbf
+            && value > mtbf / 10.0
+        {
+            warnings.push(format!(
+                "{}: its {setting} ({}) is not well under the mean time between failures ({}): failures overlap their own recovery (Raft: broadcast << election timeout << MTBF)",
+                p.pattern,
+                secs(value),
+                secs(mtbf)
+            ));
+        }
+    }
+
     match model {
         Model::Pipeline => fit_stages(
             workload,
@@ -424,9 +527,10 @@ pub fn fit(
     })
 }
 
-/// Whether the busiest station carries no more than a tenth above the fleet's own load.
+/// Whether the busiest station carries no more than a tenth above the fleet's own load, and
+/// stays below its capacity.
 fn balanced(p: &crate::sim::scenario::PatternParams) -> bool {
-    p.peak_load <= p.load * 1.1 + 1e-9
+    p.peak_load <= p.load * 1.1 + 1e-9 && p.peak_load < 1.0
 }
 
 /// A stage count, and if need be a split of the work over the stages, that leave no stage
@@ -487,13 +591,22 @@ fn fit_stages(
         },
         reason: if k == default_k {
             format!(
-                "{k} stages over {} agents ({:?} per stage): the busiest stage is at {:.2} of its capacity",
-                p.workers, q.stage_workers, q.peak_load
+                "{} over {} ({:?} per stage): the busiest stage is at {:.2} of its capacity",
+                plural(k, "stage"),
+                plural(p.workers, "agent"),
+                q.stage_workers,
+                q.peak_load
             )
         } else {
             format!(
-                "{default_k} stages over {} agents ({:?} per stage) load the busiest stage at {:.2}; {k} stages ({:?}) bring it to {:.2}",
-                p.workers, p.stage_workers, p.peak_load, q.stage_workers, q.peak_load
+                "{} over {} ({:?} per stage) load the busiest stage at {:.2}; {} ({:?}) bring it to {:.2}",
+                plural(default_k, "stage"),
+                plural(p.workers, "agent"),
+                p.stage_workers,
+                p.peak_load,
+                plural(k, "stage"),
+                q.stage_workers,
+                q.peak_load
             )
         },
     });
@@ -580,29 +693,48 @@ fn fit_fan_out(
 ) -> Result<(), ScenarioError> {
     let p = &base.per_pattern[0];
     let mut k = p.fan_out.unwrap_or(1);
-    if workload.fan_out.is_none() && k == p.workers && p.peak_load >= 0.9 && k > 1 {
-        // Under a full fan-out every agent serves a shard of every request: leave out the
-        // agents that could not keep up with that.
-        let shard = p.work_per_request / f64::from(k);
-        let overloaded = p
-            .speeds
+    if workload.fan_out.is_none() && p.peak_load >= STABLE {
+        // The largest fan-out up to the default whose busiest agent, at the best spread of
+        // shards over speeds, stays under STABLE; failing that, the least-loaded one.
+        let peak_at = |k: u32| {
+            let shard = p.work_per_request / f64::from(p.fan_out.unwrap_or(1))
+                * match base.shard_work {
+                    ShardWork::Split => f64::from(p.fan_out.unwrap_or(1)) / f64::from(k),
+                    ShardWork::Full => 1.0,
+                };
+            base.rate * shard * crate::sim::scatter_water_level(&p.speeds, k)
+        };
+        let options: Vec<(u32, f64)> = (1..=k).map(|j| (j, peak_at(j))).collect();
+        let least = options.iter().map(|o| o.1).fold(f64::INFINITY, f64::min);
+        let (advised, peak) = options
             .iter()
-            .filter(|&&s| base.rate * shard / s >= 0.9)
-            .count() as u32;
-        let advised = k.saturating_sub(overloaded.max(1)).max(1);
-        settings.push(Setting {
-            setting: "fan-out",
-            advised: advised.to_string(),
-            catalog: k.to_string(),
-            source: Source::Fitted,
-            reason: format!(
-                "a shard of every request on all {k} agents loads the slowest at {:.2}; {advised} shards let the balancer leave out the {} slowest",
-                p.peak_load,
-                k - advised
-            ),
-        });
-        k = advised;
-        input.fan_out = Some(k);
+            .rev()
+            .find(|o| o.1 < STABLE)
+            .or_else(|| options.iter().rev().find(|o| o.1 <= least + 1e-9))
+            .copied()
+            .expect("fan-out 1 is always an option");
+        if advised != k {
+            settings.push(Setting {
+                setting: "fan-out",
+                advised: advised.to_string(),
+                catalog: k.to_string(),
+                source: Source::Fitted,
+                reason: format!(
+                    "{} per request load the busiest agent at {:.2} at best; {} bring it to {peak:.2}",
+                    plural(k, "shard"),
+                    p.peak_load,
+                    plural(advised, "shard")
+                ),
+            });
+            k = advised;
+            input.fan_out = Some(k);
+        }
+        if peak >= 1.0 {
+            warnings.push(format!(
+                "{}: every fan-out leaves an agent at {peak:.2} of its capacity or more: it cannot keep up with this traffic",
+                p.pattern
+            ));
+        }
     } else if workload.fan_out.is_some() && p.peak_load >= 1.0 {
         warnings.push(format!(
             "{}: your fan-out loads {} at {:.2} of its capacity: no setting can keep up",
@@ -610,13 +742,16 @@ fn fit_fan_out(
         ));
     }
     if workload.gather_timeout.is_none() {
-        let shard_p99 = match (base.shard_work, base.parts) {
-            (ShardWork::Full, _) => work.p99,
-            (ShardWork::Split, Parts::Correlated) => work.p99 / f64::from(k),
-            // The slowest of k independent shards: its p99 is the shard's 0.99^(1/k) quantile,
-            // read here from draws of the shard's own distribution.
-            (ShardWork::Split, Parts::Independent) => {
-                let shard = base.service.scaled(1.0 / f64::from(k));
+        // The slowest of the k shards: one draw split k ways when the parts are correlated,
+        // else the maximum of k draws (read from draws of the shard's own distribution).
+        let per_shard = match base.shard_work {
+            ShardWork::Split => 1.0 / f64::from(k),
+            ShardWork::Full => 1.0,
+        };
+        let shard_p99 = match base.parts {
+            Parts::Correlated => work.p99 * per_shard,
+            Parts::Independent => {
+                let shard = base.service.scaled(per_shard);
                 let sampler = shard.sampler();
                 let mut rng = Pcg64Mcg::seed_from_u64(0x6761_7468);
                 let mut maxima: Vec<f64> = (0..QUANTILE_DRAWS / 4)
@@ -627,7 +762,12 @@ fn fit_fan_out(
             }
         };
         let catalog = defaults.gather_timeout;
-        let floor = round_up(2.0 * shard_p99 / slowest);
+        // A gather that gives up before a shard's own timeout could retry it wastes the retry.
+        let request_timeout = match input.timeout.or(workload.timeout) {
+            Some(Timeout::Seconds(t)) => t,
+            _ => 0.0,
+        };
+        let floor = round_up((2.0 * shard_p99 / slowest).max(request_timeout));
         let (advised, source) = if floor > catalog {
             (floor, Source::Fitted)
         } else {
@@ -640,8 +780,10 @@ fn fit_fan_out(
             catalog: secs(catalog),
             source,
             reason: format!(
-                "the slowest of {k} shards takes {} at p99 at the slowest agent's speed; the gather waits twice that",
-                secs(shard_p99 / slowest)
+                "the slowest of {} takes {} at p99 at the slowest agent's speed; the gather waits twice that, and no less than a shard's own timeout ({})",
+                plural(k, "shard"),
+                secs(shard_p99 / slowest),
+                secs(request_timeout)
             ),
         });
     }
@@ -651,6 +793,107 @@ fn fit_fan_out(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::advisor::advise;
+    use crate::catalog::Catalog;
+
+    /// The settings fitted to `pattern` on the workload in `toml`, by name.
+    fn fitted(pattern: &str, toml: &str) -> Fit {
+        let catalog = Catalog::embedded();
+        let workload = ScenarioInput::from_toml(toml, "case").unwrap();
+        let request = Request::new(workload.agents.unwrap_or(10));
+        let advice = advise(&catalog, catalog.pattern(pattern).unwrap(), &request);
+        fit(&workload, &request, &advice, &catalog.simulation_defaults()).unwrap()
+    }
+
+    fn advised<'a>(f: &'a Fit, setting: &str) -> Option<&'a Setting> {
+        f.settings
+            .iter()
+            .find(|s| s.setting == setting && s.source == Source::Fitted)
+    }
+
+    #[test]
+    fn fan_out_leaves_out_only_agents_it_would_overload() {
+        // Equal agents with split work: every fan-out loads them alike, so it is kept.
+        let f = fitted("scatter_gather", "agents = 10\nload = 0.92");
+        assert!(advised(&f, "fan-out").is_none(), "{:?}", f.settings);
+        // Unequal agents under a full fan-out: the slowest would carry 2.1 times its capacity.
+        let f = fitted(
+            "scatter_gather",
+            "agents = 9\nspeeds = '4,4,2,2,1,1,0.5,0.5'\nload = 0.5",
+        );
+        let k: u32 = advised(&f, "fan-out").unwrap().advised.parse().unwrap();
+        assert!((2..9).contains(&k), "{k}");
+        // Full shards below the agent count: each shard is a whole request's work.
+        let f = fitted(
+            "scatter_gather",
+            "agents = 20\nservice = 'lognormal:30:1'\nrate = 0.2\nshard_work = 'full'",
+        );
+        let k: u32 = advised(&f, "fan-out").unwrap().advised.parse().unwrap();
+        assert!(k <= 2, "{k}");
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    }
+
+    #[test]
+    fn stages_leave_no_stage_at_capacity() {
+        let f = fitted("pipeline", "agents = 11\nload = 0.95");
+        let stages = f.settings.iter().find(|s| s.setting == "stages").unwrap();
+        assert_eq!(stages.advised, "11", "{:?}", f.settings);
+        let f = fitted("pipeline", "agents = 6\nload = 0.8");
+        assert_eq!(advised(&f, "stages").unwrap().advised, "3");
+    }
+
+    #[test]
+    fn peers_of_unequal_speed_share_by_speed_not_by_shared_estimates() {
+        let f = fitted("peer_to_peer", "agents = 50\nspeeds = '1,2'\nload = 0.7");
+        assert_eq!(f.balancer, BalancerKind::WeightedRoundRobin);
+        let f = fitted("master_slave", "agents = 50\nspeeds = '1,2'\nload = 0.7");
+        assert_eq!(f.balancer, BalancerKind::Predictive);
+    }
+
+    #[test]
+    fn the_retry_budget_covers_the_failures() {
+        let f = fitted(
+            "peer_to_peer",
+            "agents = 20\nmtbf = 60\nmttr = 10\nload = 0.6",
+        );
+        assert!(
+            advised(&f, "retry").unwrap().advised.contains("budget 29%"),
+            "{:?}",
+            f.settings
+        );
+        assert!(
+            f.warnings[0].contains("election timeout"),
+            "{:?}",
+            f.warnings
+        );
+        let f = fitted("peer_to_peer", "agents = 20\nload = 0.6");
+        assert!(advised(&f, "retry").unwrap().advised.contains("budget 10%"));
+    }
+
+    #[test]
+    fn timeouts_cover_the_work_the_deadline_and_the_slowest_shard() {
+        // lognormal(30, cv 1): p99 147 s, so 300 s.
+        let f = fitted(
+            "master_slave",
+            "agents = 9\nservice = 'lognormal:30:1'\nload = 0.6",
+        );
+        assert_eq!(advised(&f, "timeout").unwrap().advised, "300 s");
+        // An objective's deadline above that raises it.
+        let f = fitted(
+            "master_slave",
+            "agents = 9\nservice = 'lognormal:30:1'\nload = 0.6\nslo = '600s@99%'",
+        );
+        assert_eq!(advised(&f, "timeout").unwrap().advised, "600 s");
+        // Full shards with independent parts: the slowest of 10 draws, p99 near 280 s.
+        let f = fitted(
+            "scatter_gather",
+            "agents = 20\nservice = 'lognormal:30:1'\nrate = 0.01\nshard_work = 'full'\nparts = 'independent'",
+        );
+        let gather = advised(&f, "gather timeout").unwrap();
+        let seconds: f64 = gather.advised.trim_end_matches(" s").parse().unwrap();
+        assert!(seconds >= 500.0, "{gather:?}");
+    }
 
     #[test]
     fn round_up_keeps_two_significant_digits() {

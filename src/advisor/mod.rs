@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, Level};
 
 pub use advice::{
-    Advice, BalancerAdvice, BreakerAdvice, CachingAdvice, HeartbeatAdvice, RetryAdvice,
+    Advice, BalancerAdvice, BreakerAdvice, CachingAdvice, HeartbeatAdvice, RetryAdvice, advise,
 };
 pub use score::Criterion;
 
@@ -37,15 +37,15 @@ impl Trait {
         }
     }
 
-    /// Words in a pattern's description, use cases, advantages or configuration (underscores read
-    /// as spaces) that show it suits this trait.
-    /// Empty when the trait concerns the balancer only.
     /// Sequential stages and consensus are structure the work has: a pattern without it
     /// cannot serve the work, whatever its other merits.
     pub fn is_structural(self) -> bool {
         matches!(self, Trait::SequentialStages | Trait::NeedsConsensus)
     }
 
+    /// Words in a pattern's description, use cases, advantages or configuration (underscores read
+    /// as spaces) that show it suits this trait.
+    /// Empty when the trait concerns the balancer only.
     pub fn pattern_keywords(self) -> &'static [&'static str] {
         match self {
             Trait::HeterogeneousAgents => &["heterogeneous", "capability based"],
@@ -265,13 +265,19 @@ pub fn recommend(catalog: &Catalog, request: &Request) -> Result<Recommendation,
             ranking[0].score
         ));
     }
-    if let Some(missing) = structural
-        .iter()
-        .find(|_| ranking.first().is_some_and(|r| !r.fits_structure))
-    {
+    if let Some(first) = ranking.first().filter(|r| !r.fits_structure) {
+        let pattern = catalog
+            .pattern(&first.pattern)
+            .expect("ranked patterns come from the catalog");
+        let missing: Vec<&str> = structural
+            .iter()
+            .filter(|t| score::evidence(pattern, **t).is_none())
+            .map(|t| t.flag())
+            .collect();
         notes.push(format!(
-            "No eligible pattern has the structure {} asks for.",
-            missing.flag()
+            "No eligible pattern has all the structure the work needs: {} lacks what {} asks for.",
+            first.pattern,
+            missing.join(" and ")
         ));
     }
     notes.extend(order_notes(&ranking));
@@ -475,6 +481,26 @@ mod tests {
                 low.notes.iter().any(|n| n.contains("changes nothing")),
                 "{:?}",
                 low.notes
+            );
+        }
+        for (what, setup) in [
+            (
+                "latency",
+                Box::new(|r: &mut Request| r.latency = Some(Level::High))
+                    as Box<dyn Fn(&mut Request)>,
+            ),
+            (
+                "throughput",
+                Box::new(|r: &mut Request| r.throughput = Some(Level::Low)),
+            ),
+        ] {
+            let plain = ask(10, |_| {});
+            let asked = ask(10, |r| setup(r));
+            assert_eq!(order(&plain), order(&asked), "{what}");
+            assert_eq!(
+                plain.ranking.iter().map(|r| r.score).collect::<Vec<_>>(),
+                asked.ranking.iter().map(|r| r.score).collect::<Vec<_>>(),
+                "{what}"
             );
         }
         // Fault tolerance with one agent: a note, and no pattern wins on it.

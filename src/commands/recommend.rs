@@ -45,6 +45,12 @@ fn workload(args: &RecommendArgs) -> Result<ScenarioInput> {
         ))
         .into());
     }
+    let file = jaegis::sim::ScenarioInput::read(args.evidence.file.scenario.as_deref())?;
+    if file.pattern.is_some() || file.balancer.is_some() {
+        eprintln!(
+            "note: the scenario file's pattern and balancer are not used: recommend chooses them"
+        );
+    }
     Ok(args.evidence.file.with(args.workload.clone())?)
 }
 

@@ -12,9 +12,22 @@ use super::simulation::{estimate, summary};
 
 use super::{Cell, Emphasis, Report, Table, document, number};
 
+/// What a fit without `--simulate` leaves unchecked.
+const NOT_CHECKED: &[&str] = &[
+    "attainment of the objective",
+    "collapse",
+    "failures and their detection",
+    "timeouts",
+    "retries",
+];
+
 /// Describes the request in words for the table title.
 fn describe(request: &Request) -> String {
-    let mut parts = vec![format!("{} agents", request.agents)];
+    let mut parts = vec![if request.agents == 1 {
+        "1 agent".to_string()
+    } else {
+        format!("{} agents", request.agents)
+    }];
     for (label, level) in [
         ("fault tolerance", request.fault_tolerance),
         ("latency", request.latency),
@@ -102,6 +115,7 @@ pub fn recommendation(
     });
     if let Some(f) = fit {
         doc["fit"] = json!(f);
+        doc["not_checked"] = json!(NOT_CHECKED);
     }
     if let Some(e) = evidence {
         doc["evidence"] = json!(e);
@@ -134,6 +148,9 @@ pub fn recommendation(
 
     if let Some(e) = evidence {
         report = evidence_section(report, e);
+        // With evidence, the lines and CSV rows are the candidates as measured.
+        report.records = e.candidates.iter().map(|c| json!(c)).collect();
+        report.data = Some(evidence_data(e));
     }
 
     if let Some((pattern, fitted)) = fitted {
@@ -166,10 +183,10 @@ pub fn recommendation(
         }
         report = report.table(table);
         if evidence.is_none() {
-            report = report.text(
-                "Not simulated: stages and fan-out rest on the stations' analytic loads, and attainment of the objective, collapse, failures, timeouts and retries were not checked. Add --simulate to check them on your workload."
-                    .to_string(),
-            );
+            report = report.text(format!(
+                "Not simulated: stages and fan-out rest on the stations' analytic loads, and these were not checked: {}. Add --simulate to check them on your workload.",
+                NOT_CHECKED.join(", ")
+            ));
         }
         return report;
     }
@@ -249,8 +266,13 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         "standing",
     ])
     .titled(format!(
-        "Evidence: the candidates with settings fitted to your workload, {} x {} replications each",
-        e.budget, e.replications
+        "Evidence: the candidates with settings fitted to your workload, {} x {} each",
+        e.budget,
+        if e.replications == 1 {
+            "1 replication (no intervals)".to_string()
+        } else {
+            format!("{} replications", e.replications)
+        }
     ))
     .numeric([0, 2, 4, 5, 6, 7]);
     for c in &e.candidates {
@@ -272,6 +294,9 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         };
         let standing = match c.standing {
             None => "not simulated".to_string(),
+            Some(_) if c.feasible && slo.is_some() && e.replications < 2 => {
+                "meets (point)".to_string()
+            }
             Some(_) if c.feasible && slo.is_some() => "meets".to_string(),
             Some(Standing::Judged) if slo.is_some() => "misses".to_string(),
             Some(s) => standing_word(s).to_string(),
@@ -319,4 +344,54 @@ fn standing_word(s: Standing) -> &'static str {
         Standing::FellBehind => "fell behind",
         Standing::Collapsed => "collapsed",
     }
+}
+
+/// The evidence as `csv` writes it: plain numbers, one column each.
+fn evidence_data(e: &Evidence) -> Table {
+    let mut data = Table::new([
+        "evidence_rank",
+        "pattern",
+        "catalog_rank",
+        "balancer",
+        "coordinators",
+        "standing",
+        "feasible",
+        "attainment",
+        "attainment_ci95",
+        "latency_p50",
+        "latency_p99",
+        "attempts_per_task",
+        "success_rate",
+    ]);
+    for c in &e.candidates {
+        let value = |m: Metric, ci: bool| {
+            c.result.as_ref().map_or(String::new(), |r| {
+                let x = r.metrics.get(m);
+                let v = if ci { x.ci95 } else { x.mean };
+                if v.is_finite() {
+                    v.to_string()
+                } else {
+                    String::new()
+                }
+            })
+        };
+        data.row([
+            c.evidence_rank.to_string(),
+            c.pattern.clone(),
+            c.catalog_rank.to_string(),
+            c.balancer.clone(),
+            c.coordinators.to_string(),
+            c.standing.map_or("not_simulated".to_string(), |s| {
+                json!(s).as_str().unwrap_or("").to_string()
+            }),
+            c.feasible.to_string(),
+            value(Metric::Attainment, false),
+            value(Metric::Attainment, true),
+            value(Metric::LatencyP50, false),
+            value(Metric::LatencyP99, false),
+            value(Metric::AttemptsPerTask, false),
+            value(Metric::SuccessRate, false),
+        ]);
+    }
+    data
 }

@@ -28,6 +28,7 @@ pub use engine::Replication;
 pub use estimate::Estimate;
 pub use metric::{Metric, TaskCounts};
 pub use model::Model;
+pub use pattern::scatter_gather::water_level as scatter_water_level;
 pub use result::{Collapse, Metrics, Offered, RunResult, Shortfall, TimelinePoint};
 pub use scenario::{Scenario, ScenarioError, ScenarioInput};
 

@@ -543,6 +543,7 @@ struct Evidence {
     replications: u32,
     measure: String,
     candidates: Vec<Candidate>,
+    unsettled: Option<Vec<String>>,
     decision: Option<Decision>,
     agrees_with_catalog: bool,
     findings: Vec<String>,
@@ -558,6 +559,7 @@ struct Recommendation {
     notes: Vec<String>,
     advice: Advice,
     fit: Option<Fit>,
+    not_checked: Option<Vec<String>>,
     evidence: Option<Evidence>,
 }
 

@@ -8,7 +8,7 @@
 mod master_slave;
 mod peer_to_peer;
 mod pipeline;
-mod scatter_gather;
+pub(crate) mod scatter_gather;
 
 use super::engine::Pattern;
 use super::model::Model;

@@ -61,23 +61,29 @@ impl Pattern for ScatterGather {
         })
     }
 
-    /// A fan-out over every agent gives each one a shard of every request, so the slowest
-    /// agent sets the pace whatever the balancer.
+    /// Each request puts a shard on k distinct agents, so an agent takes at most one shard
+    /// per request: the best any balancer can do is the least possible load on the busiest
+    /// agent under that limit (a fan-out over every agent gives each a shard of every
+    /// request, and the slowest sets the pace).
     fn peak_load(s: &Scenario, p: &PatternParams) -> f64 {
         let k = p.fan_out.unwrap_or(1);
-        if k != p.workers {
-            return p.load;
-        }
         let shard_mean = p.work_per_request / f64::from(k);
-        let slowest = p.speeds.iter().copied().fold(f64::INFINITY, f64::min);
-        p.load.max(s.rate * shard_mean / slowest)
+        p.load.max(s.rate * shard_mean * water_level(&p.speeds, k))
     }
 
     fn bottleneck(_s: &Scenario, p: &PatternParams) -> String {
-        format!(
-            "the slowest agent (every request has a shard on each of the {} agents)",
-            p.workers
-        )
+        let k = p.fan_out.unwrap_or(1);
+        if k == p.workers {
+            format!(
+                "the slowest agent (every request has a shard on each of the {} agents)",
+                p.workers
+            )
+        } else {
+            format!(
+                "the busiest agent, with {k} shards per request spread over {} agents as evenly as their speeds allow",
+                p.workers
+            )
+        }
     }
 
     fn new(s: &Scenario, p: &PatternParams, _seed: u64) -> (Self, Layout) {
@@ -274,4 +280,40 @@ fn gathered(core: &mut Core<'_, Event>, request: u32, done: u32, k: u32) {
     };
     let merge = core.s.merge_work;
     core.settle(request, outcome, merge);
+}
+
+/// The least possible peak load per unit of shard work and rate, when agent i serves a
+/// share f_i <= 1 of the requests with sum f_i = k: the busiest agent's load over
+/// rate x shard work is max f_i / s_i, least with f_i = min(1, s_i t) (water-filling), and
+/// then equal to t. Found by bisection on t, since sum min(1, s_i t) grows with t.
+pub fn water_level(speeds: &[f64], k: u32) -> f64 {
+    let slowest = speeds.iter().copied().fold(f64::INFINITY, f64::min);
+    let served = |t: f64| speeds.iter().map(|s| (s * t).min(1.0)).sum::<f64>();
+    let k = f64::from(k).min(speeds.len() as f64);
+    let (mut lo, mut hi) = (0.0, 1.0 / slowest);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if served(mid) >= k {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+#[cfg(test)]
+mod water_tests {
+    use super::water_level;
+
+    #[test]
+    fn the_water_level_spreads_shards_by_speed_up_to_one_per_request() {
+        // Equal agents: k of n take a share k/n each, so t = k/n.
+        assert!((water_level(&[1.0; 10], 5) - 0.5).abs() < 1e-9);
+        // Every agent in every request: the slowest sets the level.
+        assert!((water_level(&[4.0, 1.0, 0.5], 3) - 2.0).abs() < 1e-9);
+        // Speeds 4, 1, 1 with k = 2: the fast agent is capped at every request (f = 1), the
+        // two slow ones share the other shard: t = 0.5.
+        assert!((water_level(&[4.0, 1.0, 1.0], 2) - 0.5).abs() < 1e-9);
+    }
 }
