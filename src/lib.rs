@@ -9,6 +9,7 @@ pub mod advisor;
 pub mod catalog;
 pub mod names;
 pub mod number;
+pub mod plan;
 pub mod report;
 pub mod schema;
 pub mod sim;

@@ -380,7 +380,7 @@ pub fn fit(
             },
         });
     }
-    if workload.drop_expired.is_none() {
+    if workload.drop_expired.is_none() && workload.timeout != Some(Timeout::None) {
         input.drop_expired = Some(true);
         settings.push(Setting {
             setting: "deadline propagation",

@@ -93,6 +93,9 @@ pub enum Command {
     },
     /// Rank the patterns for your requirements and advise the settings to go with the best
     Recommend(Box<RecommendArgs>),
+    /// Find the smallest fleet, with its pattern and settings, that meets an objective at a
+    /// given traffic
+    Plan(Box<PlanArgs>),
     /// Simulate patterns under load balancers on one synthetic workload and compare them
     Simulate(Box<SimulateArgs>),
     /// Simulate every combination of lists and ranges of simulate's parameters
@@ -252,6 +255,76 @@ pub struct SimulateArgs {
     /// attempts over time
     #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Searches, per pattern (all four by default) and balancer (by default the one fitted to the
+workload), the smallest number of agents whose attainment of --slo meets its share with 95%
+confidence, simulating the same requests at every size. Every simulate flag describes the
+workload, or a --scenario file; --agents and --load do not apply (plan chooses the fleet).
+
+Examples:
+  jaegis plan --rate 50 --service lognormal:0.8:1.5 --slo 2s@99%
+  jaegis plan --rate 2 --service lognormal:20:1 --slo 90s@95% --headroom 1.2,1.5
+  jaegis plan --rate 50 --slo 2s@99% --pattern master_slave --balancer all --plot plan.svg
+  jaegis plan --rate 20 --slo 3s@99% --mtbf 600 --mttr 30 --format json")]
+#[command(
+    mut_arg("agents", |a| a.hide(true)),
+    mut_arg("load", |a| a.hide(true)),
+    mut_arg("pattern", |a| a.help("Patterns to plan: a comma list of names, or all [default: all]")),
+    mut_arg("balancer", |a| a.help("Balancers to plan each pattern with: a comma list, or all [default: the one fitted to each pattern's workload]")),
+    mut_arg("rate", |a| a.help("Requests per second to plan for")),
+    mut_arg("slo", |a| a.help("The objective: a deadline and the share of requests that must meet it, as 2s@99%")),
+    mut_arg("tasks", |a| a.help("Requests per replication at each fleet size [default: 20000]")),
+    mut_arg("replications", |a| a.help("Replications at each fleet size to start with; doubled up to 20 where the answer is not yet clear [default: 5]")),
+)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: ScenarioFile,
+    #[command(flatten)]
+    pub input: ScenarioInput,
+    /// The largest fleet to consider [default: 10000]
+    #[arg(long, value_name = "N", value_parser = max_agents, allow_negative_numbers = true)]
+    pub max_agents: Option<u32>,
+    /// Also plan for more traffic: factors of --rate, such as 1.2,1.5
+    #[arg(long, value_name = "F1,F2,..", value_parser = headroom_factors, allow_negative_numbers = true)]
+    pub headroom: Option<Headroom>,
+    /// Also write a chart: attainment against the number of agents per pattern
+    #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+    pub plot: Option<PathBuf>,
+}
+
+/// `--headroom` factors.
+#[derive(Debug, Clone)]
+pub struct Headroom(pub Vec<f64>);
+
+fn headroom_factors(text: &str) -> Result<Headroom, String> {
+    let factors = text
+        .split(',')
+        .map(|f| {
+            let f = f.trim();
+            match f.parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 && x <= 100.0 => Ok(x),
+                _ => Err(format!(
+                    "expected factors of the rate above 0 and at most 100, such as 1.2,1.5; got '{f}'"
+                )),
+            }
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    Ok(Headroom(factors))
+}
+
+/// `--max-agents`: at least 1, at most what the engine holds.
+fn max_agents(text: &str) -> Result<u32, String> {
+    let limit = jaegis::sim::scenario::input::MAX_AGENTS;
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=limit).contains(&n) => Ok(n as u32),
+        Ok(n) if n > limit => Err(format!("{n} is above the engine's limit of {limit} agents")),
+        _ => Err(format!(
+            "expected a whole number of agents from 1 to {limit}, got '{text}'"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! Runs a parsed command: library calls in, a report out, written to stdout.
 
 mod catalog;
+mod plan;
 mod progress;
 mod recommend;
 mod simulate;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show { name } => catalog::show(&load()?, &name, &output),
         Command::Search { text } => catalog::search(&load()?, &text.join(" "), &output),
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
+        Command::Plan(args) => plan::run(&load()?, *args, &output),
         Command::Simulate(args) => simulate::run(&load()?, *args, &output),
         Command::Sweep(args) => sweep::run(&load()?, *args, &output),
         Command::Merge { files, plot } => sweep::merge(&files, plot.as_deref(), &output),

@@ -33,6 +33,21 @@ impl Progress {
         }
     }
 
+    /// A counter of `unit` whose total is not known in advance (a search).
+    pub fn open(unit: &str) -> Self {
+        let bar = io::stderr().is_terminal().then(|| {
+            let style = ProgressStyle::with_template(&format!(
+                "{{elapsed_precise}} {{spinner}} {{pos}} {unit}"
+            ))
+            .expect("the template is valid");
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(style)
+        });
+        Progress {
+            bar,
+            shown: AtomicBool::new(false),
+        }
+    }
+
     /// One more unit done; safe to call from any thread.
     pub fn tick(&self) {
         let Some(bar) = &self.bar else { return };

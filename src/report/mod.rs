@@ -7,6 +7,7 @@ mod catalog;
 mod csv;
 mod json;
 mod markdown;
+mod plan;
 pub mod plot;
 mod simulation;
 mod sweep;
@@ -24,6 +25,7 @@ pub use self::catalog::{entry, export, schema, search, section_list, sections, v
 pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};
 pub use self::markdown::MarkdownExporter;
+pub use self::plan::plan;
 pub use self::simulation::{simulation, summary};
 pub use self::sweep::sweep;
 pub use self::table::TableExporter;

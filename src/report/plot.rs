@@ -723,3 +723,103 @@ fn tick(x: f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
+
+/// Attainment against the number of agents, one line per pattern and balancer, with the
+/// objective's share as a dashed line and each option's chosen size marked.
+pub fn plan(p: &crate::plan::Plan) -> Result<String, PlotError> {
+    let series: Vec<Series> = p
+        .choices
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.probes.is_empty())
+        .map(|(i, c)| Series {
+            label: format!("{} ({})", short_name(&c.pattern), c.balancer),
+            color: color(i),
+            dashed: false,
+            markers: true,
+            points: c
+                .probes
+                .iter()
+                .map(|pr| (f64::from(pr.agents), pr.attainment.mean))
+                .collect(),
+        })
+        .collect();
+    if series.is_empty() {
+        return Err(PlotError::NoData(
+            "no fleet size was simulated (every pattern is infeasible before simulating)".into(),
+        ));
+    }
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let y_min = ys
+        .filter(|y| y.is_finite())
+        .fold(p.slo.quantile, f64::min)
+        .max(0.0);
+    let x_range = padded(lo, hi);
+    let y_range = (y_min - (1.0 - y_min) * 0.1).max(0.0)..1.0 + (1.0 - y_min) * 0.05;
+    let target = Series {
+        label: format!(
+            "objective: {}% within {} s",
+            round_sig(100.0 * p.slo.quantile),
+            round_sig(p.slo.deadline)
+        ),
+        color: RGBColor(0, 0, 0),
+        dashed: true,
+        markers: false,
+        points: vec![
+            (x_range.start, p.slo.quantile),
+            (x_range.end, p.slo.quantile),
+        ],
+    };
+    let chosen: Vec<(f64, f64, RGBColor)> = p
+        .choices
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let at = c.at.as_ref()?;
+            Some((f64::from(at.agents), at.attainment.mean, color(i)))
+        })
+        .collect();
+    render(|root| {
+        let mut chart = builder(
+            root,
+            &format!(
+                "Attainment against fleet size at {} requests/s",
+                round_sig(p.rate)
+            ),
+            FULL,
+        )
+        .build_cartesian_2d(x_range.clone(), y_range.clone())
+        .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("agents")
+            .y_desc("attainment (share within the deadline)")
+            .label_style((FONT, FULL.labels))
+            .axis_desc_style((FONT, FULL.axis))
+            .draw()
+            .map_err(draw_err)?;
+        let mut all = series;
+        all.push(target);
+        draw_lines(&mut chart, &all)?;
+        chart
+            .draw_series(
+                chosen
+                    .iter()
+                    .map(|&(x, y, c)| Circle::new((x, y), 8, c.stroke_width(3))),
+            )
+            .map_err(draw_err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, FULL.legend))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(draw_err)?;
+        Ok(())
+    })
+}

@@ -615,6 +615,97 @@ fn recommend_json_has_every_field_and_the_same_values() {
 
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Probe {
+    agents: u32,
+    replications: u32,
+    attainment: Estimate,
+    latency_p50: Estimate,
+    latency_p99: Estimate,
+    utilization: Estimate,
+    coordinator_utilization: Option<Estimate>,
+    standing: String,
+    meets: bool,
+    warnings: Option<Vec<String>>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sized {
+    factor: f64,
+    rate: f64,
+    agents: Option<u32>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Choice {
+    pattern: String,
+    balancer: String,
+    agents: Option<u32>,
+    coordinators: u32,
+    at: Option<Probe>,
+    below: Option<Probe>,
+    headroom: Vec<Sized>,
+    infeasible: Option<String>,
+    settings: Vec<Setting>,
+    probes: Vec<Probe>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanBody {
+    rate: f64,
+    slo: BTreeMap<String, f64>,
+    max_agents: u32,
+    budget: u64,
+    choices: Vec<Choice>,
+    chosen: Option<usize>,
+    findings: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanDoc {
+    schema_version: u32,
+    tool_version: String,
+    plan: PlanBody,
+}
+
+#[test]
+fn plan_json_has_every_field_and_the_same_values() {
+    let out = stdout(&[
+        "plan",
+        "--rate",
+        "20",
+        "--service",
+        "exp:0.1",
+        "--slo",
+        "0.5s@99%",
+        "--pattern",
+        "master_slave,peer_to_peer",
+        "--headroom",
+        "1.5",
+        "--tasks",
+        "5000",
+        "--format",
+        "json",
+    ]);
+    let doc: PlanDoc = matches_fixture(&out, "plan");
+    let plan = doc.plan;
+    let chosen = &plan.choices[plan.chosen.unwrap()];
+    let n = chosen.agents.unwrap();
+    // The evidence that it is the smallest: it meets, one fewer does not.
+    assert!(chosen.at.as_ref().unwrap().meets);
+    let below = chosen.below.as_ref().unwrap();
+    assert_eq!(below.agents, n - 1);
+    assert!(!below.meets);
+    // More traffic never needs fewer agents.
+    assert!(chosen.headroom[0].agents.unwrap() >= n);
+    assert_eq!(chosen.headroom[0].rate, 30.0);
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Entry {
     section: String,
     group: Option<String>,

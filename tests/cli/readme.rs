@@ -6,5 +6,6 @@ fn readme_examples_print_what_the_readme_shows() {
         .register_bin("jaegis", std::path::Path::new(env!("CARGO_BIN_EXE_jaegis")))
         .case("README.md")
         .case("docs/resilience.md")
-        .case("docs/examples.md");
+        .case("docs/examples.md")
+        .case("docs/plan.md");
 }

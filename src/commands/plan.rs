@@ -1,0 +1,46 @@
+use anyhow::Result;
+
+use jaegis::catalog::Catalog;
+use jaegis::plan::{self, PlanError, Request};
+use jaegis::report::{self, Format};
+use jaegis::sim::scenario::Names;
+
+use super::progress::Progress;
+use super::{Output, Usage, check_chart_path, write_chart};
+use crate::cli::PlanArgs;
+
+pub fn run(catalog: &Catalog, args: PlanArgs, output: &Output) -> Result<()> {
+    if let Some(path) = &args.plot {
+        check_chart_path(path)?;
+    }
+    let mut workload = args.file.with(args.input)?;
+    workload
+        .pattern
+        .get_or_insert_with(|| Names(vec!["all".into()]));
+    let request = Request {
+        workload,
+        max_agents: args.max_agents.unwrap_or(plan::MAX_AGENTS),
+        headroom: args.headroom.map(|h| h.0).unwrap_or_default(),
+    };
+    let progress = Progress::open("simulations");
+    let planned = plan::plan(catalog, &request, &|| progress.tick());
+    progress.finish();
+    let planned = match planned {
+        Err(PlanError::Sim(e)) => return Err(e.into()),
+        Err(e) => return Err(Usage(e.to_string()).into()),
+        Ok(p) => p,
+    };
+    for choice in &planned.choices {
+        for warning in choice.at.iter().flat_map(|p| &p.warnings) {
+            eprintln!(
+                "warning: at {} agents: {warning}",
+                choice.agents.unwrap_or(0)
+            );
+        }
+    }
+    output.emit(&report::plan(&planned), Format::Table)?;
+    match &args.plot {
+        Some(path) => write_chart(path, report::plot::plan(&planned)),
+        None => Ok(()),
+    }
+}

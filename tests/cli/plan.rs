@@ -1,0 +1,169 @@
+//! `plan`: the smallest fleet that meets an objective at a given traffic.
+
+use crate::{bad_input, jaegis, stdout};
+
+fn plan_json(extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(extra);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&args)).unwrap();
+    doc["plan"].clone()
+}
+
+#[test]
+fn what_cannot_be_planned_is_refused_with_the_reason() {
+    let err = bad_input(&["plan", "--rate", "10", "--slo", "2s@100%"]);
+    assert!(err.contains("100%") && err.contains("99.9%"), "{err}");
+    let err = bad_input(&[
+        "plan",
+        "--rate",
+        "10",
+        "--slo",
+        "2s",
+        "--max-agents",
+        "2000000",
+    ]);
+    assert!(err.contains("1000000"), "{err}");
+    let err = bad_input(&["plan", "--load", "0.5", "--slo", "2s"]);
+    assert!(err.contains("--rate"), "{err}");
+    let err = bad_input(&["plan", "--rate", "10", "--agents", "5", "--slo", "2s"]);
+    assert!(err.contains("--max-agents"), "{err}");
+    let err = bad_input(&["plan", "--rate", "10"]);
+    assert!(err.contains("--slo"), "{err}");
+    let err = bad_input(&["plan", "--slo", "2s"]);
+    assert!(err.contains("--rate"), "{err}");
+    let err = bad_input(&["plan", "--rate", "10", "--slo", "2s", "--headroom", "0"]);
+    assert!(err.contains("--headroom"), "{err}");
+}
+
+#[test]
+fn a_deadline_below_the_work_itself_is_named_infeasible_not_an_error() {
+    let plan = plan_json(&[
+        "--rate",
+        "5",
+        "--service",
+        "exp:1",
+        "--slo",
+        "0.5s@99%",
+        "--pattern",
+        "master_slave,pipeline",
+    ]);
+    assert!(plan["chosen"].is_null());
+    for c in plan["choices"].as_array().unwrap() {
+        let why = c["infeasible"].as_str().unwrap();
+        assert!(why.contains("no fleet can meet it"), "{why}");
+        assert!(
+            c["probes"].as_array().unwrap().is_empty(),
+            "nothing simulated"
+        );
+    }
+}
+
+#[test]
+fn a_master_that_cannot_dispatch_the_traffic_says_so() {
+    let plan = plan_json(&[
+        "--rate",
+        "50",
+        "--service",
+        "exp:0.05",
+        "--slo",
+        "1s@99%",
+        "--dispatch-overhead",
+        "0.05",
+        "--pattern",
+        "master_slave",
+    ]);
+    let why = plan["choices"][0]["infeasible"].as_str().unwrap();
+    assert!(
+        why.contains("caps the throughput at 20 requests/s"),
+        "{why}"
+    );
+}
+
+#[test]
+fn the_plan_is_the_same_at_one_and_two_threads() {
+    let args = [
+        "plan",
+        "--rate",
+        "20",
+        "--service",
+        "exp:0.1",
+        "--slo",
+        "0.5s@99%",
+        "--pattern",
+        "peer_to_peer,scatter_gather",
+        "--tasks",
+        "5000",
+        "--format",
+        "json",
+    ];
+    let run = |threads: &str| {
+        let out = jaegis()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
+#[test]
+fn the_chart_marks_the_target_and_every_fleet_size_tried() {
+    let dir = std::env::temp_dir().join(format!("jaegis-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plan.svg");
+    stdout(&[
+        "plan",
+        "--rate",
+        "20",
+        "--service",
+        "exp:0.1",
+        "--slo",
+        "0.5s@99%",
+        "--pattern",
+        "peer_to_peer",
+        "--tasks",
+        "5000",
+        "--plot",
+        path.to_str().unwrap(),
+    ]);
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let text: String = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .map(|n| n.text().unwrap_or(""))
+        .collect();
+    assert!(text.contains("objective: 99% within 0.5 s"), "{text}");
+    assert!(text.contains("agents"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn csv_gives_one_row_per_choice_with_plain_numbers() {
+    let out = stdout(&[
+        "plan",
+        "--rate",
+        "20",
+        "--service",
+        "exp:0.1",
+        "--slo",
+        "0.5s@99%",
+        "--pattern",
+        "peer_to_peer",
+        "--tasks",
+        "5000",
+        "--headroom",
+        "2",
+        "--format",
+        "csv",
+    ]);
+    let mut reader = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert!(header.contains(&"agents_at_2".to_string()), "{header:?}");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let agents: u32 = rows[0][2].parse().unwrap();
+    assert!(agents > 2);
+}
