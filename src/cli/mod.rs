@@ -233,7 +233,8 @@ impl ScenarioFile {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Every flag can also be set in a TOML file given with --scenario, with the flag's name in
-snake_case (fan_out = 4); flags override the file; the catalog gives the defaults
+snake_case (fan_out = 4); flags override the file, and a flag replaces its exclusive partner
+too (--tasks a file's duration, --rate its load); the catalog gives the defaults
 (heartbeat 5 s, gather timeout 60 s, failure threshold 20%, buffer 1000 items).
 
 Examples:

@@ -529,3 +529,36 @@ fn csv_rows_mark_censoring_and_carry_warnings_with_or_without_a_timeline() {
         assert_eq!(row[col("warnings")], warnings);
     }
 }
+
+#[test]
+fn a_flag_replaces_the_files_value_and_its_exclusive_partner() {
+    // Every shipped example can be shortened from the command line, whichever way its file
+    // gives its length, and its traffic given the other way.
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        let path = path.to_str().unwrap();
+        for extra in [
+            &["--tasks", "500"][..],
+            &["--duration", "50s", "--load", "0.5"][..],
+        ] {
+            let mut args = vec!["simulate", "--scenario", path, "--replications", "1"];
+            args.extend(extra);
+            stdout(&args);
+        }
+    }
+    let out = stdout(&[
+        "sweep",
+        "--scenario",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/retry-storm.toml"),
+        "--tasks",
+        "500",
+        "--replications",
+        "1",
+        "--retry-budget",
+        "0.1,0.2",
+    ]);
+    assert!(out.contains("2 points"), "{out}");
+    // Both ways at once on the command line is still a contradiction.
+    let err = bad_input(&["simulate", "--tasks", "500", "--duration", "50s"]);
+    assert!(err.contains("not both"), "{err}");
+}

@@ -31,8 +31,22 @@ macro_rules! scenario_input {
             /// Every key a scenario file may hold, in flag order.
             pub const KEYS: &[&str] = &[$(stringify!($field)),+];
 
-            /// This input with every field that `over` sets replaced: flags over a file.
-            pub fn overlaid(self, over: ScenarioInput) -> ScenarioInput {
+            /// This input with every field that `over` sets replaced: flags over a file. A
+            /// value laid over also replaces its exclusive partner (`--tasks` over a file's
+            /// `duration`, `--rate` over its `load`), since the two say one thing two ways.
+            pub fn overlaid(mut self, over: ScenarioInput) -> ScenarioInput {
+                if over.tasks.is_some() {
+                    self.duration = None;
+                }
+                if over.duration.is_some() {
+                    self.tasks = None;
+                }
+                if over.rate.is_some() {
+                    self.load = None;
+                }
+                if over.load.is_some() {
+                    self.rate = None;
+                }
                 ScenarioInput { $( $field: over.$field.or(self.$field) ),+ }
             }
 
