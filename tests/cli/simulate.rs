@@ -562,3 +562,17 @@ fn a_flag_replaces_the_files_value_and_its_exclusive_partner() {
     let err = bad_input(&["simulate", "--tasks", "500", "--duration", "50s"]);
     assert!(err.contains("not both"), "{err}");
 }
+
+#[test]
+fn absurd_magnitudes_are_refused_not_printed_in_300_digits() {
+    for (flag, value) in [
+        ("--load", "1e300"),
+        ("--load", "1e-300"),
+        ("--rate", "1e300"),
+        ("--rate", "1e-300"),
+    ] {
+        let err = bad_input(&["simulate", flag, value]);
+        assert!(err.contains("must be from"), "{flag} {value}: {err}");
+        assert!(err.len() < 300, "{err}");
+    }
+}

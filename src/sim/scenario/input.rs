@@ -73,10 +73,10 @@ scenario_input! {
     agents: u32,
     /// Offered load, a way to give the rate: rate = RHO x the total speed of all agents / the
     /// mean work of a request, the same rate for every pattern [default: 0.8]
-    #[arg(long, value_name = "RHO", value_parser = positive_number, allow_negative_numbers = true)]
+    #[arg(long, value_name = "RHO", value_parser = load_value, allow_negative_numbers = true)]
     load: f64,
     /// Requests per second, instead of --load
-    #[arg(long, alias = "arrival-rate", value_name = "R", value_parser = positive_number, allow_negative_numbers = true)]
+    #[arg(long, alias = "arrival-rate", value_name = "R", value_parser = rate_value, allow_negative_numbers = true)]
     #[serde(alias = "arrival_rate")]
     rate: f64,
     /// poisson, deterministic or bursty:ON_RATE:OFF_RATE:ON_MEAN_S:OFF_MEAN_S [default: poisson]
@@ -378,6 +378,27 @@ pub fn positive_number(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("expected a number above 0 such as 0.9, got {x}"))
     }
+}
+
+/// A number within `[low, high]`: magnitudes outside it are no question a fleet answers,
+/// and would print as hundreds of digits.
+fn bounded(text: &str, what: &str, low: f64, high: f64) -> Result<f64, String> {
+    let x = positive_number(text)?;
+    if (low..=high).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("{what} must be from {low} to {high}, got {x:e}"))
+    }
+}
+
+/// An offered load: from a millionth of the fleet's capacity to a hundred times it.
+pub fn load_value(text: &str) -> Result<f64, String> {
+    bounded(text, "the load", 1e-6, 100.0)
+}
+
+/// Requests per second: from one a million seconds to a billion a second.
+pub fn rate_value(text: &str) -> Result<f64, String> {
+    bounded(text, "the rate", 1e-6, 1e9)
 }
 
 /// Parses with the library's notation, whose errors say what is accepted.
