@@ -449,9 +449,15 @@ mod tests {
         .unwrap();
         assert_eq!(file.rate, Some(2.0));
         let merged = file.overlaid(flags);
+        // --arrival-rate over the file replaces its rate and its exclusive partner, the load.
         assert_eq!(
-            (merged.agents, merged.load, merged.accept_partial),
-            (Some(5), Some(0.5), Some(true))
+            (
+                merged.agents,
+                merged.rate,
+                merged.load,
+                merged.accept_partial
+            ),
+            (Some(5), Some(3.0), None, Some(true))
         );
         let ids: Vec<String> = Flags::command()
             .get_arguments()
