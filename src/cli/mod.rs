@@ -208,7 +208,7 @@ pub struct EvidenceArgs {
     pub candidates: Option<usize>,
     /// Simulation per candidate and replication: tasks (100000), or simulated seconds with a
     /// unit (600s) [default: the scenario file's tasks or duration, else 100000]
-    #[arg(long, value_name = "TASKS|SECONDS", value_parser = parse_with::<Budget>, requires = "simulate")]
+    #[arg(long, value_name = "TASKS|SECONDS", value_parser = parse_with::<Budget>, requires = "simulate", allow_hyphen_values = true)]
     pub budget: Option<Budget>,
     #[command(flatten)]
     pub file: ScenarioFile,

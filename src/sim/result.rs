@@ -286,6 +286,8 @@ impl RunResult {
     /// Whether, and how, fewer requests were answered than arrived, beyond what a short run
     /// leaves in flight: its queues grew, or it failed what it could not serve.
     pub fn shortfall(&self, scenario: &Scenario) -> Option<Shortfall> {
+        // Too few requests to tell a backlog from the run's own tail (the scenario warns).
+        scenario.too_few_measured().is_none().then_some(())?;
         let arrivals = self.metrics.get(Metric::ArrivalRate).mean;
         let in_system = self.metrics.get(Metric::InSystemMean).mean;
         let window = self.measured_window(scenario);

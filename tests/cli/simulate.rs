@@ -293,7 +293,7 @@ fn bad_input_names_the_flag_and_what_is_accepted() {
         (vec!["--queue", "both"], &["--queue", "shared or per-agent"]),
         (
             vec!["--scenario", unknown_key.to_str().unwrap()],
-            &["unknown.toml:2: fan_outt: unknown field"],
+            &["unknown.toml:2: fan_outt: unknown key; did you mean fan_out"],
         ),
         (
             vec!["--scenario", wrong_type.to_str().unwrap()],
@@ -575,4 +575,24 @@ fn absurd_magnitudes_are_refused_not_printed_in_300_digits() {
         assert!(err.contains("must be from"), "{flag} {value}: {err}");
         assert!(err.len() < 300, "{err}");
     }
+}
+
+#[test]
+fn small_mistakes_get_small_precise_messages() {
+    let dir = tempdir();
+    let file = dir.join("typo.toml");
+    std::fs::write(&file, "agnets = 5\n").unwrap();
+    let err = bad_input(&["simulate", "--scenario", file.to_str().unwrap()]);
+    assert!(err.contains("did you mean agents"), "{err}");
+    assert!(!err.contains("expected one of"), "{err}");
+    let err = bad_input(&["recommend", "--agents", "8", "--simulate", "--budget", "-5"]);
+    assert!(err.contains("--budget") && err.contains("600s"), "{err}");
+    // Two requests judge nothing: said as such, not as a fleet that fell behind.
+    let out = jaegis()
+        .args(["simulate", "--tasks", "2", "--replications", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too few to judge"), "{stderr}");
+    assert!(!stderr.contains("did not keep up"), "{stderr}");
 }

@@ -246,11 +246,22 @@ impl ScenarioInput {
                 .map(|k| k.trim().trim_matches('"').to_string())
                 .filter(|k| !k.is_empty() && !k.starts_with('['))
                 .unwrap_or_else(|| "?".to_string());
+            let mut message = e.message().trim().replace('\n', " ");
+            // serde lists every key; a "did you mean" is what helps.
+            if message.starts_with("unknown field") {
+                let keys = ScenarioInput::KEYS.iter().copied().chain(["arrival_rate"]);
+                let near = crate::names::closest(&key, keys);
+                message = if near.is_empty() {
+                    "unknown key (the keys are simulate's flags in snake_case: jaegis simulate --help)".to_string()
+                } else {
+                    format!("unknown key{}", crate::names::suggest(&near))
+                };
+            }
             ScenarioError::File {
                 path: name.to_string(),
                 line,
                 key,
-                message: e.message().trim().replace('\n', " "),
+                message,
             }
         })?;
         check_with_flags(text, name)?;

@@ -172,6 +172,9 @@ fn rounded_option<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, 
     }
 }
 
+/// Fewer measured requests per replication than this judge nothing.
+pub const MIN_MEASURED: u64 = 100;
+
 /// Every effective parameter of a simulation, as the JSON document's `scenario`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
@@ -246,6 +249,14 @@ impl Scenario {
         out
     }
 
+    /// The requests measured per replication when a run by `--tasks` measures fewer than
+    /// [`MIN_MEASURED`]: too few for any verdict.
+    pub fn too_few_measured(&self) -> Option<u64> {
+        let tasks = self.tasks?;
+        let measured = (tasks as f64 * (1.0 - self.warmup)).floor() as u64;
+        (measured < MIN_MEASURED).then_some(measured)
+    }
+
     /// Warnings about the scenario as a whole: settings that change nothing, and work so
     /// heavy-tailed that its sample mean is unreliable.
     pub fn general_warnings(&self) -> Vec<String> {
@@ -259,6 +270,17 @@ impl Scenario {
                 "--drop-expired changes nothing without a timeout: no request is ever given up on"
                     .into(),
             );
+        }
+        if let Some(measured) = self.too_few_measured() {
+            out.push(format!(
+                "only {} measured per replication after the warm-up: too few to judge whether anything keeps up or meets an objective; give --tasks {} or more",
+                if measured == 1 {
+                    "1 request".to_string()
+                } else {
+                    format!("{measured} requests")
+                },
+                MIN_MEASURED * 10
+            ));
         }
         if let Service::Pareto { alpha, .. } = self.service
             && alpha <= 2.0
@@ -410,7 +432,7 @@ mod tests {
         let err = ScenarioInput::from_toml("agents = 8\nfan_outt = 4\n", "s.toml").unwrap_err();
         let text = err.to_string();
         assert!(
-            text.starts_with("s.toml:2: fan_outt: unknown field"),
+            text.starts_with("s.toml:2: fan_outt: unknown key; did you mean fan_out"),
             "{text}"
         );
         let err = ScenarioInput::from_toml("agents = 8\nload = \"high\"\n", "s.toml").unwrap_err();
