@@ -352,6 +352,15 @@ impl Scenario {
         if stages == 0 {
             return Err(invalid("--stages", "expected at least 1 stage"));
         }
+        if u64::from(stages) > super::input::MAX_STAGES {
+            return Err(invalid(
+                "--stage-work",
+                format!(
+                    "{stages} stages: a pipeline has at most {} stages",
+                    super::input::MAX_STAGES
+                ),
+            ));
+        }
         let stage_work = match input.stage_work {
             Some(w) if w.0.len() != stages as usize => {
                 return Err(invalid(

@@ -352,8 +352,11 @@ pub fn replication_count(text: &str) -> Result<u32, String> {
     whole_number(text, "replications", 100_000).map(|n| n as u32)
 }
 
+/// The most stages a pipeline may have: a stage is indexed in 16 bits per agent.
+pub const MAX_STAGES: u64 = u16::MAX as u64;
+
 fn stage_count(text: &str) -> Result<u32, String> {
-    whole_number(text, "stages", MAX_AGENTS).map(|n| n as u32)
+    whole_number(text, "stages", MAX_STAGES).map(|n| n as u32)
 }
 
 fn concurrency(text: &str) -> Result<u32, String> {
