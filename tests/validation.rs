@@ -655,7 +655,8 @@ fn plan_finds_the_smallest_mmc_that_meets_the_objective() {
     // master_slave with a shared queue and no dispatch overhead is M/M/c behind a master:
     // the smallest c with P(T <= D) >= Q follows from the exact sojourn-time distribution,
     // and the plan must return c workers plus the master. Cases (rate, D, Q): attainment at
-    // c - 1 falls short of Q by 0.2 to 7 points.
+    // c - 1 falls short of Q by 0.2 to 7 points; at rate 50, c is at 98% utilisation, where
+    // runs of a fixed length read attainment too high (the plan lengthens them).
     let catalog = Catalog::embedded();
     for (lambda, d, q) in [
         (2.0, 3.0, 0.90),
@@ -664,6 +665,7 @@ fn plan_finds_the_smallest_mmc_that_meets_the_objective() {
         (8.0, 6.0, 0.99),
         (16.0, 6.0, 0.99),
         (30.0, 4.0, 0.95),
+        (50.0, 6.0, 0.99),
     ] {
         let mut c = (lambda as u32) + 1;
         while mmc_sojourn_cdf(c, lambda, 1.0, d) < q {

@@ -20,8 +20,9 @@ use super::{Request, Trait};
 /// with a floor of 3) and the SRE book's per-client budget of 10% advise.
 pub const RETRY_BUDGET: f64 = 0.1;
 
-/// Fleets from this size get power-of-two choices: near least-loaded at O(1) per pick, and
-/// without least-loaded's herding on stale loads.
+/// Peers from this many get power-of-two choices: near least-loaded, without least-loaded's
+/// herding on views a heartbeat old. A central dispatcher keeps least_connections, whose pick
+/// is indexed (O(log n)) and whose queues stay far shorter near capacity.
 pub const LARGE_FLEET: u32 = 1000;
 
 /// A station loaded beyond this is not advised: queues grow steeply past it.
@@ -218,7 +219,7 @@ pub fn fit(
                 speed_range(slowest, fastest)
             ),
         )
-    } else if p.workers >= LARGE_FLEET {
+    } else if p.workers >= LARGE_FLEET && model == Model::PeerToPeer {
         (
             BalancerKind::PowerOfTwo,
             format!(

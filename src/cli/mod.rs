@@ -306,9 +306,9 @@ fn headroom_factors(text: &str) -> Result<Headroom, String> {
         .map(|f| {
             let f = f.trim();
             match f.parse::<f64>() {
-                Ok(x) if x.is_finite() && x > 0.0 && x <= 100.0 => Ok(x),
+                Ok(x) if x.is_finite() && x > 1.0 && x <= 100.0 => Ok(x),
                 _ => Err(format!(
-                    "expected factors of the rate above 0 and at most 100, such as 1.2,1.5; got '{f}'"
+                    "expected factors of the rate above 1 and at most 100 (1.2 is 20% more traffic), such as 1.2,1.5; got '{f}'"
                 )),
             }
         })

@@ -13,7 +13,14 @@ pub fn run(catalog: &Catalog, args: PlanArgs, output: &Output) -> Result<()> {
     if let Some(path) = &args.plot {
         check_chart_path(path)?;
     }
+    if args.input.agents.is_some() {
+        return Err(Usage(PlanError::Agents.to_string()).into());
+    }
     let mut workload = args.file.with(args.input)?;
+    // A scenario file written for simulate names its fleet: the plan chooses it.
+    if let Some(n) = workload.agents.take() {
+        eprintln!("note: the scenario file's agents = {n} is not used: plan chooses the fleet");
+    }
     workload
         .pattern
         .get_or_insert_with(|| Names(vec!["all".into()]));

@@ -27,6 +27,18 @@ pub const REPLICATIONS: u32 = 5;
 pub const MAX_REPLICATIONS: u32 = 20;
 /// The default limit of the search.
 pub const MAX_AGENTS: u32 = 10_000;
+/// The fewest requests per replication a plan runs.
+pub const MIN_REQUESTS: u64 = 1_000;
+/// The most requests per replication a plan runs, however slow the system is to settle.
+pub const MAX_REQUESTS: u64 = 2_000_000;
+/// Replications at each size start from the state of an empty system: a run must last this
+/// many relaxation times of its busiest station, so that near capacity the long congested
+/// periods are sampled rather than missed.
+const RELAXATIONS: f64 = 20.0;
+/// ...and this many failure-and-repair cycles of an agent, so that failures pile up as they do.
+const FAILURE_CYCLES: f64 = 10.0;
+/// Fleet sizes checked one by one by the analytic model before it doubles.
+const LINEAR_SCAN: u32 = 256;
 
 /// What to plan for.
 #[derive(Debug, Clone)]
@@ -65,6 +77,8 @@ pub enum PlanError {
 pub struct Probe {
     pub agents: u32,
     pub replications: u32,
+    /// Requests per replication: the budget, or more where the system settles slowly.
+    pub requests: u64,
     pub attainment: Estimate,
     pub latency_p50: Estimate,
     pub latency_p99: Estimate,
@@ -102,6 +116,9 @@ pub struct Choice {
     pub at: Option<Probe>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub below: Option<Probe>,
+    /// Why one fewer was not simulated, when it was not.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub below_reason: String,
     /// The smallest fleet at each headroom factor.
     pub headroom: Vec<Sized>,
     /// Why no fleet up to the limit meets the objective.
@@ -173,24 +190,27 @@ pub fn plan(
     }
     let defaults = catalog.simulation_defaults();
     // The patterns and balancers named, resolved as simulate resolves them.
-    let names = Scenario::build(
-        w.clone().overlaid(ScenarioInput {
-            agents: Some(request.max_agents.clamp(4, 64)),
-            tasks: Some(100),
-            duration: None,
-            replications: Some(1),
-            ..ScenarioInput::default()
-        }),
-        &defaults,
-    )
-    .map_err(SimError::from)?;
+    let pattern_names = w
+        .pattern
+        .as_ref()
+        .map_or(vec!["all".to_string()], |n| n.0.clone());
+    let patterns =
+        crate::sim::scenario::pattern_ids(&defaults, &pattern_names).map_err(SimError::from)?;
     // Balancers named are planned each; none named, each pattern gets the one fitted to it.
-    let balancers: Vec<Option<BalancerKind>> = if w.balancer.is_some() {
-        names.balancers.iter().copied().map(Some).collect()
-    } else {
-        vec![None]
+    let balancers: Vec<Option<BalancerKind>> = match &w.balancer {
+        Some(names) => crate::sim::scenario::resolve_balancers(&names.0)
+            .map_err(SimError::from)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None],
     };
-    let budget = w.tasks.unwrap_or(BUDGET);
+    // Requests per replication: the workload's own length if it gives one.
+    let budget = match (w.tasks, w.duration) {
+        (Some(n), _) => n,
+        (None, Some(d)) => ((d.0 * rate).ceil() as u64).max(MIN_REQUESTS),
+        (None, None) => BUDGET,
+    };
     let search = Search {
         catalog,
         workload: w,
@@ -201,14 +221,16 @@ pub fn plan(
         max_agents: request.max_agents,
         progress,
     };
-    let jobs: Vec<(String, Option<BalancerKind>)> = names
-        .patterns
+    let jobs: Vec<(String, Option<BalancerKind>)> = patterns
         .iter()
         .flat_map(|p| balancers.iter().map(move |b| (p.clone(), *b)))
         .collect();
+    let mut headroom = request.headroom.clone();
+    headroom.sort_by(f64::total_cmp);
+    headroom.dedup();
     let options: Vec<Result<Choice, PlanError>> = jobs
         .par_iter()
-        .map(|(pattern, balancer)| search.option(pattern, *balancer, rate, &request.headroom))
+        .map(|(pattern, balancer)| search.option(pattern, *balancer, rate, &headroom))
         .collect();
     let mut options = options.into_iter().collect::<Result<Vec<_>, _>>()?;
     options.sort_by(|a, b| {
@@ -258,7 +280,8 @@ fn balancer_of(o: &Choice) -> Option<BalancerKind> {
 }
 
 impl Search<'_> {
-    /// The scenario for `pattern` with `agents` at `rate`, its settings fitted at that size.
+    /// The scenario for `pattern` with `agents` at `rate`, its settings fitted at that size,
+    /// run for the plan's budget.
     fn scenario(
         &self,
         pattern: &str,
@@ -267,10 +290,43 @@ impl Search<'_> {
         agents: u32,
         replications: u32,
     ) -> Result<Scenario, SimError> {
-        let (input, _) = self.input(pattern, balancer, rate, agents, replications)?;
+        let (input, _) = self.input(pattern, balancer, rate, agents, replications, self.budget)?;
         Ok(Scenario::build(input, &self.defaults)?)
     }
 
+    /// Requests per replication for `s`: the budget, or more where the system settles slowly
+    /// (a busiest station near capacity), where agents fail, or where scripted outages and
+    /// spikes lie beyond the budget's span; at most [`MAX_REQUESTS`].
+    fn run_length(&self, s: &Scenario) -> u64 {
+        let p = &s.per_pattern[0];
+        let rho = p
+            .load
+            .max(p.peak_load)
+            .max(p.coordination_load.unwrap_or(0.0));
+        let mut seconds = self.budget as f64 / s.rate;
+        if rho < 1.0 {
+            // An M/M/c-like station relaxes in about 1 / (capacity (1 - sqrt(rho))^2).
+            let capacity = s.rate / rho.max(1e-9);
+            let relax = 1.0 / (capacity * (1.0 - rho.sqrt()).powi(2));
+            seconds = seconds.max(RELAXATIONS * relax);
+        }
+        let r = &s.resilience;
+        if let (Some(f), Some(m)) = (r.mtbf, r.mttr) {
+            seconds = seconds.max(FAILURE_CYCLES * (f + m));
+        }
+        let scripted = r
+            .outages
+            .iter()
+            .map(|o| o.start + o.duration)
+            .chain(r.spikes.iter().map(|sp| sp.start + sp.duration))
+            .fold(0.0, f64::max);
+        if scripted > 0.0 {
+            seconds = seconds.max(1.5 * scripted / (1.0 - s.warmup));
+        }
+        ((seconds * s.rate).ceil() as u64).clamp(self.budget, MAX_REQUESTS)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn input(
         &self,
         pattern: &str,
@@ -278,6 +334,7 @@ impl Search<'_> {
         rate: f64,
         agents: u32,
         replications: u32,
+        tasks: u64,
     ) -> Result<(ScenarioInput, Vec<Setting>), SimError> {
         let sized = self.workload.clone().overlaid(ScenarioInput {
             pattern: Some(Names(vec![pattern.to_string()])),
@@ -301,7 +358,7 @@ impl Search<'_> {
             &self.defaults,
         )?;
         let mut over = ScenarioInput {
-            tasks: Some(self.budget),
+            tasks: Some(tasks),
             duration: None,
             replications: Some(replications),
             timeline: None,
@@ -334,28 +391,52 @@ impl Search<'_> {
         }
     }
 
-    /// Simulates `agents`, adding replications while the interval straddles the target.
+    /// Simulates `agents` for as long as it takes to settle, adding replications while the
+    /// interval straddles the target (all of them at once with `thorough`).
     fn probe(
         &self,
         pattern: &str,
         balancer: Option<BalancerKind>,
         rate: f64,
         agents: u32,
+        thorough: bool,
     ) -> Result<Probe, SimError> {
-        let mut replications = self.start_replications;
+        let analytic = self.scenario(pattern, balancer, rate, agents, 1)?;
+        let tasks = self.run_length(&analytic);
+        let mut replications = if thorough {
+            MAX_REPLICATIONS
+        } else {
+            self.start_replications
+        };
         loop {
-            let scenario = self.scenario(pattern, balancer, rate, agents, replications)?;
+            let (input, _) = self.input(pattern, balancer, rate, agents, replications, tasks)?;
+            let scenario = Scenario::build(input, &self.defaults)?;
             let simulation = sim::simulate(&scenario, self.progress)?;
             let r = &simulation.results[0];
             let a = r.metrics.get(Metric::Attainment);
             let standing = judgement::standing(r, &scenario, Measure::Attainment);
-            let (low, high) = (a.mean - a.ci95, a.mean + a.ci95);
-            let meets = standing == Standing::Judged && low >= self.slo.quantile - 1e-12;
-            let straddles = standing == Standing::Judged && !meets && high >= self.slo.quantile;
+            // Attainment counts failed requests as misses, so failing to answer some is no
+            // reason to refuse a size; a queue that grows or a station at capacity is.
+            let steady = !matches!(
+                standing,
+                Standing::Collapsed | Standing::Overloaded | Standing::FellBehind
+            );
+            let measured = tasks as f64 * (1.0 - scenario.warmup) * f64::from(replications);
+            let low = (a.mean - a.ci95).min(wilson_low(a.mean, measured));
+            let high = a.mean + a.ci95;
+            let meets = steady && low >= self.slo.quantile - 1e-12;
+            let straddles = steady && !meets && high >= self.slo.quantile;
             if !straddles || replications >= MAX_REPLICATIONS {
+                let mut warnings = r.warnings.clone();
+                if tasks >= MAX_REQUESTS {
+                    warnings.push(format!(
+                        "runs were capped at {MAX_REQUESTS} requests per replication: at this size the system settles (or fails) more slowly than that covers"
+                    ));
+                }
                 return Ok(Probe {
                     agents,
                     replications,
+                    requests: tasks,
                     attainment: a,
                     latency_p50: r.metrics.get(Metric::LatencyP50),
                     latency_p99: r.metrics.get(Metric::LatencyP99),
@@ -364,7 +445,7 @@ impl Search<'_> {
                         .filter(|e| e.mean.is_finite()),
                     standing,
                     meets,
-                    warnings: r.warnings.clone(),
+                    warnings,
                 });
             }
             replications = (replications * 2).min(MAX_REPLICATIONS);
@@ -374,11 +455,17 @@ impl Search<'_> {
     /// The smallest fleet the analytic model calls stable, from `from` up; None when even
     /// the limit is not.
     fn smallest_stable(&self, pattern: &str, rate: f64, from: u32) -> Result<Option<u32>, String> {
-        let mut lo = from.max(1);
-        if self.stable(pattern, rate, lo)? {
-            return Ok(Some(lo));
+        // Stability need not be monotone in the fleet (how unequal agents fall into stages),
+        // so sizes are tried one by one over a first stretch, then by doubling and bisection.
+        let from = from.max(1);
+        let linear_end = from.saturating_add(LINEAR_SCAN).min(self.max_agents);
+        for n in from..=linear_end {
+            if self.stable(pattern, rate, n)? {
+                return Ok(Some(n));
+            }
         }
-        let mut hi = lo;
+        let mut hi = linear_end;
+        let mut lo;
         loop {
             if hi >= self.max_agents {
                 return Ok(None);
@@ -431,7 +518,22 @@ impl Search<'_> {
             if let Some(p) = probes.get(&n) {
                 return Ok(p.meets);
             }
-            let p = self.probe(pattern, balancer, rate, n)?;
+            let p = self.probe(pattern, balancer, rate, n, false)?;
+            let meets = p.meets;
+            probes.insert(n, p);
+            Ok(meets)
+        };
+        // The decision between the answer and the size below is made on the same, full
+        // number of replications for both: a size that cleared on an early look is looked at
+        // again in full, and the search moves up if it no longer clears.
+        let confirm = |n: u32, probes: &mut BTreeMap<u32, Probe>| -> Result<bool, SimError> {
+            if probes
+                .get(&n)
+                .is_some_and(|p| p.replications >= MAX_REPLICATIONS)
+            {
+                return Ok(probes[&n].meets);
+            }
+            let p = self.probe(pattern, balancer, rate, n, true)?;
             let meets = p.meets;
             probes.insert(n, p);
             Ok(meets)
@@ -487,9 +589,26 @@ impl Search<'_> {
                 miss = mid;
             }
         }
-        // The evidence that it is the smallest: the fleet just below, simulated.
+        while !confirm(hit, &mut probes)? {
+            if hit >= self.max_agents {
+                let why = format!(
+                    "not shown at any fleet up to --max-agents {}: {} agents reach {} within {} s",
+                    self.max_agents,
+                    hit,
+                    percent(probes[&hit].attainment),
+                    crate::number::round_sig(self.slo.deadline)
+                );
+                return Ok(Found {
+                    agents: None,
+                    infeasible: Some(why),
+                    probes,
+                });
+            }
+            hit += 1;
+        }
+        // The evidence that it is the smallest: the fleet just below, in full.
         if hit > start {
-            probe(hit - 1, &mut probes)?;
+            confirm(hit - 1, &mut probes)?;
         }
         Ok(Found {
             agents: Some(hit),
@@ -514,8 +633,18 @@ impl Search<'_> {
                         p.bottleneck
                     ),
                     _ => format!(
-                        "even {} agents leave {} at {:.2} of its capacity",
-                        self.max_agents, p.bottleneck, p.peak_load
+                        "even {} leave {} at {:.2} of capacity",
+                        if self.max_agents == 1 {
+                            "1 agent".to_string()
+                        } else {
+                            format!("{} agents", self.max_agents)
+                        },
+                        if p.load >= p.peak_load - 1e-9 {
+                            "the workers"
+                        } else {
+                            p.bottleneck.as_str()
+                        },
+                        p.load.max(p.peak_load)
                     ),
                 }
             }
@@ -570,6 +699,7 @@ impl Search<'_> {
             coordinators,
             at: None,
             below: None,
+            below_reason: String::new(),
             headroom: Vec::new(),
             infeasible: None,
             settings: Vec::new(),
@@ -594,7 +724,13 @@ impl Search<'_> {
         if let Some(n) = found.agents {
             option.at = found.probes.get(&n).cloned();
             option.below = found.probes.get(&(n - 1)).cloned();
-            let (_, settings) = self.input(pattern, balancer, rate, n, 1)?;
+            if option.below.is_none() && n > 1 {
+                option.below_reason = match self.scenario(pattern, balancer, rate, n - 1, 1) {
+                    Ok(_) => format!("{} cannot keep up with the traffic", plural(n - 1)),
+                    Err(e) => format!("{} cannot be run: {e}", plural(n - 1)),
+                };
+            }
+            let (_, settings) = self.input(pattern, balancer, rate, n, 1, self.budget)?;
             option.settings = settings;
         }
         option.balancer = self.balancer_name(pattern, balancer, rate, found.agents.unwrap_or(4));
@@ -677,11 +813,11 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
             );
             match &best.below {
                 Some(b) => line.push_str(&format!(
-                    "; {} agents reach {}, not enough).",
+                    "; {} agents reach {}, not shown to meet it).",
                     b.agents,
                     percent(b.attainment)
                 )),
-                None => line.push_str("; fewer agents cannot keep up with the traffic)."),
+                None => line.push_str(&format!("; {}).", best.below_reason)),
             }
             out.push(line);
             if best.pattern.starts_with("scatter_gather")
@@ -700,11 +836,18 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
                 match (o.agents, &o.infeasible) {
                     (Some(m), _) if m > n => out.push(format!("{name} needs {m} agents.")),
                     (Some(m), _) if m == n => out.push(format!(
-                        "{name} also needs {m}, and loses on {}.",
+                        "{name} also needs {m}{}.",
                         if o.coordinators > best.coordinators {
-                            "coordination agents"
+                            ", and spends more of them on coordination"
+                        } else if o
+                            .headroom
+                            .iter()
+                            .zip(&best.headroom)
+                            .any(|(x, y)| x.agents != y.agents)
+                        {
+                            ", and needs more under headroom"
                         } else {
-                            "headroom"
+                            ": a tie, listed after it"
                         }
                     )),
                     (Some(_), _) => {}
@@ -730,4 +873,37 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
         }
     }
     out
+}
+
+/// "1 agent", "12 agents".
+fn plural(n: u32) -> String {
+    if n == 1 {
+        "1 agent".to_string()
+    } else {
+        format!("{n} agents")
+    }
+}
+
+/// The Wilson score lower 95% bound of a proportion `p` observed over `n` trials: a floor
+/// under the replications' interval, which is zero-width when every replication is perfect.
+fn wilson_low(p: f64, n: f64) -> f64 {
+    if !(p.is_finite() && n > 0.0) {
+        return f64::NAN;
+    }
+    let z = 1.96_f64;
+    let z2 = z * z;
+    (p + z2 / (2.0 * n) - z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt()) / (1.0 + z2 / n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wilson_low;
+
+    #[test]
+    fn a_perfect_record_still_has_a_lower_bound() {
+        // 90,000 requests without a miss show about 99.996%, not 100%.
+        let low = wilson_low(1.0, 90_000.0);
+        assert!(low < 0.99996 && low > 0.9999, "{low}");
+        assert!((wilson_low(0.5, 1e12) - 0.5).abs() < 1e-5);
+    }
 }

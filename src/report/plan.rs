@@ -49,6 +49,11 @@ fn data_row(c: &Choice) -> Vec<String> {
         num(c.at.as_ref().map(|p| p.latency_p50.mean)),
         num(c.at.as_ref().map(|p| p.latency_p99.mean)),
         num(c.at.as_ref().map(|p| p.utilization.mean)),
+        num(c
+            .at
+            .as_ref()
+            .and_then(|p| p.coordinator_utilization)
+            .map(|u| u.mean)),
     ];
     row.extend(c.headroom.iter().map(|h| agents(h.agents).replace('-', "")));
     row.push(c.infeasible.clone().unwrap_or_default());
@@ -70,6 +75,7 @@ pub fn plan(p: &Plan) -> Report {
         "p50 (s)",
         "p99 (s)",
         "busy",
+        "coord. busy",
     ]
     .map(String::from)
     .to_vec();
@@ -120,6 +126,11 @@ pub fn plan(p: &Plan) -> Report {
             Cell::new(c.at.as_ref().map_or("-".into(), |a| {
                 format!("{:.0}%", 100.0 * a.utilization.mean)
             })),
+            Cell::new(
+                c.at.as_ref()
+                    .and_then(|a| a.coordinator_utilization)
+                    .map_or("-".into(), |u| format!("{:.0}%", 100.0 * u.mean)),
+            ),
         ];
         row.extend(c.headroom.iter().map(|h| Cell::new(agents(h.agents))));
         table.rows.push(row);
@@ -137,6 +148,7 @@ pub fn plan(p: &Plan) -> Report {
         "latency_p50",
         "latency_p99",
         "utilization",
+        "coordinator_utilization",
     ]
     .map(String::from)
     .to_vec();
@@ -159,7 +171,7 @@ pub fn plan(p: &Plan) -> Report {
         let [workload, run] = summary(s);
         report = report.text(format!("Workload: {workload}."));
         report = report.text(format!(
-            "Each fleet size: {run}, the settings fitted at that size; replications doubled (up to 20) where the interval straddled the target."
+            "Each fleet size: {run}, the settings fitted at that size; runs lengthened where a size settles slowly (near capacity, failures), replications doubled (up to 20) where the interval straddled the target, and the answer and the size below it run with 20."
         ));
     }
     for f in &p.findings {

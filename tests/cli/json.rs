@@ -618,6 +618,7 @@ fn recommend_json_has_every_field_and_the_same_values() {
 struct Probe {
     agents: u32,
     replications: u32,
+    requests: u64,
     attainment: Estimate,
     latency_p50: Estimate,
     latency_p99: Estimate,
@@ -645,6 +646,7 @@ struct Choice {
     coordinators: u32,
     at: Option<Probe>,
     below: Option<Probe>,
+    below_reason: Option<String>,
     headroom: Vec<Sized>,
     infeasible: Option<String>,
     settings: Vec<Setting>,

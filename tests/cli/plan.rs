@@ -167,3 +167,52 @@ fn csv_gives_one_row_per_choice_with_plain_numbers() {
     let agents: u32 = rows[0][2].parse().unwrap();
     assert!(agents > 2);
 }
+
+#[test]
+fn scenario_files_durations_and_headroom_in_any_order_are_planned_alike() {
+    // A file written for simulate names its fleet: the plan uses the rest of it.
+    let out = jaegis()
+        .args([
+            "plan",
+            "--scenario",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/examples/llm-fleet.toml"),
+            "--slo",
+            "120s@90%",
+            "--pattern",
+            "master_slave",
+            "--tasks",
+            "2000",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("agents = 17 is not used"));
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "--rate",
+            "20",
+            "--service",
+            "exp:0.1",
+            "--slo",
+            "0.5s@99%",
+            "--pattern",
+            "peer_to_peer",
+        ];
+        args.extend(extra);
+        plan_json(&args)
+    };
+    let by_duration = plan(&["--duration", "250s"]);
+    assert_eq!(by_duration["budget"], 5000, "250 s at 20 requests/s");
+    let up = plan(&["--tasks", "5000", "--headroom", "1.2,1.5"]);
+    let down = plan(&["--tasks", "5000", "--headroom", "1.5,1.2"]);
+    assert_eq!(up["choices"][0]["headroom"], down["choices"][0]["headroom"]);
+    let sized = up["choices"][0]["headroom"].as_array().unwrap();
+    assert!(sized[0]["agents"].as_u64() <= sized[1]["agents"].as_u64());
+    assert!(sized[0]["agents"].as_u64() >= up["choices"][0]["agents"].as_u64());
+}
