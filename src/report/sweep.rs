@@ -78,14 +78,22 @@ pub fn sweep(lines: &[Line]) -> Report {
     let mut header: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     header.extend(columns.iter().map(|(h, _)| h.to_string()));
     let points = first.sweep.points;
+    let counted = |n: u64| {
+        if n == 1 {
+            "1 point".to_string()
+        } else {
+            format!("{n} points")
+        }
+    };
     let title = if (lines.len() as u64) < points {
         format!(
-            "{} of {points} points: {}",
+            "{} of {}: {}",
             lines.len(),
+            counted(points),
             first.sweep.command
         )
     } else {
-        format!("{points} points: {}", first.sweep.command)
+        format!("{}: {}", counted(points), first.sweep.command)
     };
     let numeric = names
         .iter()

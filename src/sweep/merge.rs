@@ -116,9 +116,14 @@ pub fn merge(lines: Vec<(String, Line)>) -> Result<Vec<Line>, SweepError> {
             .join(", ");
         let more = if missing.len() > 10 { ", ..." } else { "" };
         return Err(SweepError(format!(
-            "{} of the sweep's {} points are missing ({shown}{more}); did a shard fail or is a file left out?",
+            "{} of the sweep's {} {} missing ({shown}{more}); did a shard fail or is a file left out?",
             missing.len(),
-            id.points
+            id.points,
+            if missing.len() == 1 {
+                "points is"
+            } else {
+                "points are"
+            }
         )));
     }
     out.sort_by_key(|l| l.point);

@@ -246,7 +246,7 @@ fn merge_refuses_missing_duplicate_or_foreign_points() {
 
     let err = bad_input(&["merge", &one]);
     assert!(
-        err.contains("1 of the sweep's 3 points are missing (1)"),
+        err.contains("1 of the sweep's 3 points is missing (1)"),
         "{err}"
     );
     let err = bad_input(&["merge", &one, &two, &one]);
@@ -337,4 +337,24 @@ fn a_csv_row_of_an_overloaded_point_carries_its_warnings_and_collapse() {
     assert_eq!(&overloaded[column("collapsed_replications")], "2");
     assert_eq!(&overloaded[column("latency_p99_mean")], "");
     assert!(!overloaded[column("latency_p99_at_least")].is_empty());
+}
+
+#[test]
+fn one_point_is_one_point() {
+    let out = crate::stdout(&[
+        "sweep",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "round_robin",
+        "--agents",
+        "3",
+        "--tasks",
+        "500",
+        "--replications",
+        "1",
+        "--load",
+        "0.5",
+    ]);
+    assert!(out.starts_with("1 point: jaegis sweep"), "{out}");
 }
