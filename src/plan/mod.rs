@@ -37,6 +37,8 @@ pub const MAX_REQUESTS: u64 = 2_000_000;
 const RELAXATIONS: f64 = 20.0;
 /// ...and this many failure-and-repair cycles of an agent, so that failures pile up as they do.
 const FAILURE_CYCLES: f64 = 10.0;
+/// A plateau is only called once the search has gone this far past the smallest stable size.
+const PLATEAU_FROM: u32 = 32;
 /// Fleet sizes checked one by one by the analytic model before it doubles.
 const LINEAR_SCAN: u32 = 256;
 
@@ -542,11 +544,48 @@ impl Search<'_> {
         let (mut miss, mut hit) = (start.saturating_sub(1), None);
         let mut n = start;
         let mut step = 1;
+        let mut previous: Option<u32> = None;
         while n <= self.max_agents {
             if probe(n, &mut probes)? {
                 hit = Some(n);
                 break;
             }
+            // A plateau: doubling the fleet raised attainment by no more than its noise, and
+            // it stays clearly below the target. More agents will not help; say so rather
+            // than simulate fleets up to the limit.
+            if let Some(before) = previous
+                .filter(|&b| n - start >= 2 * (b - start).max(1) && n >= start + PLATEAU_FROM)
+            {
+                let (a, b) = (&probes[&n], &probes[&before]);
+                let steady = |p: &Probe| {
+                    !matches!(
+                        p.standing,
+                        Standing::Collapsed | Standing::Overloaded | Standing::FellBehind
+                    )
+                };
+                let gain = a.attainment.mean - b.attainment.mean;
+                let noise = a.attainment.ci95.max(b.attainment.ci95);
+                let short = self.slo.quantile - 0.25 * (1.0 - self.slo.quantile);
+                if steady(a)
+                    && steady(b)
+                    && gain <= noise
+                    && a.attainment.mean + a.attainment.ci95 < short
+                {
+                    let why = format!(
+                        "attainment levels off below the objective: {} agents reach {}, {} reach {}; more agents do not raise it (the limit lies elsewhere: overheads, failures or the balancer)",
+                        before,
+                        percent(b.attainment),
+                        n,
+                        percent(a.attainment)
+                    );
+                    return Ok(Found {
+                        agents: None,
+                        infeasible: Some(why),
+                        probes,
+                    });
+                }
+            }
+            previous = Some(n);
             miss = n;
             if n == self.max_agents {
                 break;

@@ -216,3 +216,30 @@ fn scenario_files_durations_and_headroom_in_any_order_are_planned_alike() {
     assert!(sized[0]["agents"].as_u64() <= sized[1]["agents"].as_u64());
     assert!(sized[0]["agents"].as_u64() >= up["choices"][0]["agents"].as_u64());
 }
+
+#[test]
+fn a_plateau_below_the_objective_is_named_not_searched_to_the_limit() {
+    // A tenth of the requests need consensus: three hops of 0.2 s miss 0.5 s however many
+    // peers there are, so attainment levels off near 85%.
+    let plan = plan_json(&[
+        "--pattern",
+        "peer_to_peer",
+        "--rate",
+        "50",
+        "--service",
+        "exp:0.1",
+        "--hop-latency",
+        "0.2",
+        "--slo",
+        "0.5s@99%",
+        "--tasks",
+        "5000",
+    ]);
+    let choice = &plan["choices"][0];
+    let why = choice["infeasible"].as_str().unwrap();
+    assert!(why.contains("levels off"), "{why}");
+    let largest = choice["probes"].as_array().unwrap().last().unwrap()["agents"]
+        .as_u64()
+        .unwrap();
+    assert!(largest < 200, "searched up to {largest}");
+}
