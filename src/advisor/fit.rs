@@ -98,15 +98,9 @@ struct Work {
 
 impl Work {
     fn of(service: &Service) -> Work {
-        let sampler = service.sampler();
-        let mut rng = Pcg64Mcg::seed_from_u64(0x6a61_6567_6973);
-        let mut draws: Vec<f64> = (0..QUANTILE_DRAWS)
-            .map(|_| sampler.sample(&mut rng))
-            .collect();
-        draws.sort_by(f64::total_cmp);
         Work {
             mean: service.mean(),
-            p99: quantile(&draws, 0.99),
+            p99: work_quantile(service, 0.99),
             scv: service.scv(),
         }
     }
