@@ -469,18 +469,13 @@ fn troubles(r: &RunResult) -> [String; 3] {
     }
 }
 
-/// Every result and metric as numbers, one row per pattern and balancer, for CSV.
-fn data_table(sim: &Simulation) -> Table {
-    let mut header: Vec<String> = [
-        "pattern",
-        "balancer",
-        "offered_rate",
-        "offered_load",
-        "offered_coordination_load",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+/// The CSV columns of one result, after what names it: the offered rate and loads, each
+/// metric with its interval and bound, the request counts, collapse and warnings. Sweep rows
+/// carry the same columns.
+pub(super) fn result_columns() -> Vec<String> {
+    let mut header: Vec<String> = ["offered_rate", "offered_load", "offered_coordination_load"]
+        .map(String::from)
+        .to_vec();
     for m in Metric::ALL {
         header.push(format!("{}_mean", m.id()));
         header.push(format!("{}_ci95", m.id()));
@@ -498,6 +493,13 @@ fn data_table(sim: &Simulation) -> Table {
         ]
         .map(String::from),
     );
+    header
+}
+
+/// Every result and metric as numbers, one row per pattern and balancer, for CSV.
+fn data_table(sim: &Simulation) -> Table {
+    let mut header: Vec<String> = vec!["pattern".into(), "balancer".into()];
+    header.extend(result_columns());
     let mut table = Table::new(header);
     for r in &sim.results {
         let mut row = vec![

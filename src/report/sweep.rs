@@ -141,24 +141,7 @@ pub fn sweep(lines: &[Line]) -> Report {
 fn data_table(lines: &[Line], names: &[&String]) -> Table {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(names.iter().map(|n| n.to_string()));
-    header.extend(["offered_rate", "offered_load", "offered_coordination_load"].map(String::from));
-    for m in Metric::ALL {
-        header.push(format!("{}_mean", m.id()));
-        header.push(format!("{}_ci95", m.id()));
-        header.push(format!("{}_at_least", m.id()));
-    }
-    header.extend(
-        [
-            "generated",
-            "completed",
-            "failed",
-            "in_flight",
-            "collapsed_replications",
-            "collapsed_at",
-            "warnings",
-        ]
-        .map(String::from),
-    );
+    header.extend(super::simulation::result_columns());
     let mut table = Table::new(header);
     let num = |v: &Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
     for line in lines {
