@@ -417,12 +417,7 @@ impl Search<'_> {
             let r = &simulation.results[0];
             let a = r.metrics.get(Metric::Attainment);
             let standing = judgement::standing(r, &scenario, Measure::Attainment);
-            // Attainment counts failed requests as misses, so failing to answer some is no
-            // reason to refuse a size; a queue that grows or a station at capacity is.
-            let steady = !matches!(
-                standing,
-                Standing::Collapsed | Standing::Overloaded | Standing::FellBehind
-            );
+            let steady = standing == Standing::Judged;
             let measured = tasks as f64 * (1.0 - scenario.warmup) * f64::from(replications);
             let low = (a.mean - a.ci95).min(wilson_low(a.mean, measured));
             let high = a.mean + a.ci95;
@@ -557,12 +552,7 @@ impl Search<'_> {
                 .filter(|&b| n - start >= 2 * (b - start).max(1) && n >= start + PLATEAU_FROM)
             {
                 let (a, b) = (&probes[&n], &probes[&before]);
-                let steady = |p: &Probe| {
-                    !matches!(
-                        p.standing,
-                        Standing::Collapsed | Standing::Overloaded | Standing::FellBehind
-                    )
-                };
+                let steady = |p: &Probe| p.standing == Standing::Judged;
                 let gain = a.attainment.mean - b.attainment.mean;
                 let noise = a.attainment.ci95.max(b.attainment.ci95);
                 let short = self.slo.quantile - 0.25 * (1.0 - self.slo.quantile);

@@ -61,7 +61,9 @@ pub fn standing(r: &RunResult, scenario: &Scenario, measure: Measure) -> Standin
         Standing::Overloaded
     } else if r.shortfall(scenario) == Some(Shortfall::QueuesGrew) {
         Standing::FellBehind
-    } else if r.shortfall(scenario) == Some(Shortfall::Failed) {
+    } else if measure == Measure::P99 && r.shortfall(scenario) == Some(Shortfall::Failed) {
+        // Attainment counts a failed request as a miss already; only a latency quantile
+        // needs most requests answered to mean anything.
         Standing::Failing
     } else if r.metrics.get(measure.metric()).censored() {
         Standing::Censored
