@@ -4,13 +4,11 @@
 //! Stations' loads come from the scenario's own analytic model, so a stage count or a fan-out
 //! that would overload an agent is never advised.
 
-use rand::SeedableRng;
-use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 
-use crate::sim::distribution::Service;
+use crate::sim::distribution::{Quantiles, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
-use crate::sim::scenario::{Defaults, Names, Parts, Seconds, ShardWork, Timeout};
+use crate::sim::scenario::{Defaults, Names, Seconds, ShardWork, Timeout};
 use crate::sim::{BalancerKind, Model, Scenario, ScenarioError, ScenarioInput};
 
 use super::advice::Advice;
@@ -49,9 +47,6 @@ fn plural(n: u32, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
-
-/// Work drawn to read the work's quantiles: enough for a p99.9 within a few percent.
-const QUANTILE_DRAWS: usize = 20_000;
 
 /// Where an advised value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,20 +101,9 @@ impl Work {
     }
 }
 
-/// The `q` quantile of the work, read from draws of its distribution with a fixed seed.
+/// The `q` quantile of the work (see [`Quantiles`]).
 pub fn work_quantile(service: &Service, q: f64) -> f64 {
-    let sampler = service.sampler();
-    let mut rng = Pcg64Mcg::seed_from_u64(0x6a61_6567_6973);
-    let mut draws: Vec<f64> = (0..QUANTILE_DRAWS)
-        .map(|_| sampler.sample(&mut rng))
-        .collect();
-    draws.sort_by(f64::total_cmp);
-    quantile(&draws, q)
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
+    Quantiles::of(service).at(q)
 }
 
 /// Rounds up to two significant digits, so advice reads 300 s, not 294.3 s.
@@ -498,7 +482,6 @@ pub fn fit(
             workload,
             defaults,
             &base,
-            &work,
             slowest,
             &mut input,
             &mut settings,
@@ -675,12 +658,10 @@ fn fit_stages(
 
 /// A fan-out that leaves out the agents a full fan-out would overload, and a gather timeout
 /// above the p99 of the slowest of the k shards.
-#[allow(clippy::too_many_arguments)]
 fn fit_fan_out(
     workload: &ScenarioInput,
     defaults: &Defaults,
     base: &Scenario,
-    work: &Work,
     slowest: f64,
     input: &mut ScenarioInput,
     settings: &mut Vec<Setting>,
@@ -737,25 +718,7 @@ fn fit_fan_out(
         ));
     }
     if workload.gather_timeout.is_none() {
-        // The slowest of the k shards: one draw split k ways when the parts are correlated,
-        // else the maximum of k draws (read from draws of the shard's own distribution).
-        let per_shard = match base.shard_work {
-            ShardWork::Split => 1.0 / f64::from(k),
-            ShardWork::Full => 1.0,
-        };
-        let shard_p99 = match base.parts {
-            Parts::Correlated => work.p99 * per_shard,
-            Parts::Independent => {
-                let shard = base.service.scaled(per_shard);
-                let sampler = shard.sampler();
-                let mut rng = Pcg64Mcg::seed_from_u64(0x6761_7468);
-                let mut maxima: Vec<f64> = (0..QUANTILE_DRAWS / 4)
-                    .map(|_| (0..k).map(|_| sampler.sample(&mut rng)).fold(0.0, f64::max))
-                    .collect();
-                maxima.sort_by(f64::total_cmp);
-                quantile(&maxima, 0.99)
-            }
-        };
+        let shard_p99 = base.slowest_shard(k).p99;
         let catalog = defaults.gather_timeout;
         // A gather that gives up before a shard's own timeout could retry it wastes the retry.
         let request_timeout = match input.timeout.or(workload.timeout) {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::balancer::BalancerKind;
-use super::distribution::{Arrivals, Service};
+use super::distribution::{Arrivals, Quantiles, Service};
 use super::faults::Outage;
 pub use super::model::Model;
 use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
@@ -172,6 +172,13 @@ fn rounded_option<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, 
     }
 }
 
+/// The slowest shard of a request: its mean and p99 work at speed 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlowestShard {
+    pub mean: f64,
+    pub p99: f64,
+}
+
 /// Fewer measured requests per replication than this judge nothing.
 pub const MIN_MEASURED: u64 = 100;
 
@@ -238,6 +245,27 @@ impl Scenario {
     /// The speed of agent `i` (the list of speeds repeats over the agents).
     pub fn agent_speed(&self, i: usize) -> f64 {
         self.speeds[i % self.speeds.len()]
+    }
+
+    /// The work of the slowest of a request's `k` shards, at speed 1: one draw split k ways
+    /// when the parts are correlated, else the largest of k independent draws.
+    pub fn slowest_shard(&self, k: u32) -> SlowestShard {
+        let per_shard = match self.shard_work {
+            ShardWork::Split => 1.0 / f64::from(k),
+            ShardWork::Full => 1.0,
+        };
+        let quantiles = Quantiles::of(&self.service.scaled(per_shard));
+        match self.parts {
+            Parts::Correlated => SlowestShard {
+                mean: self.service.mean() * per_shard,
+                p99: quantiles.at(0.99),
+            },
+            Parts::Independent => SlowestShard {
+                mean: quantiles.expected_max(k),
+                // The largest of k is below x with probability F(x)^k.
+                p99: quantiles.at(0.99f64.powf(1.0 / f64::from(k))),
+            },
+        }
     }
 
     /// Every warning about the scenario, for stderr: the general ones, then each pattern's.
