@@ -1,12 +1,14 @@
 //! jaegis: an orchestration pattern advisor and discrete-event simulator.
 //!
 //! The library computes and never prints: [`catalog`] holds the pattern database,
-//! [`advisor`] ranks patterns for a request, [`sim`] simulates them, [`sweep`] runs a
-//! simulation over a grid of parameters, and [`report`] turns results into tables and
-//! JSON documents that the binary writes out.
+//! [`advisor`] ranks patterns for a request, [`lint`] checks settings analytically, [`sim`]
+//! simulates them, [`sweep`] runs a simulation over a grid of parameters, [`plan`] sizes a
+//! fleet, [`verify`] replays published results, and [`report`] turns results into tables
+//! and JSON documents that the binary writes out.
 
 pub mod advisor;
 pub mod catalog;
+pub mod lint;
 pub mod names;
 pub mod number;
 pub mod plan;

@@ -24,6 +24,15 @@ pub fn round_sig(x: f64) -> f64 {
     (x * scale).round() / scale
 }
 
+/// Rounds up to two significant digits, so advice reads 300 s, not 294.3 s.
+pub fn round_up(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powf(x.log10().floor() - 1.0);
+    (x / scale).ceil() * scale
+}
+
 /// Decimals that show three significant digits of `x`.
 pub fn decimals(x: f64) -> usize {
     if x == 0.0 || !x.is_finite() {
@@ -45,6 +54,14 @@ pub fn seconds(mean: f64, ci95: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_up_keeps_two_significant_digits() {
+        assert_eq!(round_up(294.3), 300.0);
+        assert_eq!(round_up(18.4), 19.0);
+        assert_eq!(round_up(30.0), 30.0);
+        assert!((round_up(0.0123) - 0.013).abs() < 1e-12);
+    }
 
     #[test]
     fn numbers_drop_trailing_zeros() {

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::number::round_up;
 use crate::sim::distribution::{Quantiles, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
 use crate::sim::scenario::{Defaults, Names, Seconds, ShardWork, Timeout};
@@ -104,15 +105,6 @@ impl Work {
 /// The `q` quantile of the work (see [`Quantiles`]).
 pub fn work_quantile(service: &Service, q: f64) -> f64 {
     Quantiles::of(service).at(q)
-}
-
-/// Rounds up to two significant digits, so advice reads 300 s, not 294.3 s.
-fn round_up(x: f64) -> f64 {
-    if x <= 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powf(x.log10().floor() - 1.0);
-    (x / scale).ceil() * scale
 }
 
 fn secs(x: f64) -> String {
@@ -851,14 +843,6 @@ mod tests {
         let gather = advised(&f, "gather timeout").unwrap();
         let seconds: f64 = gather.advised.trim_end_matches(" s").parse().unwrap();
         assert!(seconds >= 500.0, "{gather:?}");
-    }
-
-    #[test]
-    fn round_up_keeps_two_significant_digits() {
-        assert_eq!(round_up(294.3), 300.0);
-        assert_eq!(round_up(18.4), 19.0);
-        assert_eq!(round_up(30.0), 30.0);
-        assert!((round_up(0.0123) - 0.013).abs() < 1e-12);
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub enum Command {
     Plan(Box<PlanArgs>),
     /// Simulate patterns under load balancers on one synthetic workload and compare them
     Simulate(Box<SimulateArgs>),
+    /// Check a configuration's settings analytically, in milliseconds, before simulating or
+    /// deploying it
+    Lint(Box<LintArgs>),
     /// Simulate every combination of lists and ranges of simulate's parameters
     Sweep(Box<SweepArgs>),
     /// Combine the JSON lines of sweep shards into the tables and documents of one sweep
@@ -256,6 +259,31 @@ pub struct SimulateArgs {
     /// attempts over time
     #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each finding has a stable id, a severity, the numbers behind it, the fix, and the section
+of docs/lint.md that explains it. Exit status: 0 without errors, 1 with an error-level
+finding, 2 on bad input.
+
+Examples:
+  jaegis lint examples/retry-storm.toml
+  jaegis lint --pattern scatter_gather --service lognormal:20:1 --gather-timeout 30s
+  jaegis lint examples/retry-storm.toml --simulate
+  jaegis lint examples/llm-fleet.toml --format json | jq '.findings[].id'")]
+pub struct LintArgs {
+    /// A TOML scenario file to check, as --scenario
+    #[arg(value_name = "SCENARIO.toml", conflicts_with = "scenario")]
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub file: ScenarioFile,
+    #[command(flatten)]
+    pub input: ScenarioInput,
+    /// Back each finding that flags can fix with a short paired simulation of the
+    /// configuration as given and with the fix (same requests), and print the difference
+    #[arg(long)]
+    pub simulate: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Runs a parsed command: library calls in, a report out, written to stdout.
 
 mod catalog;
+mod lint;
 mod plan;
 mod progress;
 mod recommend;
@@ -25,6 +26,12 @@ use crate::cli::{Cli, ColorChoice, Command};
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Usage(pub String);
+
+/// A check that failed, already reported on stdout (lint's errors, verify's failures):
+/// exit 1, as a linter or a test runner does.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failed(pub String);
 
 /// Where and how to write the result.
 pub struct Output {
@@ -85,6 +92,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Recommend(args) => recommend::run(&load()?, &args, &output),
         Command::Plan(args) => plan::run(&load()?, *args, &output),
         Command::Simulate(args) => simulate::run(&load()?, *args, &output),
+        Command::Lint(args) => lint::run(&load()?, *args, &output),
         Command::Sweep(args) => sweep::run(&load()?, *args, &output),
         Command::Merge { files, plot } => sweep::merge(&files, plot.as_deref(), &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),

@@ -3,10 +3,11 @@ use anyhow::Result;
 use jaegis::catalog::Catalog;
 use jaegis::plan::{self, PlanError, Request};
 use jaegis::report::{self, Format};
+use jaegis::sim::Scenario;
 use jaegis::sim::scenario::Names;
 
 use super::progress::Progress;
-use super::{Output, Usage, check_chart_path, write_chart};
+use super::{Output, Usage, check_chart_path, lint, write_chart};
 use crate::cli::PlanArgs;
 
 pub fn run(catalog: &Catalog, args: PlanArgs, output: &Output) -> Result<()> {
@@ -24,6 +25,11 @@ pub fn run(catalog: &Catalog, args: PlanArgs, output: &Output) -> Result<()> {
     workload
         .pattern
         .get_or_insert_with(|| Names(vec!["all".into()]));
+    // Checked as far as the fleet does not matter: plan chooses the fleet. A workload that
+    // does not build without it is plan's to refuse, with its own message.
+    if let Ok(scenario) = Scenario::build(workload.clone(), &catalog.simulation_defaults()) {
+        lint::warn(&scenario, &workload, false);
+    }
     let request = Request {
         workload,
         max_agents: args.max_agents.unwrap_or(plan::MAX_AGENTS),

@@ -4,10 +4,11 @@ use jaegis::advisor::evidence::{self, Evidence};
 use jaegis::advisor::{self, Recommendation, Request, Trait, fit};
 use jaegis::catalog::Catalog;
 use jaegis::report::{self, Format};
-use jaegis::sim::ScenarioInput;
+use jaegis::sim::scenario::Names;
+use jaegis::sim::{Scenario, ScenarioInput};
 
 use super::progress::Progress;
-use super::{Output, Usage};
+use super::{Output, Usage, lint};
 use crate::cli::{EvidenceArgs, RecommendArgs};
 
 /// Candidates simulated by default: enough to contest the winner, few enough to be quick.
@@ -103,16 +104,31 @@ pub fn run(catalog: &Catalog, args: &RecommendArgs, output: &Output) -> Result<(
     } else {
         None
     };
-    let fit = if evidence.is_none() && describes_work(&workload) {
+    let defaults = catalog.simulation_defaults();
+    let fitted = if describes_work(&workload) {
         Some(fit::fit(
             &workload,
             &recommendation.request,
             &recommendation.advice,
-            &catalog.simulation_defaults(),
+            &defaults,
         )?)
     } else {
         None
     };
+    // What the advice would run: the workload with the advised pattern and settings.
+    if let Some(f) = &fitted {
+        let advised = workload
+            .clone()
+            .overlaid(f.input.clone())
+            .overlaid(ScenarioInput {
+                pattern: Some(Names(vec![f.pattern.clone()])),
+                ..ScenarioInput::default()
+            });
+        if let Ok(scenario) = Scenario::build(advised.clone(), &defaults) {
+            lint::warn(&scenario, &advised, true);
+        }
+    }
+    let fit = fitted.filter(|_| evidence.is_none());
     let warnings = evidence
         .iter()
         .flat_map(|e| &e.candidates)

@@ -7,14 +7,8 @@ use jaegis::report::{self, Format};
 use jaegis::sim::{self, Scenario};
 
 use super::progress::Progress;
-use super::{Output, check_chart_path, stats, write_chart};
+use super::{Output, check_chart_path, lint, stats, write_chart};
 use crate::cli::SimulateArgs;
-
-/// The scenario file (if any) with the flags over it, validated against the catalog.
-pub fn scenario(catalog: &Catalog, args: SimulateArgs) -> Result<Scenario> {
-    let input = args.file.with(args.input)?;
-    Ok(Scenario::build(input, &catalog.simulation_defaults())?)
-}
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
     let show_stats = args.stats;
@@ -22,10 +16,12 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
     if let Some(path) = &plot {
         check_chart_path(path)?;
     }
-    let scenario = scenario(catalog, args)?;
+    let input = args.file.with(args.input)?;
+    let scenario = Scenario::build(input.clone(), &catalog.simulation_defaults())?;
     for warning in scenario.warnings() {
         eprintln!("warning: {warning}");
     }
+    lint::warn(&scenario, &input, true);
     let runs = scenario.per_pattern.len() * scenario.balancers.len();
     let progress = Progress::new(
         runs as u64 * u64::from(scenario.replications),

@@ -52,6 +52,12 @@ impl Quantiles {
         self.0[i]
     }
 
+    /// The share of draws above `x`.
+    pub fn exceeding(&self, x: f64) -> f64 {
+        let below = self.0.partition_point(|&d| d <= x);
+        (self.0.len() - below) as f64 / self.0.len() as f64
+    }
+
     /// The expected largest of `k` independent draws: the i-th smallest draw is the largest
     /// of k with probability (i/n)^k - ((i-1)/n)^k.
     pub fn expected_max(&self, k: u32) -> f64 {

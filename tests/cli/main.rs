@@ -6,6 +6,7 @@ mod conventions;
 mod evidence;
 mod examples;
 mod json;
+mod lint;
 mod plan;
 mod plot;
 mod readme;

@@ -7,5 +7,6 @@ fn readme_examples_print_what_the_readme_shows() {
         .case("README.md")
         .case("docs/resilience.md")
         .case("docs/examples.md")
-        .case("docs/plan.md");
+        .case("docs/plan.md")
+        .case("docs/lint.md");
 }
