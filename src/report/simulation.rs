@@ -358,6 +358,7 @@ const RESILIENCE: &[(&str, Metric)] = &[
     ("no dispatch (s)", Metric::NoDispatchTime),
     ("completeness", Metric::Completeness),
     ("hedge overhead", Metric::HedgeOverhead),
+    ("hedges/part", Metric::HedgeRate),
 ];
 
 /// What failures and resilience mechanisms did, in the same row order as the main table.
@@ -379,7 +380,8 @@ fn resilience_table(rows: &[&RunResult]) -> Table {
                 Metric::SuccessRate
                 | Metric::WastedWork
                 | Metric::Completeness
-                | Metric::HedgeOverhead => percent(e),
+                | Metric::HedgeOverhead
+                | Metric::HedgeRate => percent(e),
                 _ => estimate(e),
             });
         }

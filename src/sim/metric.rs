@@ -54,6 +54,7 @@ metrics! {
     TimedOut => "timed_out",
     Completeness => "completeness",
     HedgeOverhead => "hedge_overhead",
+    HedgeRate => "hedge_rate",
 }
 
 const COUNT: usize = Metric::ALL.len();

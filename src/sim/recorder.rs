@@ -121,7 +121,9 @@ pub struct Recorder {
     served: f64,
     wasted: f64,
     hedge_loss: f64,
+    /// Hedge copies and parts first sent inside the window.
     hedges: u64,
+    parts: u64,
     rejected: u64,
     timed_out: u64,
     detections: u64,
@@ -170,6 +172,7 @@ impl Recorder {
             wasted: 0.0,
             hedge_loss: 0.0,
             hedges: 0,
+            parts: 0,
             rejected: 0,
             timed_out: 0,
             detections: 0,
@@ -187,9 +190,10 @@ impl Recorder {
         }
     }
 
-    /// An attempt was sent.
+    /// An attempt was sent; `first` for a part's first attempt.
     #[inline]
-    pub fn sent(&mut self, now: f64) {
+    pub fn sent(&mut self, now: f64, first: bool) {
+        self.parts += u64::from(first && self.in_window(now));
         if let Some(t) = &mut self.timeline {
             t.bucket(now).attempts += 1.0;
         }
@@ -226,8 +230,8 @@ impl Recorder {
         now >= self.window_start && now <= self.window_end
     }
 
-    pub fn hedged(&mut self) {
-        self.hedges += 1;
+    pub fn hedged(&mut self, now: f64) {
+        self.hedges += u64::from(self.in_window(now));
     }
 
     /// A failure was noticed `now`, `delay` seconds after it happened.
@@ -592,6 +596,7 @@ impl Recorder {
                     f64::NAN
                 },
             );
+            v.set(Metric::HedgeRate, mean(self.hedges as f64, self.parts));
         }
         let timeline = self.timeline.take().map(|t| t.buckets).unwrap_or_default();
         (v, timeline)

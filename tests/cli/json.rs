@@ -109,6 +109,7 @@ struct Metrics {
     timed_out: Estimate,
     completeness: Estimate,
     hedge_overhead: Estimate,
+    hedge_rate: Estimate,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]

@@ -64,7 +64,7 @@ impl<E: Copy> Core<'_, E> {
         self.active_retries += u32::from(retry);
         self.load[agent as usize] += 1;
         self.load_changed(agent);
-        self.rec.sent(self.now);
+        self.rec.sent(self.now, !retry && !hedge);
         if let Some(timeout) = self.s.resilience.timeout {
             self.timeouts.push_back((id, serial, self.now + timeout));
             if !self.timeout_check_scheduled {
@@ -377,8 +377,8 @@ impl<E: Copy> Core<'_, E> {
     /// No agent could take the part: counts as a rejected try.
     pub fn no_agent<P: Pattern<Event = E>>(&mut self, pattern: &mut P, part: u32) {
         self.rec.rejected(self.now);
-        self.rec.sent(self.now);
         let r = &mut self.parts[part as usize];
+        self.rec.sent(self.now, r.tries == 0);
         r.tries += 1;
         self.requests[r.request as usize].attempts += 1;
         self.retry_or_fail(pattern, part);
@@ -464,7 +464,7 @@ impl<E: Copy> Core<'_, E> {
             return;
         }
         self.parts[part as usize].hedged = true;
-        self.rec.hedged();
+        self.rec.hedged(self.now);
         pattern.dispatch(self, part, true);
     }
 
