@@ -17,3 +17,4 @@ pub mod schema;
 pub mod sim;
 pub mod sweep;
 pub mod units;
+pub mod verify;

@@ -12,6 +12,9 @@
 use jaegis::catalog::Catalog;
 use jaegis::sim::estimate::t_975;
 use jaegis::sim::{self, Metric, Scenario, ScenarioInput, Simulation};
+use jaegis::verify::theory::{
+    erlang_c, fork_join, mmc_sojourn_cdf, pollaczek_khinchine, supermarket,
+};
 
 /// Replications per case, and the 99.995% quantile of Student's t with 9 degrees of freedom.
 const REPLICATIONS: u32 = 10;
@@ -71,18 +74,6 @@ fn dispatcher(workers: u32, balancer: &str, extra: &str) -> String {
         "pattern = \"master_slave\"\nagents = {}\ndispatch_overhead = 0\nbalancer = \"{balancer}\"\n{extra}\n",
         workers + 1
     )
-}
-
-/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load `a` = λ/μ.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    for k in 1..c {
-        term *= a / f64::from(k);
-        sum += term;
-    }
-    let last = term * a / f64::from(c) * f64::from(c) / (f64::from(c) - a);
-    last / (sum + last)
 }
 
 #[test]
@@ -190,7 +181,7 @@ fn mg1_pollaczek_khinchine_for_variable_service() {
             "round_robin",
             &format!("service = \"{service}\"\nrate = {load}\ntasks = {tasks}\nreplications = 10"),
         ));
-        let expected = 1.0 + load * (1.0 + scv) / (2.0 * (1.0 - load));
+        let expected = pollaczek_khinchine(load, scv);
         check(
             &format!("M/G/1 {service}, load 0.6"),
             &sim,
@@ -230,7 +221,7 @@ fn fork_join_of_two_matches_nelson_tantawi() {
         let sim = run(&format!(
             "pattern = \"scatter_gather\"\nagents = 2\nfan_out = 2\nshard_work = \"full\"\nparts = \"independent\"\ngather_timeout = 1e9\nbalancer = \"round_robin\"\nrate = {load}\ntasks = 300000\nreplications = 10\n"
         ));
-        let expected = (12.0 - load) / 8.0 / (1.0 - load);
+        let expected = fork_join(2, load);
         check(
             &format!("fork-join k=2, load {load}"),
             &sim,
@@ -240,15 +231,6 @@ fn fork_join_of_two_matches_nelson_tantawi() {
             0.005,
         );
     }
-}
-
-/// The supermarket model's mean time in system for d = 2 and unit service: sum of
-/// lambda^(2^i - 2) over i >= 1 (Mitzenmacher 1996, Vvedenskaya et al. 1996).
-fn supermarket(lambda: f64) -> f64 {
-    (1..64)
-        .map(|i| lambda.powf(2f64.powi(i) - 2.0))
-        .take_while(|x| *x > 1e-15)
-        .sum()
 }
 
 #[test]
@@ -271,12 +253,12 @@ fn power_of_two_choices_approaches_the_supermarket_limit() {
             &sim,
             0,
             Metric::LatencyMean,
-            supermarket(load),
+            supermarket(2, load),
             0.02,
         );
     }
-    assert!((supermarket(0.9) - 2.6137).abs() < 1e-3);
-    assert!((supermarket(0.99) - 5.43).abs() < 0.01);
+    assert!((supermarket(2, 0.9) - 2.6137).abs() < 1e-3);
+    assert!((supermarket(2, 0.99) - 5.43).abs() < 0.01);
 }
 
 #[test]
@@ -553,22 +535,6 @@ fn a_deterministic_split_pipeline_queues_at_its_first_stage_only() {
         1.5,
         0.005,
     );
-}
-
-/// P(T <= d) for the time in system of an M/M/c queue: no wait with probability 1 - C,
-/// else an exponential wait of rate theta = c mu - lambda, then an exponential service.
-fn mmc_sojourn_cdf(c: u32, lambda: f64, mu: f64, d: f64) -> f64 {
-    let wait = erlang_c(c, lambda / mu);
-    let theta = f64::from(c) * mu - lambda;
-    // A wait and a service of the same rate add up to an Erlang-2 time: the limit of the
-    // general form as theta approaches mu.
-    let both = if (theta - mu).abs() < 1e-9 {
-        (1.0 + mu * d) * (-mu * d).exp()
-    } else {
-        (theta * (-mu * d).exp() - mu * (-theta * d).exp()) / (theta - mu)
-    };
-    let tail = (1.0 - wait) * (-mu * d).exp() + wait * both;
-    1.0 - tail
 }
 
 #[test]

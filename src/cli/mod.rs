@@ -103,6 +103,16 @@ pub enum Command {
     Lint(Box<LintArgs>),
     /// Simulate every combination of lists and ranges of simulate's parameters
     Sweep(Box<SweepArgs>),
+    /// Replay published results of queueing theory and distributed systems as seeded
+    /// simulations, and say whether the simulator reproduces each
+    #[command(
+        after_help = "Each check prints its source, the published value, the measured value with its 95%\ninterval, and pass or fail against its tolerance. Exit status 1 if any check fails.\n\nExamples:\n  jaegis verify --quick\n  jaegis verify --format json | jq '.checks[] | select(.passed | not)'"
+    )]
+    Verify {
+        /// Only the checks that run in seconds, with shorter runs
+        #[arg(long)]
+        quick: bool,
+    },
     /// Combine the JSON lines of sweep shards into the tables and documents of one sweep
     #[command(
         after_help = "Examples:\n  jaegis merge shard-*.jsonl\n  jaegis merge shard-*.jsonl --format csv > sweep.csv\n  cat shard-*.jsonl | jaegis merge -"

@@ -8,6 +8,7 @@ mod recommend;
 mod simulate;
 mod stats;
 mod sweep;
+mod verify;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan::run(&load()?, *args, &output),
         Command::Simulate(args) => simulate::run(&load()?, *args, &output),
         Command::Lint(args) => lint::run(&load()?, *args, &output),
+        Command::Verify { quick } => verify::run(&load()?, quick, &output),
         Command::Sweep(args) => sweep::run(&load()?, *args, &output),
         Command::Merge { files, plot } => sweep::merge(&files, plot.as_deref(), &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),

@@ -14,6 +14,7 @@ mod simulation;
 mod sweep;
 mod table;
 mod verdict;
+mod verify;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -31,6 +32,7 @@ pub use self::plan::plan;
 pub use self::simulation::{simulation, summary};
 pub use self::sweep::sweep;
 pub use self::table::TableExporter;
+pub use self::verify::verify;
 
 pub use crate::number::number;
 pub use crate::schema::SCHEMA_VERSION;

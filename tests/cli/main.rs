@@ -12,6 +12,7 @@ mod plot;
 mod readme;
 mod simulate;
 mod sweep;
+mod verify;
 
 use assert_cmd::Command;
 

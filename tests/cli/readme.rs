@@ -8,5 +8,6 @@ fn readme_examples_print_what_the_readme_shows() {
         .case("docs/resilience.md")
         .case("docs/examples.md")
         .case("docs/plan.md")
-        .case("docs/lint.md");
+        .case("docs/lint.md")
+        .case("docs/validation.md");
 }
