@@ -138,13 +138,64 @@ impl Heartbeat {
     }
 }
 
-/// A Raft-style election after the leader is lost: each surviving peer waits a timeout drawn
-/// uniformly from [T, 2T] and the first to expire wins after one round trip of votes.
-pub fn election_delay(rng: &mut Pcg64Mcg, timeout: f64, peers_alive: u32, hop: f64) -> f64 {
-    let first = (0..peers_alive.max(1))
-        .map(|_| timeout * (1.0 + rng.random::<f64>()))
-        .fold(f64::INFINITY, f64::min);
-    first + 2.0 * hop
+/// Split votes beyond this many rounds give the election up: a livelock, as fixed timeouts
+/// cause.
+pub const MAX_ELECTION_ROUNDS: u32 = 1000;
+
+/// How an election went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Election {
+    /// Seconds from the start of the election to a leader (or to giving up).
+    pub delay: f64,
+    /// Rounds of votes, 1 when the first vote elects.
+    pub rounds: u32,
+    /// False after [`MAX_ELECTION_ROUNDS`] split votes.
+    pub settled: bool,
+}
+
+/// Raft's leader election (Ongaro and Ousterhout, USENIX ATC 2014, sections 5.2 and 9.3).
+/// Each of the `alive` peers waits an election timeout drawn uniformly from
+/// [T, T (1 + `spread`)] (Raft: [T, 2T]) and then stands, asking every peer for its vote; a
+/// request takes `hop` seconds. A peer whose own timeout ends before the first candidate's
+/// request reaches it stands too and votes for itself; every other peer votes for the first
+/// candidate, whose request reaches it first. The first candidate wins with a majority of
+/// all `peers`, a round trip after it stood. Otherwise the vote is split: each candidate
+/// waits a new timeout from when it stood, each voter from when it voted, and the next round
+/// begins. Without randomisation every peer stands at once and no round ever elects.
+pub fn election(
+    rng: &mut Pcg64Mcg,
+    timeout: f64,
+    spread: f64,
+    alive: u32,
+    peers: u32,
+    hop: f64,
+) -> Election {
+    let majority = peers / 2 + 1;
+    let mut starts = vec![0.0; alive.max(1) as usize];
+    let mut expiries = vec![0.0; starts.len()];
+    for round in 1..=MAX_ELECTION_ROUNDS {
+        for (e, start) in expiries.iter_mut().zip(&starts) {
+            *e = start + timeout * (1.0 + spread * rng.random::<f64>());
+        }
+        let first = expiries.iter().copied().fold(f64::INFINITY, f64::min);
+        let candidates = expiries.iter().filter(|&&e| e < first + hop).count() as u32;
+        let votes = 1 + starts.len() as u32 - candidates;
+        if votes >= majority {
+            return Election {
+                delay: first + 2.0 * hop,
+                rounds: round,
+                settled: true,
+            };
+        }
+        for (start, &e) in starts.iter_mut().zip(&expiries) {
+            *start = if e < first + hop { e } else { first + hop };
+        }
+    }
+    Election {
+        delay: starts.iter().copied().fold(0.0, f64::max),
+        rounds: MAX_ELECTION_ROUNDS,
+        settled: false,
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +240,7 @@ mod tests {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         let (mut lo, mut hi, mut sum) = (f64::INFINITY, 0.0f64, 0.0);
         for _ in 0..10_000 {
-            let d = election_delay(&mut rng, 15.0, 4, 0.005);
+            let d = election(&mut rng, 15.0, 1.0, 4, 5, 0.005).delay;
             lo = lo.min(d);
             hi = hi.max(d);
             sum += d;
@@ -197,6 +248,28 @@ mod tests {
         assert!(lo >= 15.01 && hi <= 30.01);
         // The minimum of 4 uniforms on [15, 30] has mean 15 + 15/5 = 18.
         assert!((sum / 10_000.0 - 18.01).abs() < 0.1);
+    }
+
+    #[test]
+    fn votes_split_when_candidates_stand_within_a_hop_of_each_other() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        // Fixed timeouts: every peer stands at once, every round, and none ever wins.
+        let e = election(&mut rng, 0.15, 0.0, 5, 5, 0.0075);
+        assert_eq!((e.settled, e.rounds), (false, MAX_ELECTION_ROUNDS));
+        // A lone survivor of a 1-peer group elects itself at once.
+        let e = election(&mut rng, 0.15, 0.0, 1, 1, 0.0075);
+        assert_eq!((e.settled, e.rounds), (true, 1));
+        assert!((e.delay - 0.165).abs() < 1e-12);
+        // Timeouts spread over 5 ms with hops of 7.5 ms: the first vote usually splits, and
+        // the rounds that follow drift apart until one candidate is first by a hop.
+        let rounds: Vec<u32> = (0..1000)
+            .map(|_| election(&mut rng, 0.15, 5.0 / 150.0, 5, 5, 0.0075).rounds)
+            .collect();
+        let split = rounds.iter().filter(|&&r| r > 1).count();
+        assert!(split > 900, "{split} of 1000 split at least once");
+        // With 4 of 5 up, the first needs two of the other three not to have stood.
+        let e = election(&mut rng, 15.0, 1.0, 4, 5, 0.005);
+        assert!(e.settled && e.rounds == 1 && e.delay >= 15.01 && e.delay <= 30.01);
     }
 
     #[test]

@@ -73,7 +73,20 @@ enum Read {
         from: f64,
         rate: f64,
     },
+    /// The share of [`ELECTIONS`] elections of the simulator's election model that elect a
+    /// leader within `within` seconds: 5 peers, all up, timeouts from [T, T (1 + spread)].
+    Elections {
+        spread: f64,
+        within: f64,
+    },
 }
+
+/// Elections per replication of an election check.
+pub const ELECTIONS: u32 = 1000;
+/// Raft's evaluation (section 9.3): 5 servers, a minimum election timeout of 150 ms; here a
+/// request for votes takes 7.5 ms (a round trip of 15 ms).
+const RAFT_TIMEOUT: f64 = 0.15;
+const RAFT_HOP: f64 = 0.0075;
 
 /// One published result and the simulation that reproduces it.
 struct Check {
@@ -101,8 +114,10 @@ pub struct Outcome {
     pub error: Option<f64>,
     pub tolerance: String,
     pub passed: bool,
-    /// The scenario simulated, as a file `jaegis simulate --scenario` reads.
-    pub scenario: String,
+    /// The scenario simulated, as a file `jaegis simulate --scenario` reads; none for a
+    /// check of a model component (the elections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
 }
 
 /// The checks; `quick` keeps the ones that run in seconds, with shorter runs.
@@ -274,6 +289,31 @@ fn checks(quick: bool) -> Vec<Check> {
             relative: 0.2,
         },
     });
+    // Raft's randomised election timeouts, on the election model peer_to_peer runs.
+    out.push(Check {
+        id: "raft-fixed",
+        claim: "elections settled within 10 s, fixed 150 ms timeouts".into(),
+        source: "Ongaro and Ousterhout, In Search of an Understandable Consensus Algorithm (USENIX ATC 2014), 9.3: without randomness, elections took longer than 10 s (split votes)",
+        published: "none".into(),
+        scenario: String::new(),
+        read: Read::Elections {
+            spread: 0.0,
+            within: 10.0,
+        },
+        expect: Expect::Below { value: 0.05 },
+    });
+    out.push(Check {
+        id: "raft-randomized",
+        claim: "elections settled within 3 timeouts, timeouts from 150-300 ms".into(),
+        source: "Ongaro and Ousterhout (2014), 9.3: randomised timeouts settle elections within a few timeouts",
+        published: "nearly all".into(),
+        scenario: String::new(),
+        read: Read::Elections {
+            spread: 1.0,
+            within: 3.0 * RAFT_TIMEOUT,
+        },
+        expect: Expect::Above { value: 0.99 },
+    });
     // A metastable failure: a 60 s doubling of arrivals at load 0.8, a 10 s timeout and
     // immediate retries with no budget (examples/retry-storm.toml).
     let storm = |extra: &str| {
@@ -323,11 +363,16 @@ pub fn verify(
     checks(quick)
         .into_iter()
         .map(|c| {
-            let scenario = format!("{}\nreplications = {REPLICATIONS}\n", c.scenario);
-            let input = ScenarioInput::from_toml(&scenario, c.id)?;
-            let s = Scenario::build(input, &defaults)?;
-            let simulation = sim::simulate(&s, progress)?;
-            let measured = read(&simulation, c.read);
+            let (measured, scenario) = match c.read {
+                Read::Elections { spread, within } => (elections(spread, within, progress), None),
+                _ => {
+                    let scenario = format!("{}\nreplications = {REPLICATIONS}\n", c.scenario);
+                    let input = ScenarioInput::from_toml(&scenario, c.id)?;
+                    let s = Scenario::build(input, &defaults)?;
+                    let simulation = sim::simulate(&s, progress)?;
+                    (read(&simulation, c.read), Some(scenario))
+                }
+            };
             let error = match c.expect {
                 Expect::Near { value, .. } => Some(measured.mean / value - 1.0),
                 _ => None,
@@ -361,5 +406,22 @@ fn read(simulation: &Simulation, read: Read) -> Estimate {
             },
             None => Estimate::NONE,
         },
+        Read::Elections { .. } => unreachable!("elections are not simulated runs"),
     }
+}
+
+/// The share of elections that elect within `within` seconds, per replication.
+fn elections(spread: f64, within: f64, progress: &(dyn Fn() + Sync)) -> Estimate {
+    Estimate::of((0..REPLICATIONS).map(|r| {
+        let mut rng = crate::sim::stream::stream(crate::sim::scenario::DEFAULT_SEED, u64::from(r));
+        let settled = (0..ELECTIONS)
+            .filter(|_| {
+                let e =
+                    crate::sim::faults::election(&mut rng, RAFT_TIMEOUT, spread, 5, 5, RAFT_HOP);
+                e.settled && e.delay <= within
+            })
+            .count();
+        progress();
+        settled as f64 / f64::from(ELECTIONS)
+    }))
 }

@@ -8,8 +8,8 @@
 //!
 //! When the leader fails, or a majority of the peers is down, consensus stalls (other
 //! requests go on) until an election: each surviving peer waits a timeout drawn from [T, 2T]
-//! (T the catalog's election timeout) and the first to expire wins after one round of votes,
-//! as in Raft. An election needs a majority up, when it starts and when it ends.
+//! (T the catalog's election timeout) and stands, as in Raft; split votes take further rounds
+//! (`faults::election`). An election needs a majority up, when it starts and when it ends.
 
 use std::collections::VecDeque;
 
@@ -17,7 +17,7 @@ use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 
 use crate::sim::engine::{Agent, Core, Layout, Outcome, Pattern, Shape, ShapeInput};
-use crate::sim::faults::election_delay;
+use crate::sim::faults::election;
 use crate::sim::scenario::{PatternParams, Scenario, ScenarioError};
 use crate::sim::stream::{stream, streams};
 
@@ -343,7 +343,9 @@ impl PeerToPeer {
         let alive = core.agents.iter().filter(|a| a.outages == 0).count() as u32;
         let (timeout, hop) = (core.s.leader_election_timeout, core.s.hop_latency);
         self.election_pending = true;
-        let delay = election_delay(&mut self.elections, timeout, alive, hop);
+        let peers = core.agents.len() as u32;
+        // Raft's [T, 2T]; an election that never settles ends, after its rounds, as if it had.
+        let delay = election(&mut self.elections, timeout, 1.0, alive, peers, hop).delay;
         let term = self.term;
         core.schedule(core.now + delay, Event::Election { term });
     }
