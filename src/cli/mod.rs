@@ -279,7 +279,7 @@ finding, 2 on bad input.
 
 Examples:
   jaegis lint examples/retry-storm.toml
-  jaegis lint --pattern scatter_gather --service lognormal:20:1 --gather-timeout 30s
+  jaegis lint --pattern scatter_gather --service lognormal:20:1 --shard-work full --gather-timeout 30s
   jaegis lint examples/retry-storm.toml --simulate
   jaegis lint examples/llm-fleet.toml --format json | jq '.findings[].id'")]
 pub struct LintArgs {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::sim::{Scenario, ScenarioInput};
 
 pub use backing::{Backing, TASKS, back};
-pub use rules::{OVERLOAD, RULES};
+pub use rules::{FLEET_RULES, OVERLOAD, RULES};
 
 /// How bad a finding is: errors fail `jaegis lint` (exit 1), as a linter's do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -70,7 +70,6 @@ pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
     /// The patterns it concerns; empty when it concerns every one simulated.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<String>,
     pub message: String,
     pub numbers: Vec<Quantity>,

@@ -6,8 +6,8 @@ use crate::names::short_name;
 use crate::number::{round_sig, round_up};
 use crate::sim::distribution::Quantiles;
 use crate::sim::resilience::{BreakerKind, RetryKind};
-use crate::sim::scenario::{PatternParams, Seconds, ShardWork, Timeout};
-use crate::sim::{Model, Scenario, ScenarioInput};
+use crate::sim::scenario::{PatternParams, QueueMode, Seconds, ShardWork, Timeout};
+use crate::sim::{BalancerKind, Model, Scenario, ScenarioInput};
 
 pub const TIMEOUT: Rule = Rule {
     id: "J001",
@@ -41,6 +41,14 @@ pub const BREAKER: Rule = Rule {
     id: "J008",
     name: "breaker-trips-on-normal-traffic",
 };
+pub const SPEED_BLIND: Rule = Rule {
+    id: "J009",
+    name: "speed-blind-balancer-overloads",
+};
+pub const LAYERS: Rule = Rule {
+    id: "J010",
+    name: "retries-multiply-across-layers",
+};
 
 /// Every rule, in id order.
 pub const RULES: &[Rule] = &[
@@ -52,7 +60,12 @@ pub const RULES: &[Rule] = &[
     OVERLOAD,
     ELECTION,
     BREAKER,
+    SPEED_BLIND,
+    LAYERS,
 ];
+
+/// Rules whose verdict depends on the fleet's size, which `plan` chooses.
+pub const FLEET_RULES: &[Rule] = &[RETRY_BUDGET, OVERLOAD, BREAKER, SPEED_BLIND];
 
 /// A load the advice aims under: queues grow steeply above it.
 const TARGET_LOAD: f64 = 0.8;
@@ -60,6 +73,8 @@ const TARGET_LOAD: f64 = 0.8;
 const HEADROOM: f64 = 0.9;
 /// "Much less than" in Raft's timing requirement: an order of magnitude.
 const MUCH_LESS: f64 = 10.0;
+/// The most dispatches at once `--master-concurrency` takes.
+const MAX_CONCURRENCY: f64 = 10_000.0;
 /// Breaker openings per agent-hour under normal traffic worth a warning.
 const OPENS_PER_HOUR: f64 = 1.0;
 
@@ -69,7 +84,8 @@ pub fn check(s: &Scenario, given: &ScenarioInput) -> Vec<Finding> {
     timeout(s, given, &work, &mut out);
     retries(s, &mut out);
     gather(s, &mut out);
-    stations(s, &mut out);
+    stations(s, given, &mut out);
+    speed_blind(s, &mut out);
     election(s, &mut out);
     breaker(s, &work, &mut out);
     out
@@ -77,6 +93,12 @@ pub fn check(s: &Scenario, given: &ScenarioInput) -> Vec<Finding> {
 
 fn secs(x: f64) -> String {
     crate::number::seconds(x, f64::NAN)
+}
+
+/// Rounds down to two significant digits, so a bound advised stays within its limit.
+fn round_down(x: f64) -> f64 {
+    let scale = 10f64.powf(x.log10().floor() - 1.0);
+    (x / scale).floor() * scale
 }
 
 /// Seconds as a flag takes them: 300s, 0.25s.
@@ -251,26 +273,42 @@ fn retries(s: &Scenario, out: &mut Vec<Finding>) {
         .filter(|p| p.hedges)
         .map(name)
         .collect();
-    if r.hedge_after_quantile.is_some() && !hedged.is_empty() {
+    if r.retry_budget.is_none() {
+        let depth2 = attempts * attempts;
+        out.push(
+            Finding::new(
+                LAYERS,
+                Severity::Note,
+                format!(
+                    "jaegis simulates retries at one layer; if a caller retries as well, attempts multiply as (1 + r)^depth: {} per request at two layers, {} at three",
+                    depth2,
+                    depth2 * attempts
+                ),
+            )
+            .number("attempts_one_layer", attempts, "")
+            .number("attempts_two_layers", depth2, "")
+            .fix(
+                "retry at one layer only (usually the outermost), or give each layer a retry budget".into(),
+                None,
+            ),
+        );
+    }
+    if r.hedge_after_quantile.is_some() && !hedged.is_empty() && r.retry_budget.is_none() {
         let most = 2.0 * attempts;
         out.push(
             Finding::new(
                 ATTEMPTS_MULTIPLY,
                 Severity::Warning,
                 format!(
-                    "hedging and {retries} retries both add attempts, and they multiply: each of a shard's 2 copies may be retried, up to {most} executions per shard (layered retries multiply alike: (1 + r)^depth)"
+                    "hedging and {retries} retries both add attempts, and they multiply: each of a shard's 2 copies may be retried, up to {most} executions per shard"
                 ),
             )
             .patterns(hedged)
             .number("max_retries", f64::from(retries), "")
             .number("executions_per_shard", most, "")
             .fix(
-                if r.retry_budget.is_some() {
-                    "keep the retry budget; or retry at one layer only (drop --retry or --hedge-after-quantile)".to_string()
-                } else {
-                    "--retry-budget 0.1, or retry at one layer only (drop --retry or --hedge-after-quantile)".to_string()
-                },
-                r.retry_budget.is_none().then(|| ScenarioInput {
+                "--retry-budget 0.1 (retries then a bounded share beside the hedges), or one mechanism only (drop --retry or --hedge-after-quantile)".into(),
+                Some(ScenarioInput {
                     retry_budget: Some(0.1),
                     ..ScenarioInput::default()
                 }),
@@ -291,9 +329,9 @@ fn gather(s: &Scenario, out: &mut Vec<Finding>) {
     let k = p.fan_out.unwrap_or(1);
     let shard = s.slowest_shard(k);
     let speed = slowest(p);
-    let (mean, p99) = (shard.mean / speed, shard.p99 / speed);
+    let (median, p99) = (shard.median / speed, shard.p99 / speed);
     let g = s.gather_timeout;
-    let severity = if g < mean {
+    let severity = if g < median {
         Severity::Error
     } else if g < p99 {
         Severity::Warning
@@ -309,10 +347,10 @@ fn gather(s: &Scenario, out: &mut Vec<Finding>) {
             format!(
                 "the gather timeout ({}) is below the {} of the slowest of {k} shards ({}) at the slowest agent, before any queueing: {}",
                 secs(g),
-                if severity == Severity::Error { "expected work" } else { "p99 work" },
-                secs(if severity == Severity::Error { mean } else { p99 }),
+                if severity == Severity::Error { "median work" } else { "p99 work" },
+                secs(if severity == Severity::Error { median } else { p99 }),
                 if severity == Severity::Error {
-                    "most gathers give up with shards missing"
+                    "half the gathers or more give up with shards missing"
                 } else {
                     "more than 1% of gathers give up with shards missing"
                 }
@@ -321,7 +359,7 @@ fn gather(s: &Scenario, out: &mut Vec<Finding>) {
         .patterns(vec![name(p)])
         .number("gather_timeout", g, "s")
         .number("fan_out", f64::from(k), "")
-        .number("slowest_shard_mean", mean, "s")
+        .number("slowest_shard_median", median, "s")
         .number("slowest_shard_p99", p99, "s")
         .fix(
             format!(
@@ -337,7 +375,7 @@ fn gather(s: &Scenario, out: &mut Vec<Finding>) {
 }
 
 /// J005 and J006: stations offered more than they serve.
-fn stations(s: &Scenario, out: &mut Vec<Finding>) {
+fn stations(s: &Scenario, given: &ScenarioInput, out: &mut Vec<Finding>) {
     for p in &s.per_pattern {
         let coordination = p.coordination_load.unwrap_or(0.0);
         if p.model == Model::MasterSlave && coordination >= HEADROOM {
@@ -377,19 +415,45 @@ fn stations(s: &Scenario, out: &mut Vec<Finding>) {
                 None,
             )
         } else {
-            let agents = (f64::from(s.agents) * p.peak_load / TARGET_LOAD)
-                .ceil()
-                .min(crate::sim::scenario::input::MAX_AGENTS as f64)
-                as u32;
-            finding.fix(
-                format!(
-                    "--agents {agents} brings it to about {TARGET_LOAD}; jaegis plan finds the smallest fleet that meets an objective"
-                ),
-                Some(ScenarioInput {
+            let needed = (f64::from(s.agents) * p.peak_load / TARGET_LOAD).ceil();
+            let limit = crate::sim::scenario::input::MAX_AGENTS as f64;
+            if needed > limit {
+                finding.fix(
+                    format!(
+                        "no fleet within the {} agents jaegis simulates brings it to {TARGET_LOAD}: less traffic or less work per request",
+                        crate::sim::scenario::input::MAX_AGENTS
+                    ),
+                    None,
+                )
+            } else {
+                let agents = needed as u32;
+                // More agents at the same traffic: a rate given as a load would grow with the
+                // fleet, and a default fan-out too.
+                let mut remedy = ScenarioInput {
                     agents: Some(agents),
                     ..ScenarioInput::default()
-                }),
-            )
+                };
+                let mut flags = format!("--agents {agents}");
+                if given.load.is_some() || given.rate.is_none() {
+                    remedy.rate = Some(s.rate);
+                    flags.push_str(&format!(" --rate {}", round_sig(s.rate)));
+                    if given.load.is_some() {
+                        flags.push_str(
+                            " (in place of --load, which would grow the traffic with the fleet)",
+                        );
+                    }
+                }
+                if let Some(k) = p.fan_out.filter(|_| p.model == Model::ScatterGather) {
+                    remedy.fan_out = Some(k);
+                    flags.push_str(&format!(" --fan-out {k}"));
+                }
+                finding.fix(
+                    format!(
+                        "{flags} brings it to about {TARGET_LOAD}; jaegis plan finds the smallest fleet that meets an objective"
+                    ),
+                    Some(remedy),
+                )
+            }
         };
         out.push(finding);
     }
@@ -397,9 +461,27 @@ fn stations(s: &Scenario, out: &mut Vec<Finding>) {
 
 fn master(s: &Scenario, p: &PatternParams, load: f64, out: &mut Vec<Finding>) {
     let capacity = s.rate / load;
-    let concurrency = (f64::from(s.master_concurrency) * load / TARGET_LOAD)
-        .ceil()
-        .min(10_000.0) as u32;
+    let needed = (f64::from(s.master_concurrency) * load / TARGET_LOAD).ceil();
+    let (fix, remedy) = if needed > MAX_CONCURRENCY {
+        (
+            format!(
+                "even {MAX_CONCURRENCY} dispatches at once leave the master at {:.2}: less --dispatch-overhead or --merge-work",
+                load * f64::from(s.master_concurrency) / MAX_CONCURRENCY
+            ),
+            None,
+        )
+    } else {
+        let concurrency = needed as u32;
+        (
+            format!(
+                "--master-concurrency {concurrency} (the master at about {TARGET_LOAD}), or less --dispatch-overhead"
+            ),
+            Some(ScenarioInput {
+                master_concurrency: Some(concurrency),
+                ..ScenarioInput::default()
+            }),
+        )
+    };
     out.push(
         Finding::new(
             MASTER,
@@ -426,15 +508,7 @@ fn master(s: &Scenario, p: &PatternParams, load: f64, out: &mut Vec<Finding>) {
         .number("dispatch_capacity", capacity, "1/s")
         .number("rate", s.rate, "1/s")
         .number("master_load", load, "")
-        .fix(
-            format!(
-                "--master-concurrency {concurrency} (the master at about {TARGET_LOAD}), or less --dispatch-overhead"
-            ),
-            Some(ScenarioInput {
-                master_concurrency: Some(concurrency),
-                ..ScenarioInput::default()
-            }),
-        ),
+        .fix(fix, remedy),
     );
 }
 
@@ -473,6 +547,30 @@ fn election(s: &Scenario, out: &mut Vec<Finding>) {
         // up to twice the timeout.
         let leaderless = s.heartbeat * f64::from(s.resilience.missed_heartbeats) + 2.0 * election;
         if leaderless * MUCH_LESS > mtbf {
+            let budget = mtbf / MUCH_LESS;
+            let missed = f64::from(s.resilience.missed_heartbeats);
+            let (fix, remedy) = if 2.0 * election >= budget {
+                (
+                    format!(
+                        "a leader_election_timeout below {} in a --catalog file, and detection within the rest of {} (Raft: election timeout << MTBF)",
+                        secs(budget / 2.0),
+                        secs(budget)
+                    ),
+                    None,
+                )
+            } else {
+                let heartbeat = round_down((budget - 2.0 * election) / missed);
+                (
+                    format!(
+                        "--heartbeat {} (detection and election within a tenth of the MTBF, as Raft's election timeout << MTBF asks)",
+                        flag_secs(heartbeat)
+                    ),
+                    Some(ScenarioInput {
+                        heartbeat: Some(Seconds(heartbeat)),
+                        ..ScenarioInput::default()
+                    }),
+                )
+            };
             out.push(
                 Finding::new(
                     ELECTION,
@@ -487,18 +585,61 @@ fn election(s: &Scenario, out: &mut Vec<Finding>) {
                 .patterns(vec![name(p)])
                 .number("leaderless_per_failure", leaderless, "s")
                 .number("mtbf", mtbf, "s")
-                .fix(
-                    format!(
-                        "detection and election well below the MTBF (Raft: election timeout << MTBF): a --heartbeat of {} or fewer --missed-heartbeats",
-                        secs(round_up(s.heartbeat / 2.0))
-                    ),
-                    Some(ScenarioInput {
-                        heartbeat: Some(Seconds(s.heartbeat / 2.0)),
-                        ..ScenarioInput::default()
-                    }),
-                ),
+                .fix(fix, remedy),
             );
         }
+    }
+}
+
+/// J009: a balancer that shares requests out equally, whatever the speeds, overloads the
+/// slowest agent before the fleet is full.
+fn speed_blind(s: &Scenario, out: &mut Vec<Finding>) {
+    let blind: Vec<&str> = s
+        .balancers
+        .iter()
+        .filter(|b| matches!(b, BalancerKind::RoundRobin | BalancerKind::Random))
+        .map(|b| b.id())
+        .collect();
+    if blind.is_empty() {
+        return;
+    }
+    for p in &s.per_pattern {
+        let late_binding = p.model == Model::MasterSlave && s.queue == QueueMode::Shared;
+        if p.model == Model::Pipeline || late_binding || p.peak_load >= 1.0 {
+            continue;
+        }
+        let speed = slowest(p);
+        let load = s.rate * p.work_per_request / f64::from(p.workers) / speed;
+        if load < 1.0 {
+            continue;
+        }
+        out.push(
+            Finding::new(
+                SPEED_BLIND,
+                Severity::Error,
+                format!(
+                    "{}: {} {} every agent an equal share whatever its speed: the slowest (speed {}) is offered {load:.2} of its capacity, though the fleet as a whole is at {:.2}",
+                    name(p),
+                    blind.join(" and "),
+                    if blind.len() == 1 { "gives" } else { "give" },
+                    round_sig(speed),
+                    p.load
+                ),
+            )
+            .patterns(vec![name(p)])
+            .number("slowest_speed", speed, "")
+            .number("slowest_agent_load", load, "")
+            .number("workers_load", p.load, "")
+            .fix(
+                "--balancer weighted_round_robin (shares in proportion to speed), or least_connections".into(),
+                Some(ScenarioInput {
+                    balancer: Some(crate::sim::scenario::Names(vec![
+                        BalancerKind::WeightedRoundRobin.id().to_string(),
+                    ])),
+                    ..ScenarioInput::default()
+                }),
+            ),
+        );
     }
 }
 
@@ -622,7 +763,9 @@ mod tests {
         assert_eq!(findings(&format!("{toml}5")), []);
         // A speed of 0.5 doubles every attempt's time.
         assert_eq!(
-            findings(&format!("{toml}5\nspeeds = [1, 0.5]")),
+            findings(&format!(
+                "{toml}5\nspeeds = [1, 0.5]\nbalancer = \"least_connections\""
+            )),
             [("J001", Severity::Warning)]
         );
         // A split shard of scatter_gather carries an eighth of the work: 2 s is plenty.
@@ -632,13 +775,14 @@ mod tests {
     #[test]
     fn unbudgeted_retries_are_an_error_when_they_can_overload_the_fleet() {
         // Exponential backoff has 5 retries: 6 attempts; at load 0.1 they reach 0.6 only.
+        // A note adds that a caller's retries would multiply them: 36 at two layers.
         assert_eq!(
             findings("retry = \"exponential\"\nload = 0.1"),
-            [("J002", Severity::Warning)]
+            [("J002", Severity::Warning), ("J010", Severity::Note)]
         );
         assert_eq!(
             findings("retry = \"exponential\"\nload = 0.5"),
-            [("J002", Severity::Error)]
+            [("J002", Severity::Error), ("J010", Severity::Note)]
         );
         assert_eq!(
             findings("retry = \"exponential\"\nretry_budget = 0.1\nload = 0.5"),
@@ -648,19 +792,27 @@ mod tests {
 
     #[test]
     fn hedges_and_retries_multiply() {
-        let f = findings(
-            "pattern = \"scatter_gather\"\nretry = \"exponential\"\nretry_budget = 0.1\nhedge_after_quantile = 0.95",
-        );
-        assert_eq!(f, [("J003", Severity::Warning)]);
+        let toml = "pattern = \"scatter_gather\"\nretry = \"exponential\"\nhedge_after_quantile = 0.95\nload = 0.1";
+        let f = findings(toml);
+        assert!(f.contains(&("J003", Severity::Warning)), "{f:?}");
+        // Its fix, a retry budget, bounds them: no finding is left.
+        assert_eq!(findings(&format!("{toml}\nretry_budget = 0.1")), []);
     }
 
     #[test]
     fn a_gather_timeout_below_the_slowest_shard_is_caught() {
         // 4 independent shards of exp(1/4): the largest has mean (1 + 1/2 + 1/3 + 1/4)/4 =
-        // 0.52 s and p99 = -ln(1 - 0.99^(1/4))/4 = 1.50 s.
+        // 0.52 s, median -ln(1 - 0.5^(1/4))/4 = 0.47 s and p99 -ln(1 - 0.99^(1/4))/4 = 1.50 s.
         let toml =
             "pattern = \"scatter_gather\"\nfan_out = 4\nparts = \"independent\"\ngather_timeout = ";
-        assert_eq!(findings(&format!("{toml}0.5")), [("J004", Severity::Error)]);
+        assert_eq!(
+            findings(&format!("{toml}0.45")),
+            [("J004", Severity::Error)]
+        );
+        assert_eq!(
+            findings(&format!("{toml}0.5")),
+            [("J004", Severity::Warning)]
+        );
         assert_eq!(
             findings(&format!("{toml}1.4")),
             [("J004", Severity::Warning)]
@@ -670,6 +822,11 @@ mod tests {
         let s = Scenario::build(input.clone(), &Catalog::embedded().simulation_defaults()).unwrap();
         let shard = s.slowest_shard(4);
         assert!((shard.mean - 25.0 / 48.0).abs() < 0.02, "{shard:?}");
+        let median = -(1.0 - 0.5f64.powf(0.25)).ln() / 4.0;
+        assert!(
+            (shard.median / median - 1.0).abs() < 0.03,
+            "{shard:?} against {median}"
+        );
         let p99 = -(1.0 - 0.99f64.powf(0.25)).ln() / 4.0;
         assert!(
             (shard.p99 / p99 - 1.0).abs() < 0.05,
@@ -705,6 +862,59 @@ mod tests {
             .overlaid(f[0].remedy.clone().unwrap());
         let s = Scenario::build(fixed.clone(), &Catalog::embedded().simulation_defaults()).unwrap();
         assert!(s.per_pattern[0].peak_load < 1.0, "{:?}", s.per_pattern[0]);
+    }
+
+    #[test]
+    fn a_speed_blind_balancer_overloads_the_slowest_agent() {
+        // 8 peers of speeds 1 and 0.25 at load 0.5: rate 0.5 x 5 = 2.5/s, 0.31 per peer under
+        // round robin, which a peer of speed 0.25 serves at most 0.25 of.
+        let toml = "agents = 8\nspeeds = [1, 0.25]\nload = 0.5\nbalancer = ";
+        assert_eq!(
+            findings(&format!(
+                "{toml}\"round_robin\"\npattern = \"peer_to_peer\""
+            )),
+            [("J009", Severity::Error)]
+        );
+        // Weighted round robin and least connections see the speeds; a shared queue binds late.
+        for fine in ["weighted_round_robin", "least_connections"] {
+            assert_eq!(
+                findings(&format!("{toml}\"{fine}\"\npattern = \"peer_to_peer\"")),
+                []
+            );
+        }
+        assert_eq!(
+            findings(&format!(
+                "{toml}\"round_robin\"\npattern = \"master_slave\"\nqueue = \"shared\""
+            )),
+            []
+        );
+    }
+
+    #[test]
+    fn each_fix_removes_its_finding() {
+        let defaults = Catalog::embedded().simulation_defaults();
+        for toml in [
+            "pattern = \"master_slave\"\ntimeout = 2",
+            "pattern = \"all\"\nload = 1.2",
+            "pattern = \"scatter_gather\"\nagents = 4\nshard_work = \"full\"\nrate = 1.2",
+            "pattern = \"peer_to_peer\"\nmtbf = 500\nmttr = 10\ntimeout = 100\nheartbeat = 10",
+            "pattern = \"scatter_gather\"\nfan_out = 4\nparts = \"independent\"\ngather_timeout = 0.4",
+            "pattern = \"master_slave\"\nagents = 200\nrate = 120\nservice = \"exp:0.1\"",
+            "agents = 8\nspeeds = [1, 0.25]\nload = 0.5\nbalancer = \"random\"\npattern = \"peer_to_peer\"",
+            "pattern = \"peer_to_peer\"\ntimeout = 2\ncircuit_breaker = \"failure-rate\"\nbreaker_failure_rate = 0.2\nbalancer = \"least_connections\"",
+        ] {
+            let mut input = ScenarioInput::from_toml(toml, "case").unwrap();
+            let s = Scenario::build(input.clone(), &defaults).unwrap();
+            let found = lint(&s, &input);
+            assert!(!found.is_empty(), "{toml}");
+            for f in &found {
+                let remedy = f.remedy.clone().unwrap_or_else(|| panic!("{toml}: {f:?}"));
+                input = input.overlaid(remedy);
+            }
+            let s = Scenario::build(input.clone(), &defaults).unwrap();
+            let left = lint(&s, &input);
+            assert!(left.is_empty(), "{toml}: {left:#?}");
+        }
     }
 
     #[test]

@@ -17,12 +17,9 @@ fn measured(measure: &str, e: &Estimate) -> String {
     } else {
         crate::number::decimals(e.mean)
     };
-    let mean = crate::number::number(scale * e.mean, digits);
+    let mean = format!("{:.digits$}", scale * e.mean);
     if e.ci95.is_finite() {
-        format!(
-            "{mean}{unit} ± {}",
-            crate::number::number(scale * e.ci95, digits)
-        )
+        format!("{mean}{unit} ± {:.digits$}", scale * e.ci95)
     } else {
         format!("{mean}{unit}")
     }

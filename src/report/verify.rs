@@ -53,8 +53,11 @@ pub fn verify(outcomes: &[Outcome], quick: bool) -> Report {
             Cell::new(o.published.clone()),
             Cell::new(measured(o)),
             Cell::new(
-                o.error
-                    .map_or(String::new(), |e| format!("{:+.2}%", 100.0 * e)),
+                // No "-0.00%": an error below the last digit shown is none.
+                o.error.map_or(String::new(), |e| {
+                    let e = if (100.0 * e).abs() < 0.005 { 0.0 } else { e };
+                    format!("{:+.2}%", 100.0 * e)
+                }),
             ),
             Cell::new(o.tolerance.clone()),
             if o.passed {

@@ -32,10 +32,8 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// Whether `e` meets the expectation, allowing [`T_TAIL`] standard errors.
-    fn met(self, e: &Estimate) -> bool {
-        let margin = T_TAIL * e.ci95 / sim::estimate::t_975(REPLICATIONS as usize - 1);
-        let margin = if margin.is_finite() { margin } else { 0.0 };
+    /// Whether `e` meets the expectation, allowing `margin` for its sampling error.
+    fn met(self, e: &Estimate, margin: f64) -> bool {
         e.mean.is_finite()
             && match self {
                 Expect::Near { value, relative } => {
@@ -46,11 +44,13 @@ impl Expect {
             }
     }
 
-    /// The tolerance in words; bounds are on shares, so in percent.
-    fn describe(self) -> String {
+    /// The tolerance in words, sampling margin included; bounds are on shares, so in
+    /// percent.
+    fn describe(self, margin: f64) -> String {
         match self {
-            Expect::Near { relative, .. } => {
-                format!("±{}%", crate::number::number(100.0 * relative, 1))
+            Expect::Near { value, relative } => {
+                let band = relative + margin / value.abs();
+                format!("±{}%", crate::number::number(100.0 * band, 1))
             }
             Expect::Below { value } => {
                 format!("below {}%", crate::number::round_sig(100.0 * value))
@@ -112,7 +112,12 @@ pub struct Outcome {
     /// Measured / expected - 1, for a check against a value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<f64>,
+    /// The band the check allows: the expectation's own tolerance plus [`T_TAIL`] standard
+    /// errors of the measured mean.
     pub tolerance: String,
+    /// The sampling part of the band, in the measure's unit.
+    #[serde(serialize_with = "rounded")]
+    pub margin: f64,
     pub passed: bool,
     /// The scenario simulated, as a file `jaegis simulate --scenario` reads; none for a
     /// check of a model component (the elections).
@@ -138,7 +143,7 @@ fn checks(quick: bool) -> Vec<Check> {
             scenario: dispatcher(
                 1,
                 "round_robin",
-                format!("rate = 0.8\ntasks = {}", size(200_000, 1_000_000)),
+                format!("rate = 0.8\ntasks = {}", size(500_000, 2_000_000)),
             ),
             read: Read::Mean(Metric::LatencyMean),
             expect: Expect::Near {
@@ -156,7 +161,7 @@ fn checks(quick: bool) -> Vec<Check> {
                 "random",
                 format!(
                     "queue = \"shared\"\nrate = 7.2\ntasks = {}",
-                    size(300_000, 2_000_000)
+                    size(1_000_000, 2_000_000)
                 ),
             ),
             read: Read::Mean(Metric::WaitMean),
@@ -348,6 +353,10 @@ fn checks(quick: bool) -> Vec<Check> {
     out
 }
 
+fn rounded<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(crate::number::round_sig(*x))
+}
+
 /// How many checks `verify` runs, for a progress bar: each has [`REPLICATIONS`].
 pub fn count(quick: bool) -> usize {
     checks(quick).len()
@@ -374,9 +383,13 @@ pub fn verify(
                 }
             };
             let error = match c.expect {
-                Expect::Near { value, .. } => Some(measured.mean / value - 1.0),
+                Expect::Near { value, .. } => {
+                    Some(crate::number::round_sig(measured.mean / value - 1.0))
+                }
                 _ => None,
             };
+            let margin = T_TAIL * measured.ci95 / sim::estimate::t_975(REPLICATIONS as usize - 1);
+            let margin = if margin.is_finite() { margin } else { 0.0 };
             Ok(Outcome {
                 id: c.id,
                 claim: c.claim,
@@ -384,8 +397,9 @@ pub fn verify(
                 published: c.published,
                 expect: c.expect,
                 error,
-                tolerance: c.expect.describe(),
-                passed: c.expect.met(&measured),
+                tolerance: c.expect.describe(margin),
+                margin,
+                passed: c.expect.met(&measured, margin),
                 measured,
                 scenario,
             })

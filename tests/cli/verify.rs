@@ -30,6 +30,7 @@ struct Check {
     error: Option<f64>,
     #[allow(dead_code)]
     tolerance: String,
+    margin: f64,
     passed: bool,
     scenario: Option<String>,
 }
@@ -77,6 +78,11 @@ fn the_quick_checks_reproduce_every_published_result() {
             "{c:?}"
         );
         assert_eq!(c.error.is_some(), c.expect["kind"] == "near", "{c:?}");
+        // The sampling margin is 6.59 standard errors: 2.91 half-widths of the 95% interval.
+        assert!(
+            (c.margin - 2.913 * c.measured.ci95).abs() <= 1e-3 * c.margin.max(1e-6),
+            "{c:?}"
+        );
         // Each simulated check's scenario runs as a scenario file; the election checks run
         // the election model itself.
         match &c.scenario {

@@ -172,10 +172,11 @@ fn rounded_option<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, 
     }
 }
 
-/// The slowest shard of a request: its mean and p99 work at speed 1.
+/// The slowest shard of a request: its mean, median and p99 work at speed 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SlowestShard {
     pub mean: f64,
+    pub median: f64,
     pub p99: f64,
 }
 
@@ -258,11 +259,13 @@ impl Scenario {
         match self.parts {
             Parts::Correlated => SlowestShard {
                 mean: self.service.mean() * per_shard,
+                median: quantiles.at(0.5),
                 p99: quantiles.at(0.99),
             },
+            // The largest of k is below x with probability F(x)^k.
             Parts::Independent => SlowestShard {
                 mean: quantiles.expected_max(k),
-                // The largest of k is below x with probability F(x)^k.
+                median: quantiles.at(0.5f64.powf(1.0 / f64::from(k))),
                 p99: quantiles.at(0.99f64.powf(1.0 / f64::from(k))),
             },
         }
