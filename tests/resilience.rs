@@ -410,3 +410,43 @@ fn an_unnoticed_outage_without_timeouts_does_not_strand_requests() {
     assert!(mean(r, Metric::SuccessRate) == 1.0);
     assert!(mean(r, Metric::AttemptsPerTask) > 1.0);
 }
+
+#[test]
+fn a_run_that_can_make_no_progress_stops_and_fails_its_waiting_requests() {
+    // 24 peers up 14% of the time: a majority (13) is almost never up, so consensus requests
+    // wait for an election that cannot happen. This once ran 77 million events and, with a
+    // few more peers, did not finish; now it stops ten times the longest wait (the 120 s
+    // repair) after the last progress, and fails what still waits.
+    let sim = run(
+        "pattern = \"peer_to_peer\"\nbalancer = \"random\"\nagents = 24\nmtbf = 20\nmttr = 120\ntasks = 2000\nreplications = 2",
+    );
+    let r = &sim.results[0];
+    let stalled = r.stalled.expect("the run stalled");
+    assert_eq!((stalled.replications, stalled.of), (2, 2));
+    assert!(stalled.failed > 0 && stalled.failed <= r.tasks.failed);
+    assert!(r.events < 100_000, "{} events", r.events);
+    assert!(r.warnings.iter().any(|w| w.contains("stalled in 2 of 2")));
+    // A master that is up 0.1% of the time never dispatches: every request fails.
+    let sim = run(
+        "pattern = \"master_slave\"\nbalancer = \"random\"\nmtbf = 0.001\nmttr = 1\ntasks = 2000\nreplications = 2",
+    );
+    let r = &sim.results[0];
+    assert_eq!(r.tasks.failed, r.tasks.generated);
+    assert!(r.stalled.is_some());
+    // A run that does progress, however slowly, is never cut short.
+    let sim = run(
+        "pattern = \"peer_to_peer\"\nbalancer = \"random\"\nagents = 5\nmtbf = 100\nmttr = 300\ntasks = 2000\nreplications = 2",
+    );
+    assert!(sim.results[0].stalled.is_none());
+}
+
+#[test]
+fn failures_faster_than_requests_are_refused_with_the_limit() {
+    let input = ScenarioInput::from_toml("mtbf = 1e-9\nmttr = 1e-9", "case").unwrap();
+    let err = Scenario::build(input, &Catalog::embedded().simulation_defaults()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("invalid --mtbf:") && text.contains("10000") && text.contains("at least"),
+        "{text}"
+    );
+}

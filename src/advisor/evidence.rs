@@ -906,6 +906,7 @@ mod tests {
                 metrics: crate::sim::Metrics(metrics),
                 tasks: TaskCounts::default(),
                 collapse: None,
+                stalled: None,
                 warnings: Vec::new(),
                 events: 0,
                 replications,

@@ -29,7 +29,7 @@ pub use estimate::Estimate;
 pub use metric::{Metric, TaskCounts};
 pub use model::Model;
 pub use pattern::scatter_gather::water_level as scatter_water_level;
-pub use result::{Collapse, Metrics, Offered, RunResult, Shortfall, TimelinePoint};
+pub use result::{Collapse, Metrics, Offered, RunResult, Shortfall, Stalled, TimelinePoint};
 pub use scenario::{Scenario, ScenarioError, ScenarioInput};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -81,6 +81,11 @@ impl Simulation {
                     })
                 })
                 .collect();
+            for r in of_pattern() {
+                if let Some(stall) = r.stalled {
+                    out.push(r.stall_warning(stall));
+                }
+            }
             if !collapsed.is_empty() {
                 out.push(format!(
                     "{pattern} collapsed under {}: its goodput fell below its arrivals and stayed there, so its latencies are only lower bounds that grow with the run",

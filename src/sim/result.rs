@@ -72,6 +72,17 @@ const LATENCIES: &[Metric] = &[
     Metric::SuccessLatencyMax,
 ];
 
+/// Replications that could make no progress, and the requests failed when they stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stalled {
+    pub replications: u32,
+    pub of: u32,
+    /// The mean time they stopped at.
+    pub at: f64,
+    /// Requests still waiting then, over all replications, failed.
+    pub failed: u64,
+}
+
 /// One pattern under one balancer, over all replications.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunResult {
@@ -82,6 +93,8 @@ pub struct RunResult {
     pub tasks: TaskCounts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collapse: Option<Collapse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stalled: Option<Stalled>,
     /// Everything worth a warning about this result (also printed on stderr).
     pub warnings: Vec<String>,
     /// Events processed over all replications, for speed figures.
@@ -191,6 +204,13 @@ impl RunResult {
             of: reps.len() as u32,
             at: round_sig(collapsed.iter().sum::<f64>() / collapsed.len() as f64),
         });
+        let stalls: Vec<(f64, u64)> = reps.iter().filter_map(|r| r.stalled).collect();
+        let stalled = (!stalls.is_empty()).then(|| Stalled {
+            replications: stalls.len() as u32,
+            of: reps.len() as u32,
+            at: round_sig(stalls.iter().map(|s| s.0).sum::<f64>() / stalls.len() as f64),
+            failed: stalls.iter().map(|s| s.1).sum(),
+        });
         let metrics = Metrics(
             Metric::ALL
                 .iter()
@@ -225,6 +245,7 @@ impl RunResult {
             metrics,
             tasks,
             collapse,
+            stalled,
             warnings: Vec::new(),
             events: reps.iter().map(|r| r.events).sum(),
             replications: reps.iter().map(|r| r.values.clone()).collect(),
@@ -238,6 +259,9 @@ impl RunResult {
         };
         let mut warnings = scenario.general_warnings();
         warnings.extend(scenario.pattern_warnings(params));
+        if let Some(s) = result.stalled {
+            warnings.push(result.stall_warning(s));
+        }
         if let Some(c) = result.collapse {
             warnings.push(result.collapse_warning(c));
         } else if let Some(shortfall) = result.shortfall(scenario) {
@@ -260,6 +284,18 @@ impl RunResult {
         }
         result.warnings = warnings;
         result
+    }
+
+    pub fn stall_warning(&self, s: Stalled) -> String {
+        format!(
+            "{} under {} stalled in {} of {} replications: after the arrivals ended, no request ended and no agent served for ten times the longest wait the scenario sets (a repair, a timeout, an election), so the {} requests still waiting were failed at t = {} s on average; its failures keep too few agents up (a majority, a master) to make progress",
+            self.pattern,
+            self.balancer,
+            s.replications,
+            s.of,
+            s.failed,
+            crate::number::number(s.at, 0)
+        )
     }
 
     fn collapse_warning(&self, c: Collapse) -> String {

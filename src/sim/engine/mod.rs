@@ -242,6 +242,8 @@ pub struct Replication {
     pub latency_quantiles: Vec<f64>,
     /// When it collapsed (its goodput fell and stayed below its arrivals), if it did.
     pub collapse: Option<f64>,
+    /// When it stalled, and how many requests were failed then, if it did.
+    pub stalled: Option<(f64, u64)>,
     /// Work drawn by all requests, and answered by attempts (speed-1 seconds): equal when
     /// nothing is retried, hedged, lost or overhead.
     pub work_drawn: f64,
@@ -452,7 +454,26 @@ impl<'a, P: Pattern> Engine<'a, P> {
     /// and the requests inside finish, so no measured request is cut off.
     pub fn run(mut self) -> Result<Replication, SimError> {
         let Engine { core, pattern } = &mut self;
+        // Progress: a service ending, or a request ending. A run whose arrivals are over and
+        // that makes none for `stall` seconds with no agent serving can make none at all (a
+        // majority or a master that failures keep down): its requests are failed, not waited
+        // for forever.
+        let stall = stall_limit(core.s);
+        let (mut last_progress, mut ended) = (0.0, 0u64);
+        let mut stalled = None;
         while let Some((time, kind)) = core.events.pop() {
+            if matches!(kind, Kind::ServiceEnd { .. }) {
+                last_progress = time;
+            }
+            if core.arrivals_done && time - last_progress > stall {
+                if core.agents.iter().any(|a| a.serving.is_some()) {
+                    last_progress = time;
+                } else {
+                    core.now = last_progress + stall;
+                    stalled = Some(core.stall());
+                    break;
+                }
+            }
             // State is constant between events, so what a heartbeat or a timeline bucket would
             // have seen at its instant is what is here now: no periodic events are needed.
             pattern.before_event(core, time);
@@ -500,11 +521,15 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 }
                 Kind::Pattern(event) => pattern.on_event(core, event),
             }
+            let now_ended = core.counts.completed + core.counts.failed;
+            if now_ended != ended {
+                (ended, last_progress) = (now_ended, time);
+            }
             if core.arrivals_done && core.requests.is_empty() {
                 break;
             }
         }
-        if !core.requests.is_empty() {
+        if stalled.is_none() && !core.requests.is_empty() {
             return Err(SimError::Stuck {
                 pattern: core.p.pattern.clone(),
                 unresolved: core.requests.len() as u64,
@@ -531,6 +556,7 @@ impl<'a, P: Pattern> Engine<'a, P> {
             timeline,
             latency_quantiles,
             collapse: core.rec.collapse(),
+            stalled,
             work_drawn: core.work_drawn,
             work_answered: core.work_answered,
             digest: core.digest,
@@ -538,7 +564,41 @@ impl<'a, P: Pattern> Engine<'a, P> {
     }
 }
 
+/// Seconds without progress after which a run is stalled: ten times the longest wait the
+/// scenario can legitimately impose (a repair, an outage, a timeout, a backoff, a detection
+/// and an election, a breaker's recovery, a gather), and never less than 1000 mean services.
+fn stall_limit(s: &Scenario) -> f64 {
+    let r = &s.resilience;
+    let slowest = s.speeds.iter().copied().fold(f64::INFINITY, f64::min);
+    let waits = [
+        r.mttr.unwrap_or(0.0),
+        r.outages.iter().map(|o| o.duration).fold(0.0, f64::max),
+        r.timeout.unwrap_or(0.0),
+        r.retry.phases.iter().map(|p| p.max).fold(0.0, f64::max),
+        s.heartbeat * f64::from(r.missed_heartbeats) + 2.0 * s.leader_election_timeout,
+        s.failure_detection_timeout,
+        r.circuit_breaker.recovery_timeout,
+        s.gather_timeout,
+        100.0 * s.service.mean() / slowest,
+    ];
+    10.0 * waits.into_iter().fold(0.0, f64::max)
+}
+
 impl<'a, E: Copy> Core<'a, E> {
+    /// Fails every request still unresolved: the run can make no progress.
+    fn stall(&mut self) -> (f64, u64) {
+        let open: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, t)| !t.resolved)
+            .map(|(i, _)| i as u32)
+            .collect();
+        for &request in &open {
+            self.resolve(request, Outcome::Failed);
+        }
+        (self.now, open.len() as u64)
+    }
+
     fn schedule_next_arrival(&mut self) {
         let at = self.clock.next_arrival();
         let more = match (self.s.tasks, self.s.duration) {

@@ -19,6 +19,9 @@ use crate::sim::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy}
 /// A pattern's layout on the fleet.
 struct ShapeOf<'a>(ShapeInput<'a>);
 
+/// Failure events per request beyond which a run would simulate failures, not requests.
+const MAX_FAILURE_EVENTS_PER_REQUEST: f64 = 10_000.0;
+
 impl Visit for ShapeOf<'_> {
     type Output = Result<Shape, ScenarioError>;
     fn visit<P: Pattern>(self) -> Self::Output {
@@ -259,6 +262,26 @@ impl Scenario {
             (None, None, Some(rate)) => rate,
             (None, None, None) => unreachable!("the default load is set above"),
         };
+        if let (Some(mtbf), Some(mttr)) = (resilience.mtbf, resilience.mttr) {
+            // Each failure takes a few events (fail, notice, repair, seen alive); beyond this
+            // many per request the run would simulate failures, not requests.
+            let per_request = 4.0 * f64::from(agents) / ((mtbf + mttr) * rate);
+            if per_request > MAX_FAILURE_EVENTS_PER_REQUEST {
+                return Err(invalid(
+                    "--mtbf",
+                    format!(
+                        "{agents} agents that fail every {} s for {} s make {} failure events per request at {} requests/s, more than the {MAX_FAILURE_EVENTS_PER_REQUEST} a run can afford: give a failure cycle (MTBF + MTTR) of at least {} s",
+                        crate::number::round_sig(mtbf),
+                        crate::number::round_sig(mttr),
+                        crate::number::round_sig(per_request),
+                        crate::number::round_sig(rate),
+                        crate::number::round_up(
+                            4.0 * f64::from(agents) / (rate * MAX_FAILURE_EVENTS_PER_REQUEST)
+                        )
+                    ),
+                ));
+            }
+        }
         let mismatch_penalty = input.mismatch_penalty.unwrap_or(DEFAULT_MISMATCH_PENALTY);
         if !(mismatch_penalty.is_finite() && mismatch_penalty >= 1.0) {
             return Err(invalid(
