@@ -8,6 +8,7 @@
 
 pub mod advisor;
 pub mod catalog;
+pub mod file;
 pub mod lint;
 pub mod names;
 pub mod number;

@@ -71,10 +71,11 @@ impl Catalog {
     /// The embedded database with the entries of a user file added or overriding.
     pub fn with_overlay(path: &Path) -> Result<(Catalog, OverlaySummary), CatalogError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
-            path: name.clone(),
-            source,
-        })?;
+        let text = crate::file::read_text(path, crate::file::MAX_CATALOG_BYTES, "catalog file")
+            .map_err(|source| CatalogError::Read {
+                path: name.clone(),
+                source,
+            })?;
         Catalog::with_overlay_text(&text, &name)
     }
 

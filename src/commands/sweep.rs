@@ -307,9 +307,14 @@ pub fn merge(files: &[PathBuf], plot: Option<&Path>, output: &Output) -> Result<
 }
 
 /// Parses a file of sweep lines, naming the line and field of any error.
-fn read_lines(reader: impl BufRead, name: &str, out: &mut Vec<(String, Line)>) -> Result<()> {
-    for (number, text) in reader.lines().enumerate() {
-        let text = text.map_err(|e| Usage(format!("cannot read {name}: {e}")))?;
+fn read_lines(mut reader: impl BufRead, name: &str, out: &mut Vec<(String, Line)>) -> Result<()> {
+    let limit = jaegis::file::MAX_LINE_BYTES;
+    for number in 0.. {
+        let text = match jaegis::file::read_line(&mut reader, limit, "sweep line") {
+            Ok(Some(text)) => text,
+            Ok(None) => break,
+            Err(e) => return Err(Usage(format!("cannot read {name}:{}: {e}", number + 1)).into()),
+        };
         if text.trim().is_empty() {
             continue;
         }

@@ -316,3 +316,28 @@ pub fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn inputs_that_would_exhaust_memory_are_refused_with_the_limit() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        return;
+    }
+    let err = crate::bad_input(&["--catalog", "/dev/zero", "list"]);
+    assert!(
+        err.contains("larger than the 16 MB a catalog file may be"),
+        "{err}"
+    );
+    let err = crate::bad_input(&["simulate", "--scenario", "/dev/zero"]);
+    assert!(
+        err.contains("larger than the 1 MB a scenario file may be"),
+        "{err}"
+    );
+    let err = crate::bad_input(&["merge", "/dev/zero"]);
+    assert!(
+        err.contains("/dev/zero:1: larger than the 1 MB a sweep line may be"),
+        "{err}"
+    );
+    // Failures so fast the run would only simulate them.
+    let err = crate::bad_input(&["simulate", "--mtbf", "1e-9", "--mttr", "1e-9"]);
+    assert!(err.contains("failure events per request"), "{err}");
+}

@@ -228,7 +228,8 @@ impl ScenarioInput {
     /// Reads a TOML scenario file; errors name the file, the line and the key.
     pub fn from_file(path: &Path) -> Result<ScenarioInput, ScenarioError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+        let text = crate::file::read_text(path, crate::file::MAX_SCENARIO_BYTES, "scenario file")
+            .map_err(|e| ScenarioError::Read {
             path: name.clone(),
             message: e.to_string(),
         })?;
