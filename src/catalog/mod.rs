@@ -61,6 +61,9 @@ pub struct OverlaySummary {
     pub overridden: Vec<String>,
 }
 
+/// The most retries a catalog's retry pattern may allow.
+pub const MAX_RETRIES: u32 = 100;
+
 impl Catalog {
     /// The database compiled into the binary.
     pub fn embedded() -> Catalog {
@@ -224,6 +227,20 @@ impl Catalog {
                 return Err(invalid(
                     format!("error_handling_patterns.retry_patterns.{policy}.max_delay"),
                     format!("{max} is below the initial delay {initial}"),
+                ));
+            }
+        }
+        // Every attempt is simulated, and a retry storm multiplies them: the same cap as a
+        // request's attempts anywhere else.
+        for (policy, retries) in [
+            ("exponential_backoff", e.max_retries),
+            ("linear_backoff", retry.linear_backoff.max_retries),
+            ("immediate_retry", retry.immediate_retry.max_retries),
+        ] {
+            if retries > MAX_RETRIES {
+                return Err(invalid(
+                    format!("error_handling_patterns.retry_patterns.{policy}.max_retries"),
+                    format!("expected at most {MAX_RETRIES} retries, got {retries}"),
                 ));
             }
         }
@@ -618,6 +635,11 @@ mod tests {
             (
                 r#"{"patterns": [{"pattern_id": "peer_to_peer_001", "configuration_parameters": {"heartbeat_interval": "0_seconds"}}]}"#,
                 "heartbeat_interval: expected a duration above 0",
+            ),
+            // Once passed, a million retries ran a storm to 5.8 GB.
+            (
+                r#"{"error_handling_patterns": {"retry_patterns": {"immediate_retry": {"max_retries": 1000000}}}}"#,
+                "immediate_retry.max_retries: expected at most 100 retries, got 1000000",
             ),
         ];
         for (text, expected) in cases {

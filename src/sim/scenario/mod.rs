@@ -302,6 +302,41 @@ impl Scenario {
                     .into(),
             );
         }
+        // The warm-up leaves out the first requests: a scripted event inside it is partly or
+        // wholly left out of every statistic.
+        let warmup_end = self.warmup
+            * self
+                .duration
+                .unwrap_or_else(|| self.tasks.unwrap_or(DEFAULT_TASKS) as f64 / self.rate);
+        let early: Vec<String> = r
+            .outages
+            .iter()
+            .filter(|o| o.start < warmup_end)
+            .map(|o| {
+                format!(
+                    "the outage of agent {} at {} s",
+                    o.agent,
+                    crate::number::round_sig(o.start)
+                )
+            })
+            .chain(
+                r.spikes
+                    .iter()
+                    .filter(|s| s.start < warmup_end)
+                    .map(|s| format!("the spike at {} s", crate::number::round_sig(s.start))),
+            )
+            .collect();
+        if !early.is_empty() {
+            out.push(format!(
+                "{} {} inside the warm-up (about the first {} s, the {:.0}% of requests left out of the statistics), so {} partly or wholly missing from them: give --warmup 0, or start {} later",
+                early.join(" and "),
+                if early.len() == 1 { "starts" } else { "start" },
+                crate::number::round_sig(warmup_end),
+                100.0 * self.warmup,
+                if early.len() == 1 { "its effect is" } else { "their effects are" },
+                if early.len() == 1 { "it" } else { "them" }
+            ));
+        }
         if let Some(measured) = self.too_few_measured() {
             out.push(format!(
                 "only {} measured per replication after the warm-up: too few to judge whether anything keeps up or meets an objective; give --tasks {} or more",
@@ -490,6 +525,25 @@ mod tests {
         let warnings = s.warnings();
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("is at 1.20"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn scripted_events_inside_the_warm_up_are_warned_of() {
+        // 3600 s with the first 10% left out: an outage at 10 s and a spike at 200 s fall
+        // inside it, an outage at 400 s does not.
+        let s = build(
+            "duration = 3600\noutage = [\"0@10+1800\", \"1@400+60\"]\nspike = [\"200+60:2\"]",
+        )
+        .unwrap();
+        let w = s.general_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("the outage of agent 0 at 10 s and the spike at 200 s start inside the warm-up (about the first 360 s"),
+            "{}",
+            w[0]
+        );
+        let s = build("duration = 3600\nwarmup = 0\noutage = [\"0@10+1800\"]").unwrap();
+        assert!(s.general_warnings().is_empty());
     }
 
     #[test]
