@@ -208,6 +208,117 @@ pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
     counts
 }
 
+/// Flags given that change nothing in what is simulated: a pattern's setting when that
+/// pattern is not simulated, a mechanism's parameter without the mechanism.
+fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<String> {
+    let has = |m: Model| models.contains(&m);
+    let mut out = Vec::new();
+    let mut only = |given: bool, flag: &str, applies: bool, to: &str| {
+        if given && !applies {
+            out.push(format!(
+                "{flag} applies to {to} only, which is not simulated here"
+            ));
+        }
+    };
+    let (scatter, pipeline, master, peers) = (
+        has(Model::ScatterGather),
+        has(Model::Pipeline),
+        has(Model::MasterSlave),
+        has(Model::PeerToPeer),
+    );
+    only(
+        input.fan_out.is_some(),
+        "--fan-out",
+        scatter,
+        "scatter_gather",
+    );
+    only(
+        input.shard_work.is_some(),
+        "--shard-work",
+        scatter,
+        "scatter_gather",
+    );
+    only(
+        input.gather_timeout.is_some(),
+        "--gather-timeout",
+        scatter,
+        "scatter_gather",
+    );
+    only(
+        input.accept_partial.is_some(),
+        "--accept-partial",
+        scatter,
+        "scatter_gather",
+    );
+    only(
+        input.hedge_after_quantile.is_some(),
+        "--hedge-after-quantile",
+        scatter,
+        "scatter_gather",
+    );
+    only(input.stages.is_some(), "--stages", pipeline, "pipeline");
+    only(
+        input.stage_work.is_some(),
+        "--stage-work",
+        pipeline,
+        "pipeline",
+    );
+    only(input.buffer.is_some(), "--buffer", pipeline, "pipeline");
+    only(
+        input.dispatch_overhead.is_some(),
+        "--dispatch-overhead",
+        master,
+        "master_slave",
+    );
+    only(
+        input.master_concurrency.is_some(),
+        "--master-concurrency",
+        master,
+        "master_slave",
+    );
+    only(input.queue.is_some(), "--queue", master, "master_slave");
+    only(
+        input.consensus_fraction.is_some(),
+        "--consensus-fraction",
+        peers,
+        "peer_to_peer",
+    );
+    only(
+        input.consensus_work.is_some(),
+        "--consensus-work",
+        peers,
+        "peer_to_peer",
+    );
+    only(
+        input.merge_work.is_some(),
+        "--merge-work",
+        master || scatter,
+        "master_slave and scatter_gather",
+    );
+    only(
+        input.parts.is_some(),
+        "--parts",
+        pipeline || scatter,
+        "pipeline and scatter_gather",
+    );
+    let no_retry = r.retry.kind == RetryKind::None;
+    for (given, flag) in [
+        (input.jitter.is_some(), "--jitter"),
+        (input.retry_budget.is_some(), "--retry-budget"),
+    ] {
+        if given && no_retry {
+            out.push(format!("{flag} changes nothing without --retry"));
+        }
+    }
+    if input.breaker_failure_rate.is_some() && r.circuit_breaker.kind != BreakerKind::FailureRate {
+        out.push("--breaker-failure-rate applies to --circuit-breaker failure-rate only".into());
+    }
+    if input.max_ejection.is_some() && r.circuit_breaker.kind == BreakerKind::None {
+        out.push("--max-ejection changes nothing without --circuit-breaker".into());
+    }
+    out
+}
+
 impl Scenario {
     /// Validates the input and fills every unset parameter from the defaults and the catalog.
     pub fn build(input: ScenarioInput, defaults: &Defaults) -> Result<Scenario, ScenarioError> {
@@ -218,9 +329,12 @@ impl Scenario {
         )?;
         let pattern_names = input
             .pattern
-            .map(|n| n.0)
+            .as_ref()
+            .map(|n| n.0.clone())
             .unwrap_or_else(|| vec!["all".into()]);
         let patterns = resolve_patterns(&defaults.patterns, &pattern_names)?;
+        let models: Vec<Model> = patterns.iter().map(|(_, m)| *m).collect();
+        let unused = unused_flags(&input, &resilience, &models);
         let balancers = resolve_balancers(
             &input
                 .balancer
@@ -492,6 +606,7 @@ impl Scenario {
             slo: input.slo,
             resilience,
             per_pattern,
+            unused,
         };
         let derived: Vec<Derived> = scenario
             .per_pattern

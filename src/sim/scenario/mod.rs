@@ -240,6 +240,9 @@ pub struct Scenario {
     pub resilience: Resilience,
     /// Per pattern: its workers and coordinators and the loads they carry.
     pub per_pattern: Vec<PatternParams>,
+    /// Flags given that change nothing here, each in words, for a warning.
+    #[serde(skip)]
+    pub unused: Vec<String>,
 }
 
 impl Scenario {
@@ -271,9 +274,11 @@ impl Scenario {
         }
     }
 
-    /// Every warning about the scenario, for stderr: the general ones, then each pattern's.
+    /// Every warning about the scenario, for stderr: flags that change nothing, the general
+    /// ones, then each pattern's.
     pub fn warnings(&self) -> Vec<String> {
-        let mut out = self.general_warnings();
+        let mut out = self.unused.clone();
+        out.extend(self.general_warnings());
         for p in &self.per_pattern {
             out.extend(self.pattern_warnings(p));
         }
@@ -293,9 +298,6 @@ impl Scenario {
     pub fn general_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         let r = &self.resilience;
-        if r.hedge_after_quantile.is_some() && !self.per_pattern.iter().any(|p| p.hedges) {
-            out.push("--hedge-after-quantile applies to scatter_gather only, which is not simulated here".into());
-        }
         if r.drop_expired && r.timeout.is_none() {
             out.push(
                 "--drop-expired changes nothing without a timeout: no request is ever given up on"
@@ -544,6 +546,27 @@ mod tests {
         );
         let s = build("duration = 3600\nwarmup = 0\noutage = [\"0@10+1800\"]").unwrap();
         assert!(s.general_warnings().is_empty());
+    }
+
+    #[test]
+    fn flags_that_change_nothing_are_named() {
+        let s = build(
+            "pattern = \"master_slave\"\nfan_out = 4\nstages = 3\njitter = \"full\"\nbreaker_failure_rate = 0.3\nmerge_work = 0.1",
+        )
+        .unwrap();
+        assert_eq!(
+            s.warnings(),
+            [
+                "--fan-out applies to scatter_gather only, which is not simulated here",
+                "--stages applies to pipeline only, which is not simulated here",
+                "--jitter changes nothing without --retry",
+                "--breaker-failure-rate applies to --circuit-breaker failure-rate only",
+            ]
+        );
+        // Every setting applies to some pattern of all four.
+        let s =
+            build("fan_out = 4\nstages = 3\nconsensus_fraction = 0.2\nqueue = \"shared\"").unwrap();
+        assert!(s.unused.is_empty(), "{:?}", s.unused);
     }
 
     #[test]
