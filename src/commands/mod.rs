@@ -174,9 +174,13 @@ pub fn is_bad_input(err: &anyhow::Error) -> bool {
 
 /// True when stdout was closed early, as by `| head`: not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let broken = Some(io::ErrorKind::BrokenPipe);
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<io::Error>().map(io::Error::kind) == broken
+            // A JSON line written straight to stdout fails as serde_json's error.
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }

@@ -1,11 +1,8 @@
 //! `sweep`: simulate every point of a grid of parameters (or one shard of it), streaming one
 //! JSON line per point in point order; `merge`: the shards' lines back into one sweep.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -232,38 +229,30 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     let start = Instant::now();
     let mut lines = Vec::new();
     let mut events = 0;
-    let outcome: Result<()> = thread::scope(|s| {
-        let (tx, rx) = mpsc::channel();
-        let plan = &plan;
-        let progress = &progress;
-        let points = &points;
-        s.spawn(move || {
-            points.par_iter().try_for_each_with(tx, |tx, &point| {
-                // A closed channel means the reader stopped on an error: stop too.
-                tx.send((point, plan.run(point, &|| progress.tick())))
-                    .map_err(|_| ())
-            })
-        });
-        // Points finish in any order and are written in point order, as they complete.
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        let mut stream = (format == Format::Jsonl).then(|| BufWriter::new(io::stdout().lock()));
-        for (point, result) in rx {
+    // Points run in parallel a window at a time and are written in point order as each
+    // window completes: memory stays within one window whatever the sweep's size, and a
+    // closed stdout (`| head -1`) stops the sweep at the window's end.
+    let window = (64 * rayon::current_num_threads()).max(256);
+    let mut stream = (format == Format::Jsonl).then(|| BufWriter::new(io::stdout().lock()));
+    let outcome: Result<()> = points.chunks(window).try_for_each(|chunk| {
+        let results: Vec<_> = chunk
+            .par_iter()
+            .map(|&point| plan.run(point, &|| progress.tick()))
+            .collect();
+        for result in results {
             let (line, n) = result?;
             events += n;
-            pending.insert(point, line);
-            while let Some(line) = points.get(next).and_then(|p| pending.remove(p)) {
-                next += 1;
-                if let Some(out) = &mut stream {
-                    serde_json::to_writer(&mut *out, &line)?;
-                    writeln!(out)?;
-                    out.flush()?;
-                }
-                // Streamed lines are kept only for a chart.
-                if stream.is_none() || args.plot.is_some() {
-                    lines.push(line);
-                }
+            if let Some(out) = &mut stream {
+                serde_json::to_writer(&mut *out, &line)?;
+                writeln!(out)?;
             }
+            // Streamed lines are kept only for a chart.
+            if stream.is_none() || args.plot.is_some() {
+                lines.push(line);
+            }
+        }
+        if let Some(out) = &mut stream {
+            out.flush()?;
         }
         Ok(())
     });

@@ -358,3 +358,39 @@ fn one_point_is_one_point() {
     ]);
     assert!(out.starts_with("1 point: jaegis sweep"), "{out}");
 }
+
+#[test]
+fn a_streamed_sweep_stops_when_its_reader_does() {
+    use std::io::BufRead;
+    // 20,001 points of 20,000 requests: minutes of work, unless closing stdout stops it.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jaegis"))
+        .args([
+            "sweep",
+            "--pattern",
+            "pipeline",
+            "--balancer",
+            "round_robin",
+            "--load",
+            "0.1:0.9:0.00004",
+            "--tasks",
+            "20000",
+            "--replications",
+            "1",
+            "--format",
+            "jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"point\":0"), "{first}");
+    // The reader is gone: the next write fails and the sweep ends, successfully, as `| head`.
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
