@@ -3,7 +3,7 @@ use anyhow::Result;
 use jaegis::catalog::{self, Catalog, Section, closest, suggest};
 use jaegis::report::{self, Format};
 
-use super::{Output, Usage};
+use super::{Failed, Output, Usage};
 use crate::cli::CatalogCommand;
 
 pub fn list(catalog: &Catalog, section: Option<&str>, output: &Output) -> Result<()> {
@@ -35,7 +35,12 @@ pub fn search(catalog: &Catalog, text: &str, output: &Output) -> Result<()> {
         return Err(Usage("search text is empty: give one or more words".into()).into());
     }
     let hits = catalog::search(catalog, text);
-    output.emit(&report::search(text, &hits), Format::Table)
+    output.emit(&report::search(text, &hits), Format::Table)?;
+    // As grep and ripgrep: no match is exit 1.
+    if hits.is_empty() {
+        return Err(Failed(format!("no entry matches \"{}\"", text.trim())).into());
+    }
+    Ok(())
 }
 
 pub fn catalog(

@@ -309,9 +309,12 @@ pub fn validation(file: &str, summary: &OverlaySummary, catalog: &Catalog) -> Re
         "overridden": summary.overridden,
     })))
     .text(line);
-    if table.rows.is_empty() {
+    // csv writes the table even when it is empty: a header, not nothing.
+    let mut report = if table.rows.is_empty() {
         report
     } else {
-        report.table(table)
-    }
+        report.table(table.clone())
+    };
+    report.data = Some(table);
+    report
 }

@@ -113,6 +113,19 @@ impl Grid {
     pub fn new(dimensions: Vec<Dimension>) -> Result<Grid, SweepError> {
         let mut points: u64 = 1;
         for d in &dimensions {
+            // A value given twice would simulate the same point twice: say so instead.
+            let same = |a: &str, b: &str| match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => a == b,
+            };
+            for (i, v) in d.values.iter().enumerate() {
+                if let Some(w) = d.values[..i].iter().find(|w| same(w, v)) {
+                    return Err(SweepError(format!(
+                        "--{}: {v} is given twice (as {w}); each value is one point",
+                        d.name.replace('_', "-")
+                    )));
+                }
+            }
             points = points
                 .checked_mul(d.values.len() as u64)
                 .filter(|&n| n <= MAX_POINTS)

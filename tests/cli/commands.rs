@@ -341,3 +341,30 @@ fn inputs_that_would_exhaust_memory_are_refused_with_the_limit() {
     let err = crate::bad_input(&["simulate", "--mtbf", "1e-9", "--mttr", "1e-9"]);
     assert!(err.contains("failure events per request"), "{err}");
 }
+
+#[test]
+fn small_doors_behave_as_users_expect() {
+    // No match is exit 1, as grep and ripgrep, with the empty result still written.
+    let out = crate::jaegis()
+        .args(["search", "zzzzqq", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["hits"].as_array().map(Vec::len), Some(0), "{doc}");
+    // catalog validate --format csv writes its table's header even with nothing to list.
+    let csv = crate::stdout(&[
+        "catalog",
+        "validate",
+        "data/catalog.json",
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.starts_with("change,entry"), "{csv}");
+    // A value swept twice would simulate one point twice.
+    let err = crate::bad_input(&["sweep", "--pattern", "pipeline", "--load", "0.5,0.50"]);
+    assert!(
+        err.contains("--load: 0.50 is given twice (as 0.5)"),
+        "{err}"
+    );
+}
