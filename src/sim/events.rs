@@ -37,8 +37,8 @@ pub enum Kind<E> {
     /// A request whose outcome was decided resolves (its results merged).
     Settle {
         request: u32,
-        /// The request's index, truncated: tells it from a later request in the same slot.
-        index: u32,
+        /// The request's slot generation: tells it from a later request in the same slot.
+        generation: u32,
         outcome: Outcome,
     },
     /// An open breaker's recovery time is over (its state turns half-open by itself; this

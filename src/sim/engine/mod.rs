@@ -42,6 +42,8 @@ pub(crate) const REPLAY: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub index: u64,
+    /// How many requests have held its slot, itself included (see `request_generations`).
+    pub generation: u32,
     pub arrival: f64,
     pub kind: u16,
     /// Its work at speed 1, drawn once: every pattern gets the same.
@@ -80,7 +82,7 @@ pub(crate) struct Part {
     /// The dispatcher whose balancer picks agents for it.
     pub dispatcher: u32,
     pub work: f64,
-    /// Identifies this part in events, as slots are reused.
+    /// Its slot's generation: identifies this part in events, as slots are reused.
     pub serial: u32,
     pub tries: u32,
     /// Attempts whose answer the requester still awaits: at most two, with a hedge.
@@ -193,6 +195,10 @@ pub(crate) struct Core<'a, E> {
     pub parts: Slab<Part>,
     pub attempts: Slab<Attempt>,
     next_serial: u64,
+    /// Per slab slot, how many parts and requests have held it: an event for a part or
+    /// request tells it from a later one in the same slot, however long the run.
+    part_generations: Vec<u32>,
+    request_generations: Vec<u32>,
     pub balancers: Balancers,
     /// The pattern picks by a view of the loads it keeps itself (a peer's), so the live
     /// loads do not feed the balancers' index.
@@ -376,6 +382,8 @@ impl<'a, P: Pattern> Engine<'a, P> {
             parts: Slab::with_capacity(1024),
             attempts: Slab::with_capacity(1024),
             next_serial: 0,
+            part_generations: Vec::new(),
+            request_generations: Vec::new(),
             balancers,
             view_loads: layout.view_loads,
             routing,
@@ -508,13 +516,13 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 Kind::BreakerReady => pattern.breaker_ready(core),
                 Kind::Settle {
                     request,
-                    index,
+                    generation,
                     outcome,
                 } => {
                     if core
                         .requests
                         .get(request as usize)
-                        .is_some_and(|t| t.index as u32 == index)
+                        .is_some_and(|t| t.generation == generation)
                     {
                         core.resolve(request, outcome);
                     }
@@ -562,6 +570,16 @@ impl<'a, P: Pattern> Engine<'a, P> {
             digest: core.digest,
         })
     }
+}
+
+/// The next generation of slab slot `slot`: one more holder than before. The slots grow
+/// with the slab, so this allocates only when the slab does.
+fn next_generation(generations: &mut Vec<u32>, slot: usize) -> u32 {
+    if slot >= generations.len() {
+        generations.resize(slot + 1, 0);
+    }
+    generations[slot] = generations[slot].wrapping_add(1);
+    generations[slot]
 }
 
 /// Seconds without progress after which a run is stalled: ten times the longest wait the
@@ -639,8 +657,10 @@ impl<'a, E: Copy> Core<'a, E> {
             }
         }
         self.rec.arrival(self.now);
+        let generation = next_generation(&mut self.request_generations, self.requests.vacant_key());
         let request = self.requests.insert(Request {
             index,
+            generation,
             arrival: self.now,
             kind,
             work,
@@ -688,13 +708,13 @@ impl<'a, E: Copy> Core<'a, E> {
         let t = &mut self.requests[request as usize];
         t.outstanding += 1;
         t.parts += 1;
-        self.next_serial += 1;
+        let serial = next_generation(&mut self.part_generations, self.parts.vacant_key());
         self.parts.insert(Part {
             request,
             index,
             dispatcher,
             work,
-            serial: self.next_serial as u32,
+            serial,
             tries: 0,
             live: [0; 2],
             live_count: 0,
@@ -888,12 +908,12 @@ impl<'a, E: Copy> Core<'a, E> {
         }
         let t = &mut self.requests[request as usize];
         t.settled = true;
-        let index = t.index as u32;
+        let generation = t.generation;
         self.events.schedule(
             self.now + delay,
             Kind::Settle {
                 request,
-                index,
+                generation,
                 outcome,
             },
         );
