@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if commands::is_silent(&err) => ExitCode::from(EXIT_FAILURE),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(if commands::is_bad_input(&err) {

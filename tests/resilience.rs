@@ -450,3 +450,23 @@ fn failures_faster_than_requests_are_refused_with_the_limit() {
         "{text}"
     );
 }
+
+#[test]
+fn back_to_back_scripted_outages_are_waited_for_however_long() {
+    // Fifteen 100 s outages in a row on every agent from 990 s: what is queued then waits
+    // 1500 s, more than thirty times any single wait, and is served after (only what an
+    // outage interrupts in service fails: nothing retries it).
+    let mut outages = Vec::new();
+    for agent in 0..3 {
+        for i in 0..15 {
+            outages.push(format!("\"{agent}@{}+100\"", 990 + i * 100));
+        }
+    }
+    let sim = run(&format!(
+        "pattern = \"master_slave\"\nbalancer = \"round_robin\"\nagents = 3\nrate = 1\nduration = 1000\nreplications = 1\ntimeout = \"none\"\noutage = [{}]",
+        outages.join(", ")
+    ));
+    let r = &sim.results[0];
+    assert!(r.stalled.is_none());
+    assert!(r.tasks.failed <= 15, "{:?}", r.tasks);
+}

@@ -3,7 +3,7 @@ use anyhow::Result;
 use jaegis::catalog::{self, Catalog, Section, closest, suggest};
 use jaegis::report::{self, Format};
 
-use super::{Failed, Output, Usage};
+use super::{NoMatch, Output, Usage};
 use crate::cli::CatalogCommand;
 
 pub fn list(catalog: &Catalog, section: Option<&str>, output: &Output) -> Result<()> {
@@ -38,7 +38,7 @@ pub fn search(catalog: &Catalog, text: &str, output: &Output) -> Result<()> {
     output.emit(&report::search(text, &hits), Format::Table)?;
     // As grep and ripgrep: no match is exit 1.
     if hits.is_empty() {
-        return Err(Failed(format!("no entry matches \"{}\"", text.trim())).into());
+        return Err(NoMatch.into());
     }
     Ok(())
 }

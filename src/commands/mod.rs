@@ -34,6 +34,11 @@ pub struct Usage(pub String);
 #[error("{0}")]
 pub struct Failed(pub String);
 
+/// Nothing matched, as grep's exit 1: the result (empty) is written, nothing is printed.
+#[derive(Debug, thiserror::Error)]
+#[error("nothing matched")]
+pub struct NoMatch;
+
 /// Where and how to write the result.
 pub struct Output {
     format: Option<Format>,
@@ -170,6 +175,11 @@ pub fn is_bad_input(err: &anyhow::Error) -> bool {
                 Some(SimError::Scenario(_))
             )
     })
+}
+
+/// True for an outcome that exit 1 says by itself (no match).
+pub fn is_silent(err: &anyhow::Error) -> bool {
+    err.is::<NoMatch>()
 }
 
 /// True when stdout was closed early, as by `| head`: not a failure.

@@ -229,10 +229,11 @@ pub fn run(catalog: &Catalog, args: SweepArgs, output: &Output) -> Result<()> {
     let start = Instant::now();
     let mut lines = Vec::new();
     let mut events = 0;
-    // Points run in parallel a window at a time and are written in point order as each
-    // window completes: memory stays within one window whatever the sweep's size, and a
-    // closed stdout (`| head -1`) stops the sweep at the window's end.
-    let window = (64 * rayon::current_num_threads()).max(256);
+    // Points run in parallel a small window at a time (four per thread) and are written in
+    // point order as each window completes: memory stays within one window whatever the
+    // sweep's size, a closed stdout (`| head -1`) stops the sweep at the window's end, and
+    // a window waits for its slowest point only.
+    let window = (4 * rayon::current_num_threads()).max(16);
     let mut stream = (format == Format::Jsonl).then(|| BufWriter::new(io::stdout().lock()));
     let outcome: Result<()> = points.chunks(window).try_for_each(|chunk| {
         let results: Vec<_> = chunk

@@ -113,13 +113,15 @@ impl Grid {
     pub fn new(dimensions: Vec<Dimension>) -> Result<Grid, SweepError> {
         let mut points: u64 = 1;
         for d in &dimensions {
-            // A value given twice would simulate the same point twice: say so instead.
-            let same = |a: &str, b: &str| match (a.parse::<f64>(), b.parse::<f64>()) {
-                (Ok(x), Ok(y)) => x == y,
-                _ => a == b,
-            };
-            for (i, v) in d.values.iter().enumerate() {
-                if let Some(w) = d.values[..i].iter().find(|w| same(w, v)) {
+            // A value given twice would simulate the same point twice: say so instead. Numbers
+            // are the same however written (0.5, 0.50, 5e-1).
+            let mut seen = std::collections::HashMap::with_capacity(d.values.len());
+            for v in &d.values {
+                let key = match v.parse::<f64>() {
+                    Ok(x) => format!("{}", x + 0.0),
+                    Err(_) => v.clone(),
+                };
+                if let Some(w) = seen.insert(key, v) {
                     return Err(SweepError(format!(
                         "--{}: {v} is given twice (as {w}); each value is one point",
                         d.name.replace('_', "-")

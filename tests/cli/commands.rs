@@ -350,6 +350,11 @@ fn small_doors_behave_as_users_expect() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["hits"].as_array().map(Vec::len), Some(0), "{doc}");
     // catalog validate --format csv writes its table's header even with nothing to list.

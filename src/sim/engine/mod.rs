@@ -467,13 +467,22 @@ impl<'a, P: Pattern> Engine<'a, P> {
         // majority or a master that failures keep down): its requests are failed, not waited
         // for forever.
         let stall = stall_limit(core.s);
+        // Scripted outages end when they end, however they follow each other: no stall
+        // before the last.
+        let scripted_end = core
+            .s
+            .resilience
+            .outages
+            .iter()
+            .map(|o| o.start + o.duration)
+            .fold(0.0, f64::max);
         let (mut last_progress, mut ended) = (0.0, 0u64);
         let mut stalled = None;
         while let Some((time, kind)) = core.events.pop() {
             if matches!(kind, Kind::ServiceEnd { .. }) {
                 last_progress = time;
             }
-            if core.arrivals_done && time - last_progress > stall {
+            if core.arrivals_done && time - last_progress > stall && time > scripted_end {
                 if core.agents.iter().any(|a| a.serving.is_some()) {
                     last_progress = time;
                 } else {
@@ -582,9 +591,10 @@ fn next_generation(generations: &mut Vec<u32>, slot: usize) -> u32 {
     generations[slot]
 }
 
-/// Seconds without progress after which a run is stalled: ten times the longest wait the
-/// scenario can legitimately impose (a repair, an outage, a timeout, a backoff, a detection
-/// and an election, a breaker's recovery, a gather), and never less than 1000 mean services.
+/// Seconds without progress after which a run is stalled: thirty times the longest wait the
+/// scenario can legitimately impose (a repair, whose exponential time exceeds 30 MTTR with
+/// probability e^-30; an outage, a timeout, a backoff, a detection and an election, a
+/// breaker's recovery, a gather), and never less than 3000 mean services.
 fn stall_limit(s: &Scenario) -> f64 {
     let r = &s.resilience;
     let slowest = s.speeds.iter().copied().fold(f64::INFINITY, f64::min);
@@ -599,7 +609,7 @@ fn stall_limit(s: &Scenario) -> f64 {
         s.gather_timeout,
         100.0 * s.service.mean() / slowest,
     ];
-    10.0 * waits.into_iter().fold(0.0, f64::max)
+    30.0 * waits.into_iter().fold(0.0, f64::max)
 }
 
 impl<'a, E: Copy> Core<'a, E> {

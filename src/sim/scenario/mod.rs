@@ -330,11 +330,11 @@ impl Scenario {
             .collect();
         if !early.is_empty() {
             out.push(format!(
-                "{} {} inside the warm-up (about the first {} s, the {:.0}% of requests left out of the statistics), so {} partly or wholly missing from them: give --warmup 0, or start {} later",
+                "{} {} inside the warm-up (about the first {} s, the {}% of requests left out of the statistics), so {} partly or wholly missing from them: give --warmup 0, or start {} later",
                 early.join(" and "),
                 if early.len() == 1 { "starts" } else { "start" },
                 crate::number::round_sig(warmup_end),
-                100.0 * self.warmup,
+                crate::number::round_sig(100.0 * self.warmup),
                 if early.len() == 1 { "its effect is" } else { "their effects are" },
                 if early.len() == 1 { "it" } else { "them" }
             ));
