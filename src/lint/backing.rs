@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::names::short_name;
+use crate::sim::judgement::{self, Measure, Standing};
 use crate::sim::scenario::{Defaults, Names};
 use crate::sim::{self, Estimate, Metric, Scenario, ScenarioInput, SimError};
 
@@ -23,6 +24,10 @@ pub struct Backing {
     pub with_fix: Estimate,
     /// With the fix less as given, paired replication by replication.
     pub difference: Estimate,
+    /// Whether each run's numbers stand on their own: a run that collapsed, fell behind or
+    /// overloads a station measures something that depends on its length.
+    pub as_given_standing: Standing,
+    pub with_fix_standing: Standing,
     pub replications: u32,
 }
 
@@ -70,16 +75,20 @@ fn backed(
         given.tasks = Some(TASKS);
     }
     let fixed = given.clone().overlaid(remedy.clone());
-    let run = |input: ScenarioInput| -> Result<sim::RunResult, SimError> {
+    // Judged as results are (collapse, overload, falling behind), on attainment, which
+    // counts failures as misses and is never censored.
+    let run = |input: ScenarioInput| -> Result<(sim::RunResult, Standing), SimError> {
         let s = Scenario::build(input, defaults)?;
-        Ok(sim::simulate(&s, progress)?.results.remove(0))
+        let r = sim::simulate(&s, progress)?.results.remove(0);
+        let standing = judgement::standing(&r, &s, Measure::Attainment);
+        Ok((r, standing))
     };
     let metric = if scenario.slo.is_some() {
         Metric::Attainment
     } else {
         Metric::Goodput
     };
-    let (a, b) = (run(given)?, run(fixed)?);
+    let ((a, as_given_standing), (b, with_fix_standing)) = (run(given)?, run(fixed)?);
     let difference = Estimate::of(
         a.replications
             .iter()
@@ -93,6 +102,8 @@ fn backed(
         as_given: a.metrics.get(metric),
         with_fix: b.metrics.get(metric),
         difference,
+        as_given_standing,
+        with_fix_standing,
         replications: a.replications.len() as u32,
     })
 }

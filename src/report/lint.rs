@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::lint::{Backing, Finding, Quantity, Severity};
 use crate::sim::Estimate;
+use crate::sim::judgement::Standing;
 
 use super::{Report, Table, document};
 
@@ -36,6 +37,16 @@ fn difference(measure: &str, e: &Estimate) -> String {
     format!("{sign}{text}")
 }
 
+/// Why a run's number is no verdict, if it is not.
+fn unsound(standing: Standing) -> Option<&'static str> {
+    match standing {
+        Standing::Collapsed => Some("collapsed"),
+        Standing::FellBehind => Some("fell behind its arrivals"),
+        Standing::Overloaded => Some("overloads a station"),
+        Standing::Judged | Standing::Censored | Standing::Failing => None,
+    }
+}
+
 fn quantity(q: &Quantity) -> String {
     let value = crate::number::number(q.value, crate::number::decimals(q.value));
     match q.unit {
@@ -64,6 +75,16 @@ fn diagnostic(f: &Finding, backing: Option<&Backing>) -> String {
             measured(b.measure, &b.with_fix),
             difference(b.measure, &b.difference),
         ));
+        for (run, standing) in [
+            ("as given", b.as_given_standing),
+            ("with the fix", b.with_fix_standing),
+        ] {
+            if let Some(why) = unsound(standing) {
+                text.push_str(&format!(
+                    "\n   = note: {run}, the run {why}: its number depends on the run's length"
+                ));
+            }
+        }
     }
     text.push_str(&format!("\n   = see: {}", f.doc));
     text
