@@ -20,7 +20,7 @@ impl Progress {
     pub fn new(total: u64, unit: &str) -> Self {
         let bar = io::stderr().is_terminal().then(|| {
             let style = ProgressStyle::with_template(&format!(
-                "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} (eta {{eta}})"
+                "{{elapsed_precise}} [{{wide_bar}}] {{human_pos}}/{{human_len}} {unit} (eta {{eta}})"
             ))
             .expect("the template is valid")
             .progress_chars("=> ");
@@ -37,7 +37,7 @@ impl Progress {
     pub fn open(unit: &str) -> Self {
         let bar = io::stderr().is_terminal().then(|| {
             let style = ProgressStyle::with_template(&format!(
-                "{{elapsed_precise}} {{spinner}} {{pos}} {unit}"
+                "{{elapsed_precise}} {{spinner}} {{human_pos}} {unit}"
             ))
             .expect("the template is valid");
             ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()).with_style(style)
@@ -50,8 +50,13 @@ impl Progress {
 
     /// One more unit done; safe to call from any thread.
     pub fn tick(&self) {
+        self.advance(1);
+    }
+
+    /// `n` more units done; safe to call from any thread.
+    pub fn advance(&self, n: u64) {
         let Some(bar) = &self.bar else { return };
-        bar.inc(1);
+        bar.inc(n);
         if bar.elapsed() >= SHOW_AFTER && !self.shown.swap(true, Ordering::Relaxed) {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }

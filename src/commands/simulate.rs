@@ -22,13 +22,18 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
         eprintln!("warning: {warning}");
     }
     lint::warn(&scenario, &input, true);
-    let runs = scenario.per_pattern.len() * scenario.balancers.len();
+    // Counted in requests, so that one long replication moves the bar too; with --duration
+    // the total is the expected count.
+    let runs = (scenario.per_pattern.len() * scenario.balancers.len()) as u64;
+    let per_replication = scenario
+        .tasks
+        .unwrap_or_else(|| (scenario.rate * scenario.duration.unwrap_or(0.0)) as u64);
     let progress = Progress::new(
-        runs as u64 * u64::from(scenario.replications),
-        "replications",
+        runs * u64::from(scenario.replications) * per_replication,
+        "requests",
     );
     let start = Instant::now();
-    let simulation = sim::simulate(&scenario, &|| progress.tick());
+    let simulation = sim::simulate_counting(&scenario, &|| (), &|n| progress.advance(n));
     progress.finish();
     let simulation = simulation?;
     if show_stats {

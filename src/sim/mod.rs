@@ -142,12 +142,24 @@ pub fn replicate(
     balancer: BalancerKind,
     replication: u32,
 ) -> Result<Replication, SimError> {
+    replicate_counting(scenario, pattern, balancer, replication, &|_| ())
+}
+
+/// [`replicate`], telling `requests_ended` how many requests have ended as it goes.
+fn replicate_counting(
+    scenario: &Scenario,
+    pattern: usize,
+    balancer: BalancerKind,
+    replication: u32,
+    requests_ended: &dyn Fn(u64),
+) -> Result<Replication, SimError> {
     let params = &scenario.per_pattern[pattern];
     params.model.visit(Run {
         scenario,
         params,
         balancer,
         replication,
+        requests_ended,
     })
 }
 
@@ -157,6 +169,7 @@ struct Run<'a> {
     params: &'a scenario::PatternParams,
     balancer: BalancerKind,
     replication: u32,
+    requests_ended: &'a dyn Fn(u64),
 }
 
 impl pattern::Visit for Run<'_> {
@@ -170,7 +183,7 @@ impl pattern::Visit for Run<'_> {
             self.replication,
             &agents,
         )
-        .run()
+        .run(self.requests_ended)
     }
 }
 
@@ -178,6 +191,16 @@ impl pattern::Visit for Run<'_> {
 /// `progress` is called once per finished replication. Results come in the scenario's
 /// order, identical whatever the number of threads.
 pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Simulation, SimError> {
+    simulate_counting(scenario, progress, &|_| ())
+}
+
+/// [`simulate`], also telling `requests_ended` how many requests have ended, in blocks, so
+/// a long single replication can show progress too.
+pub fn simulate_counting(
+    scenario: &Scenario,
+    progress: &(dyn Fn() + Sync),
+    requests_ended: &(dyn Fn(u64) + Sync),
+) -> Result<Simulation, SimError> {
     let runs: Vec<(usize, BalancerKind, u32)> = (0..scenario.per_pattern.len())
         .flat_map(|p| {
             scenario
@@ -189,7 +212,7 @@ pub fn simulate(scenario: &Scenario, progress: &(dyn Fn() + Sync)) -> Result<Sim
     let replications: Vec<Replication> = runs
         .par_iter()
         .map(|&(p, b, r)| {
-            let result = replicate(scenario, p, b, r);
+            let result = replicate_counting(scenario, p, b, r, requests_ended);
             progress();
             result
         })

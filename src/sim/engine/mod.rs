@@ -459,8 +459,9 @@ impl<'a, P: Pattern> Engine<'a, P> {
     }
 
     /// Runs until every request has ended: with `--duration`, arrivals stop at the end time
-    /// and the requests inside finish, so no measured request is cut off.
-    pub fn run(mut self) -> Result<Replication, SimError> {
+    /// and the requests inside finish, so no measured request is cut off. `requests_ended`
+    /// hears of ended requests in blocks of [`PROGRESS_BLOCK`], and of the rest at the end.
+    pub fn run(mut self, requests_ended: &dyn Fn(u64)) -> Result<Replication, SimError> {
         let Engine { core, pattern } = &mut self;
         // Progress: a service ending, or a request ending. A run whose arrivals are over and
         // that makes none for `stall` seconds with no agent serving can make none at all (a
@@ -540,6 +541,10 @@ impl<'a, P: Pattern> Engine<'a, P> {
             }
             let now_ended = core.counts.completed + core.counts.failed;
             if now_ended != ended {
+                let blocks = now_ended / PROGRESS_BLOCK - ended / PROGRESS_BLOCK;
+                if blocks > 0 {
+                    requests_ended(blocks * PROGRESS_BLOCK);
+                }
                 (ended, last_progress) = (now_ended, time);
             }
             if core.arrivals_done && core.requests.is_empty() {
@@ -553,6 +558,8 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 time: core.now,
             });
         }
+        let ended = core.counts.completed + core.counts.failed;
+        requests_ended(ended % PROGRESS_BLOCK);
         let end = core.now;
         let coordinator = pattern.finish(core, end);
         let busy: Vec<f64> = core.agents.iter().map(|a| a.busy).collect();
@@ -580,6 +587,9 @@ impl<'a, P: Pattern> Engine<'a, P> {
         })
     }
 }
+
+/// Ended requests per progress report: rare enough to cost nothing per event.
+pub const PROGRESS_BLOCK: u64 = 1024;
 
 /// The next generation of slab slot `slot`: one more holder than before. The slots grow
 /// with the slab, so this allocates only when the slab does.

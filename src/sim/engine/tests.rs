@@ -68,7 +68,7 @@ fn run(toml: &str) -> Replication {
     let s = Scenario::build(input, &defaults).expect("valid scenario");
     let agents: Vec<u32> = (0..s.per_pattern[0].workers).collect();
     Engine::<Single>::new(&s, &s.per_pattern[0], BalancerKind::RoundRobin, 0, &agents)
-        .run()
+        .run(&|_| ())
         .expect("conservation holds")
 }
 
@@ -177,7 +177,7 @@ fn the_index_changes_no_pick_of_a_whole_run() {
             );
             let mut linear = Engine::<P>::new(s, &s.per_pattern[0], b, 0, &agents);
             linear.core.balancers.drop_index();
-            (indexed.run().unwrap(), linear.run().unwrap())
+            (indexed.run(&|_| ()).unwrap(), linear.run(&|_| ()).unwrap())
         }
     }
     let faults = "mtbf = 200\nmttr = 20\noutage = [\"5@50+100\"]\ntimeout = 4\nretry = \"exponential\"\ncircuit_breaker = \"consecutive\"\nqueue_limit = 6\nkinds = \"a:1,b:2\"\ncapabilities = \"a+b,b,a\"\ntasks = 6000\nreplications = 1\n";
@@ -207,4 +207,25 @@ fn the_index_changes_no_pick_of_a_whole_run() {
             assert_eq!(va, vl, "{pattern} / {b}");
         }
     }
+}
+
+#[test]
+fn ended_requests_are_reported_in_blocks_and_all_counted() {
+    let text = "pattern = \"peer_to_peer\"\nwarmup = 0\nreplications = 1\ntasks = 5000\n";
+    let input = ScenarioInput::from_toml(text, "test.toml").expect("valid TOML");
+    let s = Scenario::build(input, &Catalog::embedded().simulation_defaults()).unwrap();
+    let agents: Vec<u32> = (0..s.per_pattern[0].workers).collect();
+    let reports = std::cell::RefCell::new(Vec::new());
+    let r = Engine::<Single>::new(&s, &s.per_pattern[0], BalancerKind::RoundRobin, 0, &agents)
+        .run(&|n| reports.borrow_mut().push(n))
+        .unwrap();
+    let reports = reports.into_inner();
+    assert_eq!(reports.iter().sum::<u64>(), r.counts.generated);
+    assert_eq!(r.counts.generated, 5000);
+    let (last, blocks) = reports.split_last().unwrap();
+    assert!(
+        blocks.iter().all(|&n| n == super::PROGRESS_BLOCK),
+        "{reports:?}"
+    );
+    assert_eq!(*last, 5000 % super::PROGRESS_BLOCK);
 }
