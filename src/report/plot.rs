@@ -124,16 +124,31 @@ fn panels(sim: &Simulation, series: impl Fn(&RunResult) -> Vec<Series>) -> Panel
         .patterns
         .iter()
         .map(|pattern| {
-            let lines = sim
+            let mut lines: Vec<Series> = sim
                 .results
                 .iter()
                 .filter(|r| &r.pattern == pattern)
                 .flat_map(&series)
                 .collect();
+            mark_coinciding(&mut lines);
             (short_name(pattern).to_string(), lines)
         })
         .filter(|(_, lines): &(String, Vec<Series>)| !lines.is_empty())
         .collect()
+}
+
+/// Says in the legend when a line is drawn exactly over an earlier one, which hides it
+/// (balancers that decide alike on a homogeneous fleet).
+fn mark_coinciding(series: &mut [Series]) {
+    for i in 1..series.len() {
+        if series[i].points.is_empty() {
+            continue;
+        }
+        if let Some(j) = (0..i).find(|&j| series[j].points == series[i].points) {
+            let first = series[j].label.clone();
+            series[i].label = format!("{} (same as {first})", series[i].label);
+        }
+    }
 }
 
 /// Draws one chart, or with several patterns a grid of panels under one title, the legend
@@ -409,7 +424,7 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
         }
     }
     let series_of = |metric: Metric| -> Vec<Series> {
-        groups
+        let mut series: Vec<Series> = groups
             .iter()
             .enumerate()
             .map(|(i, (label, members))| {
@@ -434,7 +449,9 @@ pub fn sweep(lines: &[Line]) -> Result<String, PlotError> {
                     points,
                 }
             })
-            .collect()
+            .collect();
+        mark_coinciding(&mut series);
+        series
     };
     let p99 = series_of(Metric::LatencyP99);
     // With an objective, the share of requests within it; else the requests answered.

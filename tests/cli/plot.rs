@@ -301,3 +301,23 @@ fn charts_are_the_same_whatever_the_thread_count() {
     };
     assert_eq!(svg("1"), svg("3"));
 }
+
+#[test]
+fn a_curve_hidden_under_another_says_so_in_the_legend() {
+    // On a fleet of equal agents, capability_based decides as least_connections does.
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "least_connections,capability_based,round_robin",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    svg.has_text("least_connections");
+    svg.has_text("capability_based (same as least_connections)");
+    svg.has_text("round_robin");
+}
