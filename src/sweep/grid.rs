@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::{MAX_POINTS, SweepError};
+use crate::sim::distribution::{Arrivals, Service};
 
 /// The most values one range may expand to.
 const MAX_VALUES: usize = 1_000_000;
@@ -95,6 +96,19 @@ pub fn parameter_value(text: &str) -> Value {
     }
 }
 
+/// The one spelling of a value, to find a value given twice.
+fn canonical(parameter: &str, value: &str) -> String {
+    if let Ok(x) = value.parse::<f64>() {
+        return format!("{}", x + 0.0);
+    }
+    let distribution = match parameter {
+        "service" => value.parse::<Service>().ok().map(|s| s.to_string()),
+        "arrivals" => value.parse::<Arrivals>().ok().map(|a| a.to_string()),
+        _ => None,
+    };
+    distribution.unwrap_or_else(|| value.trim().to_ascii_lowercase().replace('-', "_"))
+}
+
 /// One swept parameter and its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dimension {
@@ -114,13 +128,11 @@ impl Grid {
         let mut points: u64 = 1;
         for d in &dimensions {
             // A value given twice would simulate the same point twice: say so instead. Numbers
-            // are the same however written (0.5, 0.50, 5e-1).
+            // and distributions are the same however written (0.5, 0.50, 5e-1; exp:1,
+            // exponential:1.0), names whatever their case and dashes.
             let mut seen = std::collections::HashMap::with_capacity(d.values.len());
             for v in &d.values {
-                let key = match v.parse::<f64>() {
-                    Ok(x) => format!("{}", x + 0.0),
-                    Err(_) => v.clone(),
-                };
+                let key = canonical(&d.name, v);
                 if let Some(w) = seen.insert(key, v) {
                     return Err(SweepError(format!(
                         "--{}: {v} is given twice (as {w}); each value is one point",
@@ -164,6 +176,26 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_given_twice_in_another_spelling_is_refused() {
+        let grid = |name: &str, values: &[&str]| {
+            Grid::new(vec![Dimension {
+                name: name.into(),
+                values: values.iter().map(|v| v.to_string()).collect(),
+            }])
+        };
+        for (name, values) in [
+            ("load", &["0.5", "5e-1"][..]),
+            ("service", &["exp:1", "exponential:1.0"]),
+            ("arrivals", &["det", "deterministic"]),
+            ("balancer", &["round_robin", "Round-Robin"]),
+        ] {
+            let err = grid(name, values).unwrap_err().to_string();
+            assert!(err.contains("given twice"), "{name}: {err}");
+        }
+        assert!(grid("service", &["exp:1", "exp:2", "lognormal:1:1"]).is_ok());
+    }
 
     #[test]
     fn lists_and_ranges_expand() {
