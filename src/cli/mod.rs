@@ -52,6 +52,10 @@ pub struct GlobalArgs {
     /// When to colour tables: auto colours only a terminal, and honours NO_COLOR
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Show every column of every table, unwrapped, however wide (a table is otherwise fitted
+    /// to the terminal, or to 100 columns off a terminal: $COLUMNS overrides)
+    #[arg(long, global = true)]
+    pub wide: bool,
     /// A JSON file of catalog entries that add to or override the embedded database
     #[arg(long, global = true, value_name = "FILE")]
     pub catalog: Option<PathBuf>,

@@ -43,11 +43,30 @@ pub struct NoMatch;
 pub struct Output {
     format: Option<Format>,
     color: bool,
-    terminal: bool,
+    /// The width tables are fitted to; None with `--wide`.
+    width: Option<usize>,
+}
+
+/// Tables fit 100 columns off a terminal: wide enough for every table of the README.
+const PIPED_WIDTH: usize = 100;
+
+/// The width to fit tables to: `$COLUMNS` when set, else the terminal's, else 100.
+fn table_width(terminal: bool) -> usize {
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let tty = || {
+        terminal
+            .then(|| terminal_size::terminal_size_of(io::stdout()))
+            .flatten()
+            .map(|(w, _)| usize::from(w.0))
+    };
+    columns
+        .filter(|&c| c > 0)
+        .or_else(tty)
+        .unwrap_or(PIPED_WIDTH)
 }
 
 impl Output {
-    fn new(format: Option<Format>, color: ColorChoice) -> Self {
+    fn new(format: Option<Format>, color: ColorChoice, wide: bool) -> Self {
         let terminal = io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match color {
@@ -58,7 +77,7 @@ impl Output {
         Self {
             format,
             color,
-            terminal,
+            width: (!wide).then(|| table_width(terminal)),
         }
     }
 
@@ -70,7 +89,7 @@ impl Output {
     /// Writes the report in the chosen format, or in `default` when none was chosen.
     pub fn emit(&self, report: &Report, default: Format) -> Result<()> {
         let format = self.format.unwrap_or(default);
-        let exporter = report::exporter(format, self.color, self.terminal);
+        let exporter = report::exporter(format, self.color, self.width);
         let mut out = io::BufWriter::new(io::stdout().lock());
         exporter.export(report, &mut out)?;
         out.flush()?;
@@ -79,7 +98,7 @@ impl Output {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    let output = Output::new(cli.global.format, cli.global.color);
+    let output = Output::new(cli.global.format, cli.global.color, cli.global.wide);
     let catalog_file = cli.global.catalog.as_deref();
     let load = || load_catalog(catalog_file);
     if matches!(cli.command, Command::Completions { .. } | Command::Man)

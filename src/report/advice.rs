@@ -68,7 +68,9 @@ pub fn recommendation(
     header.push("where it lost points");
     let mut table = Table::new(header)
         .titled(format!("Patterns for {}", describe(&rec.request)))
-        .numeric([0].into_iter().chain(2..criteria.len() + 3));
+        .numeric([0].into_iter().chain(2..criteria.len() + 3))
+        .prose(["where it lost points"])
+        .key(1);
     for r in ranking {
         let mut row = vec![
             Cell::new(r.rank.to_string()),
@@ -130,7 +132,9 @@ pub fn recommendation(
     if explain {
         let mut why = Table::new(["pattern", "criterion", "weight", "score", "points", "reason"])
             .titled("How each score was reached (points = weight x score, score = points / total weight x 100)")
-            .numeric([2, 3, 4]);
+            .numeric([2, 3, 4])
+            .prose(["reason"])
+            .optional(["weight", "points"]);
         for r in ranking {
             for c in &r.criteria {
                 why.row([
@@ -155,7 +159,8 @@ pub fn recommendation(
 
     if let Some((pattern, fitted)) = fitted {
         let mut table = Table::new(["setting", "advised", "catalog", "why"])
-            .titled(format!("Settings for {pattern}, fitted to your workload"));
+            .titled(format!("Settings for {pattern}, fitted to your workload"))
+            .prose(["why", "catalog"]);
         for st in fitted {
             let advised = match st.source {
                 Source::Yours => Cell::new(format!("{} (yours)", st.advised)),
@@ -192,7 +197,8 @@ pub fn recommendation(
     }
     let a = advice;
     let mut settings = Table::new(["setting", "choice", "reason"])
-        .titled(format!("Recommended settings for {}", a.pattern));
+        .titled(format!("Recommended settings for {}", a.pattern))
+        .prose(["reason"]);
     let balancer_reason = match &a.balancer.pattern_default {
         Some(default) if *default != a.balancer.balancer => format!(
             "{}; the catalog configures {default} for this pattern",
@@ -274,7 +280,8 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
             format!("{} replications", e.replications)
         }
     ))
-    .numeric([0, 2, 4, 5, 6, 7]);
+    .numeric([0, 2, 4, 5, 6, 7])
+    .optional(["catalog", "p50 (s)", "attempts", "coord."]);
     for c in &e.candidates {
         let metric = |m: Metric| {
             c.result

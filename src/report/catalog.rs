@@ -85,8 +85,10 @@ pub fn section_list(catalog: &Catalog, section: Section) -> Report {
             "other fields"
         });
     }
-    let mut table =
-        Table::new(header).titled(format!("{} ({} entries)", section.title(), entries.len()));
+    let mut table = Table::new(header)
+        .titled(format!("{} ({} entries)", section.title(), entries.len()))
+        .prose(["other fields", "settings", "name"])
+        .optional(["throughput", "latency", "scalability"]);
     if section == Section::Patterns {
         table = table.numeric([3, 4]);
     }
@@ -156,6 +158,8 @@ pub fn entry(entry: &Entry) -> Report {
 /// `search TEXT`: matching entries, best first.
 pub fn search(query: &str, hits: &[Hit]) -> Report {
     let mut table = Table::new(["score", "section", "id", "field", "match"])
+        .prose(["match"])
+        .key(2)
         .titled(match hits.len() {
             1 => format!("1 entry matches \"{query}\""),
             n => format!("{n} entries match \"{query}\""),

@@ -120,6 +120,13 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// Columns holding numbers, aligned right in terminal tables.
     pub numeric: Vec<usize>,
+    /// Columns of prose (reasons) that a narrow terminal shows under the table, each line
+    /// labelled by the row's `key` column.
+    pub prose: Vec<String>,
+    /// Columns a narrow terminal may hide, by header, the first hidden first.
+    pub optional: Vec<String>,
+    /// The column that names a row, to label its prose under the table.
+    pub key: usize,
 }
 
 impl Table {
@@ -137,6 +144,21 @@ impl Table {
 
     pub fn numeric(mut self, columns: impl IntoIterator<Item = usize>) -> Self {
         self.numeric = columns.into_iter().collect();
+        self
+    }
+
+    pub fn prose<S: Into<String>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        self.prose = headers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn optional<S: Into<String>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        self.optional = headers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn key(mut self, column: usize) -> Self {
+        self.key = column;
         self
     }
 
@@ -208,10 +230,11 @@ pub trait Exporter {
     fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// The exporter for a format; `color` and `fit` (to the terminal's width) matter only to tables.
-pub fn exporter(format: Format, color: bool, fit: bool) -> Box<dyn Exporter> {
+/// The exporter for a format; `color` and `width` (None: every column, unwrapped) matter
+/// only to tables.
+pub fn exporter(format: Format, color: bool, width: Option<usize>) -> Box<dyn Exporter> {
     match format {
-        Format::Table => Box::new(TableExporter { color, fit }),
+        Format::Table => Box::new(TableExporter { color, width }),
         Format::Json => Box::new(JsonExporter),
         Format::Jsonl => Box::new(JsonlExporter),
         Format::Csv => Box::new(CsvExporter),

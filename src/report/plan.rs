@@ -91,7 +91,8 @@ pub fn plan(p: &Plan) -> Report {
             "Smallest fleet meeting {target} at {} requests/s",
             crate::number::round_sig(p.rate)
         ))
-        .numeric(numeric);
+        .numeric(numeric)
+        .optional(["coord. busy", "p50 (s)", "busy", "one fewer"]);
     for (i, c) in p.choices.iter().enumerate() {
         let chosen = p.chosen == Some(i);
         let mut row = vec![

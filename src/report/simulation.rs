@@ -295,7 +295,15 @@ pub fn simulation(sim: &Simulation) -> Report {
                 count(u64::from(params.workers), "worker"),
                 params.load,
             ))
-            .numeric(1..=columns.len());
+            .numeric(1..=columns.len())
+            .optional([
+                "coordination",
+                "utilization",
+                "p99.9 (s)",
+                "p50 (s)",
+                "in SLO/s",
+                "success",
+            ]);
         for (i, r) in rows.iter().enumerate() {
             let mut cells =
                 vec![
@@ -371,7 +379,16 @@ fn resilience_table(rows: &[&RunResult]) -> Table {
     header.extend(columns.iter().map(|(h, _)| *h));
     let mut table = Table::new(header)
         .titled("Failures and resilience (per replication: timed out and rejected are attempts)")
-        .numeric(1..=columns.len());
+        .numeric(1..=columns.len())
+        .optional([
+            "hedges/part",
+            "hedge overhead",
+            "detection (s)",
+            "wasted work",
+            "completeness",
+            "goodput/s",
+            "no dispatch (s)",
+        ]);
     for r in rows {
         let mut cells = vec![r.balancer.id().to_string()];
         for (_, metric) in &columns {

@@ -2,19 +2,134 @@ use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, CellAlignment, Color, ContentArrangement};
+use unicode_width::UnicodeWidthStr;
 
-use super::{Block, Emphasis, Exporter, Report};
+use super::{Block, Emphasis, Exporter, Report, Table};
 
-/// Boxed tables for people. Without colour, no escape codes at all; off a terminal,
-/// columns are not wrapped, so piped output keeps whole lines.
+/// Boxed tables for people. Without colour, no escape codes at all.
+///
+/// A table wider than `width` is narrowed, in order, until it fits: prose columns moved
+/// under the table, intervals in their compact form (`3.10±0.10`), optional columns hidden
+/// (named under the table), and last the cells wrapped. `width: None` (`--wide`) shows
+/// every column unwrapped.
 pub struct TableExporter {
     pub color: bool,
-    /// Fit the table to the terminal's width.
-    pub fit: bool,
+    pub width: Option<usize>,
+}
+
+/// A table as it will be drawn, and what did not fit in it.
+struct Layout {
+    table: Table,
+    /// `header:` then one `key: text` line per row, for each prose column moved out.
+    under: Vec<String>,
+    hidden: Vec<String>,
+    /// Wrap cells to the width: nothing else made the table fit.
+    wrap: bool,
+}
+
+/// Characters a table with these columns takes: each column's widest cell, plus a space
+/// either side and one border, plus the last border.
+fn drawn_width(table: &Table) -> usize {
+    let columns = table.header.len();
+    (0..columns)
+        .map(|i| {
+            let cells = table.rows.iter().filter_map(|r| r.get(i)).map(|c| &c.text);
+            cells
+                .chain(std::iter::once(&table.header[i]))
+                .flat_map(|t| t.lines())
+                .map(UnicodeWidthStr::width)
+                .max()
+                .unwrap_or(0)
+                + 3
+        })
+        .sum::<usize>()
+        + 1
+}
+
+/// `3.10 ± 0.10` as `3.10±0.10`, `≥ 60.0` as `≥60.0`.
+fn compact(text: &str) -> String {
+    text.replace(" ± ", "±").replace("≥ ", "≥")
+}
+
+/// Drops column `i` from a table, keeping its numeric columns and key in place.
+fn drop_column(table: &mut Table, i: usize) {
+    table.header.remove(i);
+    for row in &mut table.rows {
+        if i < row.len() {
+            row.remove(i);
+        }
+    }
+    table.numeric = table
+        .numeric
+        .iter()
+        .filter(|&&c| c != i)
+        .map(|&c| if c > i { c - 1 } else { c })
+        .collect();
+    if table.key > i {
+        table.key -= 1;
+    }
+}
+
+fn layout(table: &Table, width: Option<usize>) -> Layout {
+    let mut out = Layout {
+        table: table.clone(),
+        under: Vec::new(),
+        hidden: Vec::new(),
+        wrap: false,
+    };
+    let Some(width) = width else { return out };
+    if drawn_width(&out.table) <= width {
+        return out;
+    }
+    for name in &table.prose {
+        if drawn_width(&out.table) <= width {
+            break;
+        }
+        let Some(i) = out.table.header.iter().position(|h| h == name) else {
+            continue;
+        };
+        let key = out.table.key;
+        let lines: Vec<String> = out
+            .table
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let text = r.get(i).map(|c| c.text.as_str()).unwrap_or("");
+                (!text.is_empty() && text != "-").then(|| {
+                    let label = r.get(key).map(|c| c.text.as_str()).unwrap_or("");
+                    format!("  {label}: {text}")
+                })
+            })
+            .collect();
+        if !lines.is_empty() {
+            out.under.push(format!("{name}:"));
+            out.under.extend(lines);
+        }
+        drop_column(&mut out.table, i);
+    }
+    if drawn_width(&out.table) > width {
+        for row in &mut out.table.rows {
+            for cell in row {
+                cell.text = compact(&cell.text);
+            }
+        }
+    }
+    for name in &table.optional {
+        if drawn_width(&out.table) <= width {
+            break;
+        }
+        if let Some(i) = out.table.header.iter().position(|h| h == name) {
+            drop_column(&mut out.table, i);
+            out.hidden.push(name.clone());
+        }
+    }
+    out.wrap = drawn_width(&out.table) > width;
+    out
 }
 
 impl TableExporter {
-    fn render(&self, table: &super::Table) -> comfy_table::Table {
+    fn render(&self, layout: &Layout) -> comfy_table::Table {
+        let table = &layout.table;
         let mut out = comfy_table::Table::new();
         out.load_style(UTF8_FULL_CONDENSED.with_rounded_corners());
         if self.color {
@@ -22,11 +137,15 @@ impl TableExporter {
         } else {
             out.force_no_tty();
         }
-        out.set_content_arrangement(if self.fit {
-            ContentArrangement::Dynamic
-        } else {
-            ContentArrangement::Disabled
-        });
+        match self.width {
+            Some(width) if layout.wrap => {
+                out.set_content_arrangement(ContentArrangement::Dynamic);
+                out.set_width(u16::try_from(width).unwrap_or(u16::MAX));
+            }
+            _ => {
+                out.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
         out.set_header(table.header.iter().map(|h| {
             let cell = comfy_table::Cell::new(h);
             if self.color {
@@ -77,10 +196,106 @@ impl Exporter for TableExporter {
                             writeln!(out, "{title}")?;
                         }
                     }
-                    writeln!(out, "{}", self.render(table))?;
+                    let layout = layout(table, self.width);
+                    writeln!(out, "{}", self.render(&layout))?;
+                    for line in &layout.under {
+                        writeln!(out, "{line}")?;
+                    }
+                    if !layout.hidden.is_empty() {
+                        writeln!(
+                            out,
+                            "(hidden to fit {} columns: {}; --wide shows all)",
+                            self.width.unwrap_or_default(),
+                            layout.hidden.join(", ")
+                        )?;
+                    }
                 }
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wide_table() -> Table {
+        let mut t = Table::new(["name", "p50 (s)", "p99 (s)", "why"])
+            .numeric([1, 2])
+            .prose(["why"])
+            .optional(["p50 (s)"]);
+        t.row([
+            "least_connections",
+            "1.94 ± 0.53",
+            "8.39 ± 2.26",
+            "the work varies a great deal from one request to the next",
+        ]);
+        t.row(["random", "-", "≥ 38.5", "-"]);
+        t
+    }
+
+    fn lines(width: Option<usize>) -> Vec<String> {
+        let report = Report::new(serde_json::Value::Null).table(wide_table());
+        let mut out = Vec::new();
+        TableExporter {
+            color: false,
+            width,
+        }
+        .export(&report, &mut out)
+        .unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn wide_shows_everything_unchanged() {
+        let all = lines(None).join("\n");
+        assert!(all.contains("1.94 ± 0.53") && all.contains("the work varies a great deal"));
+        assert!(!all.contains("hidden to fit"));
+    }
+
+    #[test]
+    fn narrow_moves_prose_then_compacts_then_hides() {
+        let at_60 = lines(Some(60));
+        let drawn = |l: &&String| l.starts_with(['│', '╭', '╞', '╰']);
+        assert!(
+            at_60.iter().filter(drawn).all(|l| l.chars().count() <= 60),
+            "{at_60:#?}"
+        );
+        let text = at_60.join("\n");
+        assert!(text.contains("1.94 ± 0.53"), "{text}");
+        assert!(
+            text.contains("why:\n  least_connections: the work varies"),
+            "{text}"
+        );
+        assert!(!text.contains("  random: -"), "{text}");
+        assert!(!text.contains("hidden"), "{text}");
+
+        let text = lines(Some(45)).join("\n");
+        assert!(
+            text.contains("1.94±0.53") && text.contains("≥38.5"),
+            "{text}"
+        );
+        assert!(!text.contains("hidden"), "{text}");
+
+        let at_40 = lines(Some(40));
+        assert!(at_40.iter().filter(drawn).all(|l| l.chars().count() <= 40));
+        let text = at_40.join("\n");
+        assert!(!text.contains("1.94"), "{text}");
+        assert!(text.contains("hidden to fit 40 columns: p50 (s)"), "{text}");
+    }
+
+    #[test]
+    fn too_narrow_wraps_instead_of_overflowing() {
+        let at_20 = lines(Some(20));
+        let table: Vec<_> = at_20
+            .iter()
+            .filter(|l| l.starts_with(['│', '╭', '╰']))
+            .collect();
+        assert!(table.iter().all(|l| l.chars().count() <= 20), "{at_20:#?}");
     }
 }

@@ -45,7 +45,8 @@ pub fn verify(outcomes: &[Outcome], quick: bool) -> Report {
         "tolerance",
         "result",
     ])
-    .numeric([2, 3, 4]);
+    .numeric([2, 3, 4])
+    .prose(["claim"]);
     for o in outcomes {
         table.row([
             Cell::new(o.id),

@@ -134,3 +134,76 @@ fn version_and_help_exit_0() {
     assert!(stdout(&["--version"]).starts_with("jaegis "));
     assert!(stdout(&["list", "--help"]).contains("Usage:"));
 }
+
+/// Lines of a table's drawing (not the prose around it).
+fn drawn(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.starts_with(['│', '╭', '╞', '╰']))
+        .collect()
+}
+
+#[test]
+fn tables_fit_the_width_and_wide_shows_every_column() {
+    let args = [
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "least_connections,round_robin",
+        "--tasks",
+        "500",
+        "--replications",
+        "2",
+        "--slo",
+        "5s@99%",
+    ];
+    let narrow = jaegis().args(args).env("COLUMNS", "80").output().unwrap();
+    let narrow = String::from_utf8(narrow.stdout).unwrap();
+    assert!(
+        drawn(&narrow).iter().all(|l| l.chars().count() <= 80),
+        "{narrow}"
+    );
+    assert!(
+        narrow.contains("hidden to fit 80 columns: coordination"),
+        "{narrow}"
+    );
+    assert!(
+        drawn(&narrow).iter().all(|l| !l.contains("p99.9")),
+        "{narrow}"
+    );
+
+    let mut wide_args = args.to_vec();
+    wide_args.push("--wide");
+    let wide = jaegis()
+        .args(&wide_args)
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let wide = String::from_utf8(wide.stdout).unwrap();
+    assert!(wide.contains("p99.9 (s)") && wide.contains(" ± "), "{wide}");
+    assert!(!wide.contains("hidden to fit"), "{wide}");
+    assert!(drawn(&wide).iter().any(|l| l.chars().count() > 80));
+
+    // Off a terminal with no COLUMNS, tables fit 100 columns; the reasons go under them.
+    let advice = stdout(&["recommend", "--agents", "40", "--fault-tolerance", "high"]);
+    assert!(
+        drawn(&advice).iter().all(|l| l.chars().count() <= 100),
+        "{advice}"
+    );
+    assert!(
+        advice.contains("where it lost points:\n  peer_to_peer_001: "),
+        "{advice}"
+    );
+
+    // Machine formats carry every column whatever the width.
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "csv"]);
+    let csv_narrow = jaegis()
+        .args(&json_args)
+        .env("COLUMNS", "40")
+        .output()
+        .unwrap();
+    json_args.push("--wide");
+    let csv_wide = jaegis().args(&json_args).output().unwrap();
+    assert_eq!(csv_narrow.stdout, csv_wide.stdout);
+}

@@ -5,6 +5,7 @@ mod commands;
 mod conventions;
 mod evidence;
 mod examples;
+mod fuzz;
 mod json;
 mod lint;
 mod plan;
@@ -19,7 +20,7 @@ use assert_cmd::Command;
 /// The binary under test, with colour and terminal detection neutralised.
 pub fn jaegis() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jaegis"));
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR").env_remove("COLUMNS");
     cmd
 }
 

@@ -4,6 +4,8 @@
 fn readme_examples_print_what_the_readme_shows() {
     trycmd::TestCases::new()
         .register_bin("jaegis", std::path::Path::new(env!("CARGO_BIN_EXE_jaegis")))
+        // The width a reader's terminal exports must not change the documented tables.
+        .env("COLUMNS", "100")
         .case("README.md")
         .case("docs/resilience.md")
         .case("docs/examples.md")

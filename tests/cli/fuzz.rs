@@ -1,0 +1,145 @@
+//! Random flag combinations through the real binary, as a hostile user types them: every
+//! run exits 0 (a result), 1 (a check failed) or 2 (bad input, one clear message), never
+//! panics, and every result it prints accounts for every request.
+
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
+use serde_json::Value;
+
+use crate::jaegis;
+
+/// Each flag with ordinary values, then absurd ones; a run takes a few flags, an absurd
+/// value one time in eight.
+#[rustfmt::skip]
+const FLAGS: &[(&str, &[&str], &[&str])] = &[
+    ("--pattern", &["all", "master_slave", "peer_to_peer", "pipeline", "scatter_gather"], &["", "star"]),
+    ("--balancer", &["all", "round_robin", "power_of_two", "random", "predictive", "least_connections,random"], &["rr"]),
+    ("--agents", &["2", "9", "64"], &["0", "-1", "1", "1000001", "18446744073709551616"]),
+    ("--load", &["0.5", "0.95", "1.5"], &["0", "1e-300", "1e300", "nan", "inf"]),
+    ("--service", &["exp:1", "det:0.5", "lognormal:1:3", "pareto:1.1:1", "erlang:3:1", "hyperexp:1:4", "exp:1e-9"], &["exp:0", "erlang:0:1", "weibull:1"]),
+    ("--arrivals", &["poisson", "deterministic", "bursty:10:1:5:5", "bursty:10:0:1:1"], &["burst", "bursty:0:0:1:1"]),
+    ("--speeds", &["1", "4,1", "0.5,2"], &["0", "", "1,-1"]),
+    ("--tasks", &["1", "2", "50", "300"], &["0"]),
+    ("--replications", &["1", "2", "3"], &["0"]),
+    ("--warmup", &["0", "0.1", "0.99"], &["1", "-0.1"]),
+    ("--mtbf", &["20", "100", "1e-9"], &["0"]),
+    ("--timeout", &["none", "0.001", "2", "30"], &["0"]),
+    ("--retry", &["none", "immediate", "linear", "exponential"], &["forever"]),
+    ("--retry-budget", &["0.1", "1"], &["0", "-1"]),
+    ("--circuit-breaker", &["none", "consecutive", "failure_rate"], &["open"]),
+    ("--hedge-after-quantile", &["0.95", "0.5"], &["1", "0"]),
+    ("--drop-expired", &["true", "false"], &["maybe"]),
+    ("--queue-limit", &["1", "100"], &["0"]),
+    ("--fan-out", &["1", "2"], &["0", "100"]),
+    ("--stages", &["1", "3", "65535"], &["0", "70000"]),
+    ("--gather-timeout", &["0.01", "60"], &["0"]),
+    ("--heartbeat", &["0", "1", "1e9"], &["-1"]),
+    ("--consensus-fraction", &["0", "0.5", "1"], &["2"]),
+    ("--outage", &["0@10+5", "0@0+1e9", "1@1+1"], &["0@-1+1"]),
+    ("--spike", &["10+5:3", "0+1e9:100"], &["1+1:0"]),
+    ("--slo", &["1s@99%", "2s", "1ms@99.9%"], &["0s@50%", "2s@101%"]),
+    ("--queue", &["shared", "per-agent"], &["lifo"]),
+];
+
+/// Events may not outgrow the requests without bound: the stall guard and the limits hold
+/// a run to this many events per request (10,000 failure events per request is the
+/// scenario builder's cap, plus the requests' own events).
+const MAX_EVENTS_PER_REQUEST: f64 = 20_000.0;
+
+fn check_results(doc: &Value, args: &[String]) {
+    for r in doc["results"].as_array().expect("results") {
+        let t = &r["tasks"];
+        let n = |k: &str| {
+            t[k].as_u64()
+                .unwrap_or_else(|| panic!("{k} in {t} for {args:?}"))
+        };
+        assert_eq!(
+            n("completed") + n("failed") + n("in_flight"),
+            n("generated"),
+            "requests unaccounted for: {t} for {args:?}"
+        );
+    }
+}
+
+#[test]
+fn random_flag_combinations_exit_cleanly_and_account_for_every_request() {
+    // Before a release: JAEGIS_FUZZ_RUNS=5000 JAEGIS_FUZZ_SEED=<any> cargo test --test cli fuzz
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let mut rng = Pcg64::seed_from_u64(env("JAEGIS_FUZZ_SEED", 17));
+    let runs = env("JAEGIS_FUZZ_RUNS", 150);
+    let mut ran = 0;
+    for _ in 0..runs {
+        let mut args: Vec<String> = ["simulate", "--format", "json", "--stats"]
+            .map(String::from)
+            .to_vec();
+        let mut chosen = Vec::new();
+        for _ in 0..rng.random_range(1..7) {
+            let (flag, good, bad) = FLAGS[rng.random_range(0..FLAGS.len())];
+            if chosen.contains(&flag) {
+                continue;
+            }
+            chosen.push(flag);
+            let values = if rng.random_range(0..8) == 0 {
+                bad
+            } else {
+                good
+            };
+            args.push(flag.into());
+            args.push(values[rng.random_range(0..values.len())].into());
+            if flag == "--mtbf" {
+                let mttr = ["1", "120", "1e5", "-1"][rng.random_range(0..4)];
+                args.extend(["--mttr".into(), mttr.into()]);
+            }
+        }
+        // A small budget, unless the combination chose its own length.
+        if !chosen.contains(&"--tasks") {
+            args.extend(["--tasks".into(), "300".into()]);
+        }
+        if !chosen.contains(&"--replications") {
+            args.extend(["--replications".into(), "2".into()]);
+        }
+        let out = jaegis().args(&args).output().expect("jaegis runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0..=2)),
+            "exit {code:?} for {args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        if code == Some(2) {
+            let lines = stderr
+                .lines()
+                .filter(|l| !l.starts_with("warning:"))
+                .count();
+            assert!((1..=3).contains(&lines), "{args:?}: {stderr}");
+            assert!(stderr.contains("error"), "{args:?}: {stderr}");
+        }
+        if code == Some(0) {
+            ran += 1;
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(!text.contains("NaN"), "{args:?}: {text}");
+            let doc: Value = serde_json::from_str(&text).expect("stdout is JSON");
+            check_results(&doc, &args);
+            let stats = stderr.lines().find(|l| l.starts_with("stats:")).unwrap();
+            let events: f64 = stats.split_whitespace().nth(1).unwrap().parse().unwrap();
+            let requests: u64 = doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["tasks"]["generated"].as_u64().unwrap())
+                .sum();
+            assert!(
+                events <= MAX_EVENTS_PER_REQUEST * requests.max(1) as f64,
+                "{events} events for {requests} requests: {args:?}"
+            );
+        }
+    }
+    // Not only refusals: enough combinations run to test the simulator, not the parser.
+    eprintln!("{ran} of {runs} combinations ran");
+    assert!(ran >= runs / 2, "only {ran} of {runs} combinations ran");
+}
