@@ -63,7 +63,11 @@ fn table_width(terminal: bool) -> usize {
         .filter(|&c| c > 0)
         .or_else(tty)
         .unwrap_or(PIPED_WIDTH)
+        .max(MIN_WIDTH)
 }
+
+/// Narrower than this, no table can be made readable: it overflows instead.
+const MIN_WIDTH: usize = 40;
 
 impl Output {
     fn new(format: Option<Format>, color: ColorChoice, wide: bool) -> Self {

@@ -87,7 +87,21 @@ impl Plan {
                 axes.push(axis(&flag.id, &flag.id, values(flag)?));
             }
         }
-        let grid = Grid::new(axes.iter().map(|a| a.dimension.clone()).collect())?;
+        // Two values are one point when simulate reads them alike (30 and 30s, 2s@99% and
+        // 2000ms@99%, exp:1 and exponential:1.0, Round-Robin and round_robin).
+        let flags: Vec<(&str, &str)> = axes
+            .iter()
+            .map(|a| (a.dimension.name.as_str(), a.flag.as_str()))
+            .collect();
+        let key = |d: &Dimension, value: &str| {
+            let canonical = sweep::canonical(&d.name, value);
+            let flag = flags.iter().find(|(n, _)| *n == d.name).map(|(_, f)| *f);
+            match flag.map(|f| point_args([(f, canonical.as_str())])) {
+                Some(Ok(args)) => format!("{:?}", args.input),
+                _ => canonical,
+            }
+        };
+        let grid = Grid::with_key(axes.iter().map(|a| a.dimension.clone()).collect(), &key)?;
         let id = SweepId {
             command: command_line(args),
             points: grid.len(),

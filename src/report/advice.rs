@@ -70,7 +70,7 @@ pub fn recommendation(
         .titled(format!("Patterns for {}", describe(&rec.request)))
         .numeric([0].into_iter().chain(2..criteria.len() + 3))
         .prose(["where it lost points"])
-        .key(1);
+        .key([1]);
     for r in ranking {
         let mut row = vec![
             Cell::new(r.rank.to_string()),
@@ -134,6 +134,7 @@ pub fn recommendation(
             .titled("How each score was reached (points = weight x score, score = points / total weight x 100)")
             .numeric([2, 3, 4])
             .prose(["reason"])
+            .key([0, 1])
             .optional(["weight", "points"]);
         for r in ranking {
             for c in &r.criteria {

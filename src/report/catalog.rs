@@ -87,7 +87,14 @@ pub fn section_list(catalog: &Catalog, section: Section) -> Report {
     }
     let mut table = Table::new(header)
         .titled(format!("{} ({} entries)", section.title(), entries.len()))
-        .prose(["other fields", "settings", "name"])
+        .prose([
+            "other fields",
+            "settings",
+            "use cases",
+            "optimal for",
+            "best for",
+            "name",
+        ])
         .optional(["throughput", "latency", "scalability"]);
     if section == Section::Patterns {
         table = table.numeric([3, 4]);
@@ -159,7 +166,7 @@ pub fn entry(entry: &Entry) -> Report {
 pub fn search(query: &str, hits: &[Hit]) -> Report {
     let mut table = Table::new(["score", "section", "id", "field", "match"])
         .prose(["match"])
-        .key(2)
+        .key([2])
         .titled(match hits.len() {
             1 => format!("1 entry matches \"{query}\""),
             n => format!("{n} entries match \"{query}\""),

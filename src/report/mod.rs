@@ -125,8 +125,8 @@ pub struct Table {
     pub prose: Vec<String>,
     /// Columns a narrow terminal may hide, by header, the first hidden first.
     pub optional: Vec<String>,
-    /// The column that names a row, to label its prose under the table.
-    pub key: usize,
+    /// The columns that name a row, to label its prose under the table; the first if none.
+    pub key: Vec<usize>,
 }
 
 impl Table {
@@ -157,9 +157,18 @@ impl Table {
         self
     }
 
-    pub fn key(mut self, column: usize) -> Self {
-        self.key = column;
+    pub fn key(mut self, columns: impl IntoIterator<Item = usize>) -> Self {
+        self.key = columns.into_iter().collect();
         self
+    }
+
+    /// The columns that name a row.
+    pub fn keys(&self) -> Vec<usize> {
+        if self.key.is_empty() {
+            vec![0]
+        } else {
+            self.key.clone()
+        }
     }
 
     pub fn row<C: Into<Cell>>(&mut self, cells: impl IntoIterator<Item = C>) {

@@ -120,21 +120,45 @@ type Panels = Vec<(String, Vec<Series>)>;
 
 /// The results of each pattern as series, one panel per pattern that has any.
 fn panels(sim: &Simulation, series: impl Fn(&RunResult) -> Vec<Series>) -> Panels {
-    sim.scenario
+    let mut panels = sim
+        .scenario
         .patterns
         .iter()
         .map(|pattern| {
-            let mut lines: Vec<Series> = sim
+            let lines: Vec<Series> = sim
                 .results
                 .iter()
                 .filter(|r| &r.pattern == pattern)
                 .flat_map(&series)
                 .collect();
-            mark_coinciding(&mut lines);
             (short_name(pattern).to_string(), lines)
         })
         .filter(|(_, lines): &(String, Vec<Series>)| !lines.is_empty())
-        .collect()
+        .collect::<Panels>();
+    mark_in_every_panel(&mut panels);
+    panels
+}
+
+/// Panels share one legend: a line is said to lie under another only where it does in
+/// every panel.
+fn mark_in_every_panel(panels: &mut Panels) {
+    let n = panels.first().map_or(0, |(_, lines)| lines.len());
+    if panels.iter().any(|(_, lines)| lines.len() != n) {
+        return;
+    }
+    for i in 1..n {
+        let same = |j: usize| {
+            panels
+                .iter()
+                .all(|(_, lines)| !lines[i].points.is_empty() && lines[i].points == lines[j].points)
+        };
+        if let Some(j) = (0..i).find(|&j| same(j)) {
+            for (_, lines) in panels.iter_mut() {
+                let first = lines[j].label.clone();
+                lines[i].label = format!("{} (same as {first})", lines[i].label);
+            }
+        }
+    }
 }
 
 /// Says in the legend when a line is drawn exactly over an earlier one, which hides it

@@ -419,7 +419,8 @@ fn timeline_table(r: &RunResult) -> Table {
         "open breakers",
     ])
     .titled(format!("Timeline: {} / {}", r.pattern, r.balancer))
-    .numeric(0..7);
+    .numeric(0..7)
+    .optional(["open breakers", "queued", "throughput/s"]);
     for p in &r.timeline {
         table.row([
             number(p.start, 3),

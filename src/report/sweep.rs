@@ -101,7 +101,12 @@ pub fn sweep(lines: &[Line]) -> Report {
         .filter(|(_, n)| first.parameters[n.as_str()].is_number())
         .map(|(i, _)| i)
         .chain(names.len()..names.len() + columns.len());
-    let mut table = Table::new(header).titled(title).numeric(numeric);
+    let mut table = Table::new(header).titled(title).numeric(numeric).optional([
+        "in SLO/s",
+        "p50 (s)",
+        "success",
+        "goodput/s",
+    ]);
     for line in lines {
         let mut row: Vec<String> = names
             .iter()

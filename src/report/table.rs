@@ -1,10 +1,11 @@
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Attribute, CellAlignment, Color, ContentArrangement};
+use comfy_table::{Attribute, CellAlignment, Color, ColumnConstraint, ContentArrangement};
 use unicode_width::UnicodeWidthStr;
 
 use super::{Block, Emphasis, Exporter, Report, Table};
+use crate::names::short_name;
 
 /// Boxed tables for people. Without colour, no escape codes at all.
 ///
@@ -46,8 +47,11 @@ fn drawn_width(table: &Table) -> usize {
         + 1
 }
 
-/// `3.10 ± 0.10` as `3.10±0.10`, `≥ 60.0` as `≥60.0`.
+/// `3.10 ± 0.10` as `3.10±0.10`, `≥ 60.0` as `≥60.0`, `master_slave_001` as `master_slave`.
 fn compact(text: &str) -> String {
+    if !text.contains(' ') {
+        return short_name(text).to_string();
+    }
     text.replace(" ± ", "±").replace("≥ ", "≥")
 }
 
@@ -65,9 +69,12 @@ fn drop_column(table: &mut Table, i: usize) {
         .filter(|&&c| c != i)
         .map(|&c| if c > i { c - 1 } else { c })
         .collect();
-    if table.key > i {
-        table.key -= 1;
-    }
+    table.key = table
+        .keys()
+        .into_iter()
+        .filter(|&c| c != i)
+        .map(|c| if c > i { c - 1 } else { c })
+        .collect();
 }
 
 fn layout(table: &Table, width: Option<usize>) -> Layout {
@@ -88,7 +95,7 @@ fn layout(table: &Table, width: Option<usize>) -> Layout {
         let Some(i) = out.table.header.iter().position(|h| h == name) else {
             continue;
         };
-        let key = out.table.key;
+        let keys = out.table.keys();
         let lines: Vec<String> = out
             .table
             .rows
@@ -96,7 +103,11 @@ fn layout(table: &Table, width: Option<usize>) -> Layout {
             .filter_map(|r| {
                 let text = r.get(i).map(|c| c.text.as_str()).unwrap_or("");
                 (!text.is_empty() && text != "-").then(|| {
-                    let label = r.get(key).map(|c| c.text.as_str()).unwrap_or("");
+                    let label: Vec<&str> = keys
+                        .iter()
+                        .filter_map(|&k| r.get(k).map(|c| c.text.as_str()))
+                        .collect();
+                    let label = label.join(" / ");
                     format!("  {label}: {text}")
                 })
             })
@@ -114,6 +125,33 @@ fn layout(table: &Table, width: Option<usize>) -> Layout {
             }
         }
     }
+    // A column with one value in every row says nothing row to row: it goes first, and
+    // the note says its value.
+    if out.table.rows.len() > 1 {
+        while drawn_width(&out.table) > width {
+            // The rows' names stay while prose under the table is labelled by them.
+            let keys = if out.under.is_empty() {
+                Vec::new()
+            } else {
+                out.table.keys()
+            };
+            let Some(i) = (0..out.table.header.len()).rev().find(|&i| {
+                !keys.contains(&i) && {
+                    let first = out.table.rows[0].get(i).map(|c| &c.text);
+                    out.table
+                        .rows
+                        .iter()
+                        .all(|r| r.get(i).map(|c| &c.text) == first)
+                }
+            }) else {
+                break;
+            };
+            let value = out.table.rows[0].get(i).map_or("", |c| c.text.as_str());
+            out.hidden
+                .push(format!("{} ({value} in every row)", out.table.header[i]));
+            drop_column(&mut out.table, i);
+        }
+    }
     for name in &table.optional {
         if drawn_width(&out.table) <= width {
             break;
@@ -123,8 +161,53 @@ fn layout(table: &Table, width: Option<usize>) -> Layout {
             out.hidden.push(name.clone());
         }
     }
+    // Then the intervals, before any number is broken across lines.
+    if drawn_width(&out.table) > width {
+        let mut dropped = false;
+        for row in &mut out.table.rows {
+            for (i, cell) in row.iter_mut().enumerate() {
+                if out.table.numeric.contains(&i)
+                    && let Some((mean, _)) = cell.text.split_once('±')
+                {
+                    cell.text = mean.trim_end().to_string();
+                    dropped = true;
+                }
+            }
+        }
+        if dropped {
+            out.hidden.push("the ± intervals".into());
+        }
+    }
     out.wrap = drawn_width(&out.table) > width;
+    // Text that must wrap breaks between words: a snake_case word too long for any narrow
+    // column reads as words.
+    if out.wrap {
+        let keep = out.table.keys();
+        for row in &mut out.table.rows {
+            for (i, cell) in row.iter_mut().enumerate() {
+                if !keep.contains(&i) && !out.table.numeric.contains(&i) {
+                    cell.text = split_long_words(&cell.text);
+                }
+            }
+        }
+    }
     out
+}
+
+/// Words longer than this are split at their underscores when cells wrap.
+const LONG_WORD: usize = 20;
+
+fn split_long_words(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            if w.chars().count() > LONG_WORD {
+                w.replace('_', " ")
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl TableExporter {
@@ -176,6 +259,14 @@ impl TableExporter {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
+        // When cells must wrap, numbers and the rows' names never break: only text does.
+        if layout.wrap {
+            for i in table.numeric.iter().copied().chain(table.keys()) {
+                if let Some(column) = out.column_mut(i) {
+                    column.set_constraint(ColumnConstraint::ContentWidth);
+                }
+            }
+        }
         out
     }
 }
@@ -198,9 +289,6 @@ impl Exporter for TableExporter {
                     }
                     let layout = layout(table, self.width);
                     writeln!(out, "{}", self.render(&layout))?;
-                    for line in &layout.under {
-                        writeln!(out, "{line}")?;
-                    }
                     if !layout.hidden.is_empty() {
                         writeln!(
                             out,
@@ -208,6 +296,9 @@ impl Exporter for TableExporter {
                             self.width.unwrap_or_default(),
                             layout.hidden.join(", ")
                         )?;
+                    }
+                    for line in &layout.under {
+                        writeln!(out, "{line}")?;
                     }
                 }
             }
@@ -290,12 +381,11 @@ mod tests {
     }
 
     #[test]
-    fn too_narrow_wraps_instead_of_overflowing() {
-        let at_20 = lines(Some(20));
-        let table: Vec<_> = at_20
-            .iter()
-            .filter(|l| l.starts_with(['│', '╭', '╰']))
-            .collect();
-        assert!(table.iter().all(|l| l.chars().count() <= 20), "{at_20:#?}");
+    fn too_narrow_never_breaks_a_number_or_a_name() {
+        // At 20 columns nothing fits: the intervals go, then the table overflows rather
+        // than split a row's name or a number across lines.
+        let text = lines(Some(20)).join("\n");
+        assert!(text.contains("least_connections") && text.contains("8.39"), "{text}");
+        assert!(text.contains("the ± intervals"), "{text}");
     }
 }

@@ -97,7 +97,7 @@ pub fn parameter_value(text: &str) -> Value {
 }
 
 /// The one spelling of a value, to find a value given twice.
-fn canonical(parameter: &str, value: &str) -> String {
+pub fn canonical(parameter: &str, value: &str) -> String {
     if let Ok(x) = value.parse::<f64>() {
         return format!("{}", x + 0.0);
     }
@@ -125,6 +125,15 @@ pub struct Grid {
 
 impl Grid {
     pub fn new(dimensions: Vec<Dimension>) -> Result<Grid, SweepError> {
+        Grid::with_key(dimensions, &|d: &Dimension, v: &str| canonical(&d.name, v))
+    }
+
+    /// The grid, with `key` telling values that mean the same: two values of a dimension
+    /// with one key are refused.
+    pub fn with_key(
+        dimensions: Vec<Dimension>,
+        key: &dyn Fn(&Dimension, &str) -> String,
+    ) -> Result<Grid, SweepError> {
         let mut points: u64 = 1;
         for d in &dimensions {
             // A value given twice would simulate the same point twice: say so instead. Numbers
@@ -132,7 +141,7 @@ impl Grid {
             // exponential:1.0), names whatever their case and dashes.
             let mut seen = std::collections::HashMap::with_capacity(d.values.len());
             for v in &d.values {
-                let key = canonical(&d.name, v);
+                let key = key(d, v);
                 if let Some(w) = seen.insert(key, v) {
                     return Err(SweepError(format!(
                         "--{}: {v} is given twice (as {w}); each value is one point",

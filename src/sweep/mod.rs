@@ -8,7 +8,7 @@ mod grid;
 mod merge;
 mod shard;
 
-pub use grid::{Dimension, Grid, alternatives, parameter_value};
+pub use grid::{Dimension, Grid, alternatives, canonical, parameter_value};
 pub use merge::{Line, SweepId, merge};
 pub use shard::Shard;
 

@@ -372,4 +372,14 @@ fn small_doors_behave_as_users_expect() {
         err.contains("--load: 0.50 is given twice (as 0.5)"),
         "{err}"
     );
+    // However it is spelt: simulate reads the two alike.
+    for (flag, values) in [
+        ("--timeout", "30,30s"),
+        ("--slo", "2s@99%,2000ms@99%"),
+        ("--service", "exp:1,exponential:1.0"),
+        ("--retry", "exponential,exponential_backoff"),
+    ] {
+        let err = crate::bad_input(&["sweep", "--pattern", "pipeline", flag, values]);
+        assert!(err.contains("is given twice"), "{flag} {values}: {err}");
+    }
 }

@@ -3,6 +3,8 @@
 //! panics, and every result it prints accounts for every request.
 
 use rand::{RngExt, SeedableRng};
+use std::time::Duration;
+
 use rand_pcg::Pcg64;
 use serde_json::Value;
 
@@ -41,6 +43,42 @@ const FLAGS: &[(&str, &[&str], &[&str])] = &[
     ("--queue", &["shared", "per-agent"], &["lifo"]),
 ];
 
+/// A number from the environment, for a longer run before a release.
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// No run may take longer: a hang fails the test instead of stalling it.
+const PER_RUN: Duration = Duration::from_secs(60);
+
+/// Adds one to six random flags to `args`, an absurd value one time in eight; returns the
+/// flags chosen.
+fn random_flags(rng: &mut Pcg64, args: &mut Vec<String>) -> Vec<&'static str> {
+    let mut chosen = Vec::new();
+    for _ in 0..rng.random_range(1..7) {
+        let (flag, good, bad) = FLAGS[rng.random_range(0..FLAGS.len())];
+        if chosen.contains(&flag) {
+            continue;
+        }
+        chosen.push(flag);
+        let values = if rng.random_range(0..8) == 0 {
+            bad
+        } else {
+            good
+        };
+        args.push(flag.into());
+        args.push(values[rng.random_range(0..values.len())].into());
+        if flag == "--mtbf" {
+            let mttr = ["1", "120", "1e5", "-1"][rng.random_range(0..4)];
+            args.extend(["--mttr".into(), mttr.into()]);
+        }
+    }
+    chosen
+}
+
 /// Events may not outgrow the requests without bound: the stall guard and the limits hold
 /// a run to this many events per request (10,000 failure events per request is the
 /// scenario builder's cap, plus the requests' own events).
@@ -64,12 +102,6 @@ fn check_results(doc: &Value, args: &[String]) {
 #[test]
 fn random_flag_combinations_exit_cleanly_and_account_for_every_request() {
     // Before a release: JAEGIS_FUZZ_RUNS=5000 JAEGIS_FUZZ_SEED=<any> cargo test --test cli fuzz
-    let env = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
     let mut rng = Pcg64::seed_from_u64(env("JAEGIS_FUZZ_SEED", 17));
     let runs = env("JAEGIS_FUZZ_RUNS", 150);
     let mut ran = 0;
@@ -77,25 +109,7 @@ fn random_flag_combinations_exit_cleanly_and_account_for_every_request() {
         let mut args: Vec<String> = ["simulate", "--format", "json", "--stats"]
             .map(String::from)
             .to_vec();
-        let mut chosen = Vec::new();
-        for _ in 0..rng.random_range(1..7) {
-            let (flag, good, bad) = FLAGS[rng.random_range(0..FLAGS.len())];
-            if chosen.contains(&flag) {
-                continue;
-            }
-            chosen.push(flag);
-            let values = if rng.random_range(0..8) == 0 {
-                bad
-            } else {
-                good
-            };
-            args.push(flag.into());
-            args.push(values[rng.random_range(0..values.len())].into());
-            if flag == "--mtbf" {
-                let mttr = ["1", "120", "1e5", "-1"][rng.random_range(0..4)];
-                args.extend(["--mttr".into(), mttr.into()]);
-            }
-        }
+        let chosen = random_flags(&mut rng, &mut args);
         // A small budget, unless the combination chose its own length.
         if !chosen.contains(&"--tasks") {
             args.extend(["--tasks".into(), "300".into()]);
@@ -103,7 +117,11 @@ fn random_flag_combinations_exit_cleanly_and_account_for_every_request() {
         if !chosen.contains(&"--replications") {
             args.extend(["--replications".into(), "2".into()]);
         }
-        let out = jaegis().args(&args).output().expect("jaegis runs");
+        let out = jaegis()
+            .args(&args)
+            .timeout(PER_RUN)
+            .output()
+            .expect("jaegis runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         assert!(
@@ -142,4 +160,61 @@ fn random_flag_combinations_exit_cleanly_and_account_for_every_request() {
     // Not only refusals: enough combinations run to test the simulator, not the parser.
     eprintln!("{ran} of {runs} combinations ran");
     assert!(ran >= runs / 2, "only {ran} of {runs} combinations ran");
+}
+
+#[test]
+fn random_commands_draw_tables_that_fit_the_width() {
+    let mut rng = Pcg64::seed_from_u64(env("JAEGIS_FUZZ_SEED", 29));
+    for _ in 0..env("JAEGIS_FUZZ_RUNS", 160) / 4 {
+        let mut args: Vec<String> = match rng.random_range(0..4) {
+            0 => vec!["simulate".into()],
+            1 => ["sweep", "--load", "0.5,0.9"].map(String::from).to_vec(),
+            2 => [
+                "recommend",
+                "--simulate",
+                "--budget",
+                "300",
+                "--agents",
+                "9",
+            ]
+            .map(String::from)
+            .to_vec(),
+            _ => ["plan", "--rate", "5", "--slo", "3s@95%", "--budget", "300"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let sweep_or_simulate = args[0] == "simulate" || args[0] == "sweep";
+        if sweep_or_simulate {
+            random_flags(&mut rng, &mut args);
+            args.extend(["--tasks", "300", "--replications", "2"].map(String::from));
+        }
+        let width = rng.random_range(40..160usize);
+        let wide = rng.random_range(0..4) == 0;
+        if wide {
+            args.push("--wide".into());
+        }
+        let out = jaegis()
+            .args(&args)
+            .env("COLUMNS", width.to_string())
+            .timeout(PER_RUN)
+            .output()
+            .expect("jaegis runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("NaN"), "{args:?}: {text}");
+        // From 60 columns, every table fits: names and numbers never need more.
+        if !wide && width >= 60 {
+            for line in text.lines().filter(|l| l.starts_with(['│', '╭', '╞', '╰'])) {
+                assert!(
+                    line.chars().count() <= width,
+                    "{args:?} at {width} columns:\n{text}"
+                );
+            }
+        }
+    }
 }

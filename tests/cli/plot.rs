@@ -321,3 +321,27 @@ fn a_curve_hidden_under_another_says_so_in_the_legend() {
     svg.has_text("capability_based (same as least_connections)");
     svg.has_text("round_robin");
 }
+
+#[test]
+fn the_shared_legend_of_several_panels_claims_only_what_holds_in_every_panel() {
+    // scatter_gather sends each request to every agent: there, every balancer draws the
+    // same curve; in peer_to_peer they differ. The one legend must not say they coincide.
+    let text = chart(&[
+        "simulate",
+        "--pattern",
+        "scatter_gather,peer_to_peer",
+        "--balancer",
+        "round_robin,least_connections",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ]);
+    let svg = Svg::parse(&text);
+    svg.has_text("least_connections");
+    assert!(
+        !svg.texts().iter().any(|t| t.contains("same as")),
+        "{:?}",
+        svg.texts()
+    );
+}
