@@ -385,7 +385,10 @@ mod tests {
         // At 20 columns nothing fits: the intervals go, then the table overflows rather
         // than split a row's name or a number across lines.
         let text = lines(Some(20)).join("\n");
-        assert!(text.contains("least_connections") && text.contains("8.39"), "{text}");
+        assert!(
+            text.contains("least_connections") && text.contains("8.39"),
+            "{text}"
+        );
         assert!(text.contains("the ± intervals"), "{text}");
     }
 }
