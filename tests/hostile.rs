@@ -42,6 +42,13 @@ const NASTY: &[&str] = &[
     "\"unbounded\"",
     "\"shared\"",
     "\"failure-rate\"",
+    "\"rpm=1\"",
+    "\"rpm=1,tpm=1\"",
+    "\"tpm=1e11\"",
+    "\"ttft=1e9\"",
+    "\"ttft=0.35,in=0.0002,out=0.025\"",
+    "\"in=3,out=15\"",
+    "\"exp:1e7\"",
 ];
 
 fn key() -> impl Strategy<Value = &'static str> {

@@ -124,29 +124,47 @@ fn plain(x: f64) -> String {
 /// The scenario in words, two lines: the workload, then the run and what goes wrong in it
 /// and which mechanisms are on.
 pub fn summary(s: &Scenario) -> [String; 2] {
-    let service = match s.service {
-        Service::Exponential { mean } => format!("exponential work of mean {} s", plain(mean)),
-        Service::Deterministic { mean } => format!("constant work of {} s", plain(mean)),
-        Service::Erlang { k, mean } => format!("Erlang-{k} work of mean {} s", plain(mean)),
-        Service::LogNormal { mean, cv } => {
+    let llm = s.llm.as_ref();
+    let tokens = llm
+        .filter(|l| l.tokens_in.is_some() || l.tokens_out.is_some())
+        .map(|l| {
+            let show = |d: &Option<Service>| d.as_ref().map_or("0".to_string(), Service::to_string);
             format!(
-                "lognormal work of mean {} s (cv {})",
+                "{} tokens in and {} out",
+                show(&l.tokens_in),
+                show(&l.tokens_out)
+            )
+        });
+    let service = match (llm.and_then(|l| l.latency), s.service.clone()) {
+        (Some(latency), work) => format!(
+            "LLM calls of {} ({latency}: {} s on average)",
+            tokens.clone().unwrap_or_default(),
+            plain(work.mean())
+        ),
+        (None, work) => match work {
+            Service::Exponential { mean } => format!("exponential work of mean {} s", plain(mean)),
+            Service::Deterministic { mean } => format!("constant work of {} s", plain(mean)),
+            Service::Erlang { k, mean } => format!("Erlang-{k} work of mean {} s", plain(mean)),
+            Service::LogNormal { mean, cv } => {
+                format!(
+                    "lognormal work of mean {} s (cv {})",
+                    plain(mean),
+                    plain(cv)
+                )
+            }
+            Service::Pareto { alpha, mean } => {
+                format!(
+                    "Pareto work of mean {} s (alpha {})",
+                    plain(mean),
+                    plain(alpha)
+                )
+            }
+            Service::HyperExponential { mean, cv } => format!(
+                "hyperexponential work of mean {} s (cv {})",
                 plain(mean),
                 plain(cv)
-            )
-        }
-        Service::Pareto { alpha, mean } => {
-            format!(
-                "Pareto work of mean {} s (alpha {})",
-                plain(mean),
-                plain(alpha)
-            )
-        }
-        Service::HyperExponential { mean, cv } => format!(
-            "hyperexponential work of mean {} s (cv {})",
-            plain(mean),
-            plain(cv)
-        ),
+            ),
+        },
     };
     let arrivals = match s.arrivals {
         Arrivals::Poisson => "Poisson arrivals".to_string(),
@@ -181,6 +199,22 @@ pub fn summary(s: &Scenario) -> [String; 2] {
         "{}{speeds}, {arrivals}, {service}",
         count(u64::from(s.agents), "agent")
     );
+    if let Some(t) = tokens.filter(|_| llm.is_some_and(|l| l.latency.is_none())) {
+        workload.push_str(&format!(", {t}"));
+    }
+    if let Some(quota) = llm.and_then(|l| l.provider) {
+        workload.push_str(&format!(", one provider quota of {quota} for every agent"));
+    }
+    if let Some(price) = llm.and_then(|l| l.price) {
+        workload.push_str(&format!(
+            ", ${} in and ${} out per million tokens",
+            plain(price.input),
+            plain(price.output)
+        ));
+    }
+    if let Some(cost) = llm.and_then(|l| l.agent_cost) {
+        workload.push_str(&format!(", ${} per agent-hour", plain(cost)));
+    }
     if let Some(slo) = s.slo {
         workload.push_str(&format!(", objective {slo}"));
     }
@@ -327,6 +361,9 @@ pub fn simulation(sim: &Simulation) -> Report {
         if sim.scenario.resilience.active() {
             report = report.table(resilience_table(&rows));
         }
+        if sim.scenario.llm.is_some() {
+            report = report.table(calls_table(&rows));
+        }
         if sim.scenario.resilience.timeline.is_some() {
             for r in &rows {
                 report = report.table(timeline_table(r));
@@ -399,6 +436,41 @@ fn resilience_table(rows: &[&RunResult]) -> Table {
                 | Metric::Completeness
                 | Metric::HedgeOverhead
                 | Metric::HedgeRate => percent(e),
+                _ => estimate(e),
+            });
+        }
+        table.row(cells);
+    }
+    table
+}
+
+/// Columns of the LLM calls table, shown when they apply to some row.
+const CALLS: &[(&str, Metric)] = &[
+    ("tokens/request", Metric::TokensPerRequest),
+    ("$/request", Metric::CostPerRequest),
+    ("$/good request", Metric::CostPerGoodRequest),
+    ("$ wasted", Metric::CostWaste),
+    ("429s", Metric::Throttled),
+];
+
+/// Tokens, dollars and the provider's refusals, in the same row order as the main table.
+fn calls_table(rows: &[&RunResult]) -> Table {
+    let columns: Vec<&(&str, Metric)> = CALLS
+        .iter()
+        .filter(|(_, m)| rows.iter().any(|r| applies(r.metrics.get(*m))))
+        .collect();
+    let mut header = vec!["balancer"];
+    header.extend(columns.iter().map(|(h, _)| *h));
+    let mut table = Table::new(header)
+        .titled("LLM calls (per request over the whole run; 429s per replication)")
+        .numeric(1..=columns.len())
+        .optional(["tokens/request", "$ wasted"]);
+    for r in rows {
+        let mut cells = vec![r.balancer.id().to_string()];
+        for (_, metric) in &columns {
+            let e = r.metrics.get(*metric);
+            cells.push(match metric {
+                Metric::CostWaste => percent(e),
                 _ => estimate(e),
             });
         }

@@ -55,6 +55,11 @@ metrics! {
     Completeness => "completeness",
     HedgeOverhead => "hedge_overhead",
     HedgeRate => "hedge_rate",
+    Throttled => "throttled",
+    TokensPerRequest => "tokens_per_request",
+    CostPerRequest => "cost_per_request",
+    CostPerGoodRequest => "cost_per_good_request",
+    CostWaste => "cost_waste",
 }
 
 const COUNT: usize = Metric::ALL.len();

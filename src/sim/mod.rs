@@ -11,6 +11,7 @@ pub mod estimate;
 mod events;
 pub mod faults;
 pub mod judgement;
+pub mod llm;
 pub mod metric;
 pub mod model;
 mod pattern;

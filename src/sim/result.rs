@@ -288,7 +288,7 @@ impl RunResult {
 
     pub fn stall_warning(&self, s: Stalled) -> String {
         format!(
-            "{} under {} stalled in {} of {} replications: after the arrivals and the scripted outages ended, no request ended and no agent served for thirty times the longest wait the scenario sets (a repair, a timeout, an election), so the {} requests still waiting were failed at t = {} s on average: random failures keep too few agents up for them (a majority for consensus, a working master)",
+            "{} under {} stalled in {} of {} replications: after the arrivals and the scripted outages ended, no request ended and no agent served for thirty times the longest wait the scenario sets (a repair, a timeout, an election), or events ran on without either (100,000 per request waiting), so the {} requests still waiting were failed at t = {} s on average: random failures keep too few agents up for them (a majority for consensus, a working master)",
             self.pattern,
             self.balancer,
             s.replications,

@@ -33,6 +33,7 @@ pub mod streams {
     pub const HEARTBEATS: u64 = 5;
     pub const ELECTIONS: u64 = 6;
     pub const EXECUTIONS: u64 = 7;
+    pub const TOKENS: u64 = 8;
 }
 
 /// The draws of one task: a small generator seeded by the task's index.

@@ -264,3 +264,62 @@ fn heterogeneous_fleet_needs_a_speed_aware_balancer() {
     assert!(of(&doc, "weighted_round_robin", "fairness") > 0.98);
     assert!(of(&doc, "predictive", "fairness") < 0.7);
 }
+
+#[test]
+fn llm_fanout_costs_its_tokens_and_its_quota_caps_goodput_whatever_the_agents() {
+    let doc = example("llm-fanout.toml", &["--balancer", "least_connections"]);
+    // 4 calls of 3,000 tokens in at $3 and 200 out at $15 a million: $0.048 a request.
+    let dollars = metric(&doc, 0, "cost_per_request");
+    assert!((dollars - 0.048).abs() < 0.002, "{dollars}");
+    assert!(metric(&doc, 0, "cost_waste") < 0.05);
+    // Above the quota's 0.52 requests/s, doubling the agents does not raise goodput: it
+    // stays below the quota (a fan-out whose last call is refused for good has spent its
+    // other calls' quota for nothing).
+    let mut goodputs = Vec::new();
+    for agents in ["24", "48"] {
+        let over = example(
+            "llm-fanout.toml",
+            &[
+                "--balancer",
+                "least_connections",
+                "--rate",
+                "0.8",
+                "--agents",
+                agents,
+            ],
+        );
+        let ceiling = over["scenario"]["per_pattern"][0]["provider_ceiling"]
+            .as_f64()
+            .unwrap();
+        assert!((ceiling - 0.5208).abs() < 0.001, "{ceiling}");
+        let goodput = metric(&over, 0, "goodput");
+        assert!(
+            goodput < ceiling * 1.03,
+            "{agents} agents: {goodput} over {ceiling}"
+        );
+        assert!(metric(&over, 0, "throttled") > 100.0);
+        goodputs.push(goodput);
+    }
+    assert!(
+        (goodputs[1] - goodputs[0]).abs() < 0.05,
+        "48 agents against 24: {goodputs:?}"
+    );
+}
+
+#[test]
+fn llm_supervisor_meets_the_objective_at_a_price_the_peers_do_not_pay() {
+    let doc = example("llm-supervisor.toml", &[]);
+    let pattern = |i: usize| doc["results"][i]["pattern"].as_str().unwrap().to_string();
+    assert_eq!(pattern(0), "master_slave_001");
+    // The supervisor's call adds about 1,530 tokens and $0.0050 to every task.
+    let extra_tokens =
+        metric(&doc, 0, "tokens_per_request") - metric(&doc, 1, "tokens_per_request");
+    assert!((extra_tokens - 1530.0).abs() < 100.0, "{extra_tokens}");
+    let (supervised, peers) = (
+        metric(&doc, 0, "cost_per_good_request"),
+        metric(&doc, 1, "cost_per_good_request"),
+    );
+    assert!(supervised > peers * 1.3, "{supervised} against {peers}");
+    // ... and its fresh view of the workers wins attainment.
+    assert!(metric(&doc, 0, "attainment") > metric(&doc, 1, "attainment"));
+}

@@ -41,6 +41,12 @@ const FLAGS: &[(&str, &[&str], &[&str])] = &[
     ("--spike", &["10+5:3", "0+1e9:100"], &["1+1:0"]),
     ("--slo", &["1s@99%", "2s", "1ms@99.9%"], &["0s@50%", "2s@101%"]),
     ("--queue", &["shared", "per-agent"], &["lifo"]),
+    ("--tokens-in", &["det:1000", "lognormal:2000:1", "exp:1"], &["det:0", "exp:1e8"]),
+    ("--tokens-out", &["exp:300", "det:1"], &["pareto:0.5:1"]),
+    ("--llm-latency", &["ttft=0.35,in=0.0002,out=0.025", "ttft=5"], &["ttft=0", "ttft=-1"]),
+    ("--provider", &["rpm=60", "rpm=600,tpm=100000", "tpm=1000"], &["rpm=0", "qps=3"]),
+    ("--price", &["in=3,out=15", "in=0"], &["in=-1"]),
+    ("--dispatch-tokens-in", &["det:500", "exp:100"], &["det:-1"]),
 ];
 
 /// A number from the environment, for a longer run before a release.
@@ -75,6 +81,23 @@ fn random_flags(rng: &mut Pcg64, args: &mut Vec<String>) -> Vec<&'static str> {
             let mttr = ["1", "120", "1e5", "-1"][rng.random_range(0..4)];
             args.extend(["--mttr".into(), mttr.into()]);
         }
+    }
+    // The LLM flags need the tokens of a call, and a thinking supervisor a latency.
+    let needs = |f: &str| chosen.contains(&f);
+    if [
+        "--llm-latency",
+        "--price",
+        "--provider",
+        "--dispatch-tokens-in",
+    ]
+    .iter()
+    .any(|f| needs(f))
+        && !needs("--tokens-in")
+    {
+        args.extend(["--tokens-in", "lognormal:1000:1"].map(String::from));
+    }
+    if needs("--dispatch-tokens-in") && !needs("--llm-latency") {
+        args.extend(["--llm-latency", "ttft=0.35,in=0.0002,out=0.025"].map(String::from));
     }
     chosen
 }
@@ -217,4 +240,47 @@ fn random_commands_draw_tables_that_fit_the_width() {
             }
         }
     }
+}
+
+#[test]
+fn failures_churning_under_an_endless_heartbeat_stop_as_a_stall() {
+    // Found by the fuzz: 64 peers failing every 20 s for 10^5 s, a heartbeat of 10^9 s (no
+    // failure is ever noticed): 342 M events for 2,400 requests before the event bound.
+    let out = jaegis()
+        .args([
+            "simulate",
+            "--pattern",
+            "peer_to_peer",
+            "--balancer",
+            "power_of_two",
+        ])
+        .args([
+            "--mtbf",
+            "20",
+            "--mttr",
+            "1e5",
+            "--agents",
+            "64",
+            "--heartbeat",
+            "1e9",
+        ])
+        .args(["--arrivals", "bursty:10:0:1:1", "--service", "erlang:3:1"])
+        .args([
+            "--tasks",
+            "300",
+            "--replications",
+            "2",
+            "--stats",
+            "--format",
+            "json",
+        ])
+        .timeout(PER_RUN)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stalled in 2 of 2"), "{stderr}");
+    let stats = stderr.lines().find(|l| l.starts_with("stats:")).unwrap();
+    let events: f64 = stats.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(events < 5e6, "{stats}");
 }

@@ -110,6 +110,11 @@ struct Metrics {
     completeness: Estimate,
     hedge_overhead: Estimate,
     hedge_rate: Estimate,
+    throttled: Estimate,
+    tokens_per_request: Estimate,
+    cost_per_request: Estimate,
+    cost_per_good_request: Estimate,
+    cost_waste: Estimate,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]

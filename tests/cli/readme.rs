@@ -11,5 +11,6 @@ fn readme_examples_print_what_the_readme_shows() {
         .case("docs/examples.md")
         .case("docs/plan.md")
         .case("docs/lint.md")
-        .case("docs/validation.md");
+        .case("docs/validation.md")
+        .case("docs/agents.md");
 }

@@ -29,7 +29,8 @@ impl<E: Copy> Core<'_, E> {
         let serial = self.next_serial;
         // The first attempt does the part's drawn work; a retry or a hedge copy is a new
         // execution and draws its own time, as tail latency is mostly the execution's own.
-        let work = if r.tries == 1 && !hedge {
+        let same_call = self.calls.as_ref().is_some_and(|c| c.latency.is_some());
+        let work = if (r.tries == 1 && !hedge) || same_call {
             r.work
         } else {
             let sampler = &self.samplers[if self.samplers.len() > 1 {
@@ -39,7 +40,11 @@ impl<E: Copy> Core<'_, E> {
             }];
             sampler.sample(&mut self.executions)
         };
-        let kind = self.requests[r.request as usize].kind;
+        let t = &self.requests[r.request as usize];
+        let kind = t.kind;
+        // A part's call carries the request's tokens in the part's share of its work.
+        let share = if t.work > 0.0 { r.work / t.work } else { 1.0 };
+        let tokens = (f64::from(t.tokens.0) * share, f64::from(t.tokens.1) * share);
         let ticket = if self.s.resilience.circuit_breaker.kind != BreakerKind::None {
             self.breakers[agent as usize].sent(self.now)
         } else {
@@ -56,6 +61,9 @@ impl<E: Copy> Core<'_, E> {
             hedge,
             place: Place::Transit,
             ticket,
+            tokens,
+            cost: 0.0,
+            refused: 0.0,
         }) as u32;
         let r = &mut self.parts[part as usize];
         r.live[r.live_count as usize] = id;
@@ -138,7 +146,19 @@ impl<E: Copy> Core<'_, E> {
         } else {
             1.0
         };
-        let duration = work / self.speed[a] * penalty;
+        let mut duration = work / self.speed[a] * penalty;
+        if let Some(calls) = &mut self.calls {
+            let at = &mut self.attempts[attempt as usize];
+            match calls.call(self.now, at.tokens.0, at.tokens.1) {
+                Ok(cost) => at.cost = cost,
+                // Refused at once: its service ends now, as a 429.
+                Err(retry_after) => {
+                    at.refused = retry_after;
+                    duration = 0.0;
+                    self.rec.throttled(self.now);
+                }
+            }
+        }
         let ag = &mut self.agents[a];
         ag.serving = Some(attempt);
         ag.started = self.now;
@@ -174,7 +194,18 @@ impl<E: Copy> Core<'_, E> {
             return;
         }
         let at = &self.attempts[attempt as usize];
-        let (live, hedge, part) = (at.live, at.hedge, at.part);
+        let (live, hedge, part, refused) = (at.live, at.hedge, at.part, at.refused);
+        if refused > 0.0 {
+            // A 429: retried after the provider's retry-after, not the client's backoff.
+            if live {
+                self.parts[part as usize].retry_after = refused;
+                self.attempt_failed(pattern, attempt, Failure::Throttled);
+            } else {
+                self.attempts.remove(attempt as usize);
+            }
+            self.next_job(pattern, agent);
+            return;
+        }
         // A part of a request already resolved (a failed gather, or one given up at its
         // timeout) is served for nothing.
         let useful = live && !self.requests[self.parts[part as usize].request as usize].over();
@@ -303,7 +334,10 @@ impl<E: Copy> Core<'_, E> {
             (at.agent, at.ticket)
         };
         let part = self.unlink(attempt);
-        self.work_answered += self.attempts.remove(attempt as usize).work;
+        let answered = self.attempts.remove(attempt as usize);
+        self.work_answered += answered.work;
+        let request = self.parts[part as usize].request as usize;
+        self.requests[request].answered_cost += answered.cost;
         self.record_breaker(agent, Some(true), ticket);
         let r = &self.parts[part as usize];
         if let Some(q) = &mut self.hedge_latency {
@@ -359,11 +393,12 @@ impl<E: Copy> Core<'_, E> {
         let (agent, place, ticket) = (at.agent, at.place, at.ticket);
         let part = self.unlink(attempt);
         // A failure noticed by heartbeats is for health checking, not the breaker.
-        let outcome = (why != Failure::AgentDown).then_some(false);
+        // Nor is a 429, which is the provider's quota, not the agent's health.
+        let outcome = (!matches!(why, Failure::AgentDown | Failure::Throttled)).then_some(false);
         self.record_breaker(agent, outcome, ticket);
         // A rejected or lost attempt is gone; a timed-out one stays queued, a zombie.
         match (why, place) {
-            (Failure::Rejected, _) | (_, Place::Lost) => {
+            (Failure::Rejected | Failure::Throttled, _) | (_, Place::Lost) => {
                 self.attempts.remove(attempt as usize);
             }
             _ => {}
@@ -380,6 +415,17 @@ impl<E: Copy> Core<'_, E> {
         let r = &mut self.parts[part as usize];
         self.rec.sent(self.now, r.tries == 0);
         r.tries += 1;
+        self.requests[r.request as usize].attempts += 1;
+        self.retry_or_fail(pattern, part);
+    }
+
+    /// The provider refused a coordinator's call for the part (a supervisor's decision): a
+    /// try like any other, retried after the retry-after within the client's retries.
+    pub fn refused<P: Pattern<Event = E>>(&mut self, pattern: &mut P, part: u32, retry_after: f64) {
+        let r = &mut self.parts[part as usize];
+        self.rec.sent(self.now, r.tries == 0);
+        r.tries += 1;
+        r.retry_after = retry_after;
         self.requests[r.request as usize].attempts += 1;
         self.retry_or_fail(pattern, part);
     }
@@ -403,6 +449,14 @@ impl<E: Copy> Core<'_, E> {
             None
         } else {
             policy.delay(r.tries, r.last_delay, &mut self.routing)
+        };
+        // After a 429 the client waits what the provider said, within its retries; a call
+        // larger than a minute's quota is never served.
+        let retry_after = std::mem::take(&mut self.parts[part as usize].retry_after);
+        let delay = match delay {
+            Some(_) if retry_after.is_infinite() => None,
+            Some(_) if retry_after > 0.0 => Some(retry_after),
+            other => other,
         };
         match delay {
             Some(delay) => {

@@ -10,6 +10,7 @@
 //! wasted work behind retry storms.
 
 mod attempt;
+mod calls;
 mod fault;
 mod pattern;
 #[cfg(test)]
@@ -34,6 +35,7 @@ use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, Recen
 use super::scenario::{Parts, PatternParams, Scenario};
 use super::stream::{derive, mix, stream, streams, task_rng};
 use super::workload::{ArrivalClock, TaskDraws};
+use calls::Calls;
 
 /// In `Agent::serving`, a worker redoing the work lost since its last checkpoint.
 pub(crate) const REPLAY: u32 = u32::MAX;
@@ -48,6 +50,12 @@ pub(crate) struct Request {
     pub kind: u16,
     /// Its work at speed 1, drawn once: every pattern gets the same.
     pub work: f64,
+    /// Tokens of its LLM call, in and out, drawn once (0 without tokens).
+    pub tokens: (u32, u32),
+    /// Tokens of the supervisor's decision (master_slave), in and out.
+    pub decision: (u32, u32),
+    /// Dollars of its parts' answered calls: used if it completes, wasted otherwise.
+    pub answered_cost: f64,
     /// The request's own draws, for parts that draw their own work (`--parts independent`).
     pub rng: Pcg64Mcg,
     /// Parts not yet over; the slot is freed when this is 0 and the request is resolved.
@@ -92,6 +100,8 @@ pub(crate) struct Part {
     pub retry_pending: bool,
     pub first_sent: f64,
     pub last_delay: f64,
+    /// The provider's retry-after of its last attempt, refused with a 429; 0 otherwise.
+    pub retry_after: f64,
 }
 
 /// Where an attempt is.
@@ -121,6 +131,12 @@ pub(crate) struct Attempt {
     pub place: Place,
     /// Its agent's breaker ticket: the half-open cycle it is a trial of, or 0.
     pub ticket: u32,
+    /// Its LLM call's tokens, in and out: the request's, in the part's share.
+    pub tokens: (f64, f64),
+    /// Dollars its call was charged.
+    pub cost: f64,
+    /// Refused by the provider (a 429): the seconds until it could be served; 0 otherwise.
+    pub refused: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +185,8 @@ pub(crate) enum Failure {
     AgentDown,
     /// Refused at once: a full bulkhead.
     Rejected,
+    /// Refused by the provider: over quota (a 429).
+    Throttled,
 }
 
 /// The state every pattern shares, and the operations a pattern calls to move work.
@@ -235,6 +253,8 @@ pub(crate) struct Core<'a, E> {
     work_answered: f64,
     /// A digest of the request stream: every request's arrival, work and kind.
     digest: u64,
+    /// LLM calls: tokens, the provider, the bill; None without any LLM setting.
+    calls: Option<Calls>,
 }
 
 /// The outcome of one replication.
@@ -412,6 +432,7 @@ impl<'a, P: Pattern> Engine<'a, P> {
             work_drawn: 0.0,
             work_answered: 0.0,
             digest: 0,
+            calls: Calls::new(s, seed),
         };
         let mut engine = Engine { core, pattern };
         engine.schedule_faults();
@@ -478,16 +499,30 @@ impl<'a, P: Pattern> Engine<'a, P> {
             .map(|o| o.start + o.duration)
             .fold(0.0, f64::max);
         let (mut last_progress, mut ended) = (0.0, 0u64);
+        // Nor may events run on without progress however long the waits it sets (a
+        // heartbeat of 10^9 s with failures every few seconds).
+        let mut quiet_events = 0u64;
         let mut stalled = None;
         while let Some((time, kind)) = core.events.pop() {
+            quiet_events += 1;
             if matches!(kind, Kind::ServiceEnd { .. }) {
                 last_progress = time;
+                quiet_events = 0;
             }
-            if core.arrivals_done && time - last_progress > stall && time > scripted_end {
-                if core.agents.iter().any(|a| a.serving.is_some()) {
+            let churning = core.arrivals_done
+                && quiet_events > STALL_EVENTS_PER_REQUEST * (core.requests.len() as u64 + 1);
+            if core.arrivals_done
+                && (time - last_progress > stall || churning)
+                && time > scripted_end
+            {
+                if core.agents.iter().any(|a| a.serving.is_some()) && !churning {
                     last_progress = time;
                 } else {
-                    core.now = last_progress + stall;
+                    core.now = if churning {
+                        time
+                    } else {
+                        last_progress + stall
+                    };
                     stalled = Some(core.stall());
                     break;
                 }
@@ -541,6 +576,7 @@ impl<'a, P: Pattern> Engine<'a, P> {
             }
             let now_ended = core.counts.completed + core.counts.failed;
             if now_ended != ended {
+                quiet_events = 0;
                 let blocks = now_ended / PROGRESS_BLOCK - ended / PROGRESS_BLOCK;
                 if blocks > 0 {
                     requests_ended(blocks * PROGRESS_BLOCK);
@@ -563,7 +599,16 @@ impl<'a, P: Pattern> Engine<'a, P> {
         let end = core.now;
         let coordinator = pattern.finish(core, end);
         let busy: Vec<f64> = core.agents.iter().map(|a| a.busy).collect();
-        let (values, timeline) = core.rec.finish(end, &busy, coordinator);
+        let (mut values, timeline) = core.rec.finish(end, &busy, coordinator);
+        if let Some(calls) = &core.calls {
+            calls.report(
+                &mut values,
+                core.s,
+                core.generated,
+                core.rec.throttled_calls(),
+                end,
+            );
+        }
         let latency_quantiles = core.rec.latency_quantiles();
         core.counts.in_flight = core.requests.iter().filter(|(_, t)| !t.resolved).count() as u64;
         core.counts.generated = core.generated;
@@ -587,6 +632,10 @@ impl<'a, P: Pattern> Engine<'a, P> {
         })
     }
 }
+
+/// Events a run may process, once its arrivals are over, with no service ending and no
+/// request ending, per request still waiting: beyond, it is stalled.
+const STALL_EVENTS_PER_REQUEST: u64 = 100_000;
 
 /// Ended requests per progress report: rare enough to cost nothing per event.
 pub const PROGRESS_BLOCK: u64 = 1024;
@@ -656,7 +705,13 @@ impl<'a, E: Copy> Core<'a, E> {
         self.generated += 1;
         let mut rng = task_rng(self.seed, index);
         let draws = TaskDraws::take(&mut rng);
-        let work = self.work.sample(&mut rng);
+        let [tokens_in, tokens_out, decision_in, decision_out] =
+            self.calls.as_ref().map_or([0; 4], |c| c.tokens_of(index));
+        let tokens = (tokens_in, tokens_out);
+        let work = match self.calls.as_ref().and_then(|c| c.latency) {
+            Some(latency) => latency.seconds(f64::from(tokens.0), f64::from(tokens.1)),
+            None => self.work.sample(&mut rng),
+        };
         self.work_drawn += work;
         let kind = self
             .kind_cdf
@@ -684,6 +739,9 @@ impl<'a, E: Copy> Core<'a, E> {
             arrival: self.now,
             kind,
             work,
+            tokens,
+            decision: (decision_in, decision_out),
+            answered_cost: 0.0,
             rng,
             outstanding: 0,
             done: 0,
@@ -699,6 +757,32 @@ impl<'a, E: Copy> Core<'a, E> {
         self.rec.arrived(self.now);
         self.schedule_next_arrival();
         pattern.admit(self, request, draws.entry);
+    }
+
+    /// Seconds at speed 1 of the supervisor's decision for `request`, when it is an LLM call.
+    pub fn decision_seconds(&self, request: u32) -> Option<f64> {
+        let calls = self.calls.as_ref()?;
+        calls.decision_seconds(self.requests[request as usize].decision)
+    }
+
+    /// The supervisor makes its decision for `request` through the provider: admitted and
+    /// charged to the request (used if it completes), or refused with the retry-after.
+    pub fn decide(&mut self, request: u32) -> Result<(), f64> {
+        let Some(calls) = &mut self.calls else {
+            return Ok(());
+        };
+        let t = &mut self.requests[request as usize];
+        let (tokens_in, tokens_out) = (f64::from(t.decision.0), f64::from(t.decision.1));
+        match calls.call(self.now, tokens_in, tokens_out) {
+            Ok(cost) => {
+                t.answered_cost += cost;
+                Ok(())
+            }
+            Err(wait) => {
+                self.rec.throttled(self.now);
+                Err(wait)
+            }
+        }
     }
 
     /// Schedules a pattern event at `time`.
@@ -742,6 +826,7 @@ impl<'a, E: Copy> Core<'a, E> {
             retry_pending: false,
             first_sent: self.now,
             last_delay: 0.0,
+            retry_after: 0.0,
         }) as u32
     }
 
@@ -915,6 +1000,11 @@ impl<'a, E: Copy> Core<'a, E> {
             self.counts.failed += 1;
         } else {
             self.counts.completed += 1;
+        }
+        if outcome == Outcome::Complete
+            && let Some(calls) = &mut self.calls
+        {
+            calls.used += t.answered_cost;
         }
         self.release(request);
     }

@@ -99,7 +99,7 @@ impl Pattern for MasterSlave {
             "the master (it handles at most {} requests/s: {} at once, {} s each at speed {})",
             crate::number::number(master_capacity(s), 1),
             s.master_concurrency,
-            crate::number::round_sig(s.dispatch_overhead + s.merge_work),
+            crate::number::round_sig(dispatch_seconds(s) + s.merge_work),
             crate::number::round_sig(s.agent_speed(0))
         )
     }
@@ -208,17 +208,28 @@ impl Pattern for MasterSlave {
     }
 }
 
-/// The master's work for a job, at speed 1.
+/// The master's work for a job, at speed 1: a thinking supervisor's decision takes the
+/// latency of its tokens.
 fn job_work(core: &Core<'_, Event>, job: Job) -> f64 {
     match job {
-        Job::Dispatch(_) => core.s.dispatch_overhead,
+        Job::Dispatch(part) => core
+            .decision_seconds(core.parts[part as usize].request)
+            .unwrap_or(core.s.dispatch_overhead),
         Job::Merge(_) => core.s.merge_work,
     }
 }
 
+/// Mean seconds of a dispatch at speed 1: the decision's latency, or the fixed overhead.
+fn dispatch_seconds(s: &Scenario) -> f64 {
+    s.llm
+        .as_ref()
+        .and_then(|l| l.decision_seconds())
+        .unwrap_or(s.dispatch_overhead)
+}
+
 /// Requests per second the master can handle: its slots over a request's time at its speed.
 fn master_capacity(s: &Scenario) -> f64 {
-    let seconds = (s.dispatch_overhead + s.merge_work) / s.agent_speed(0);
+    let seconds = (dispatch_seconds(s) + s.merge_work) / s.agent_speed(0);
     if seconds > 0.0 {
         f64::from(s.master_concurrency) / seconds
     } else {
@@ -262,6 +273,17 @@ impl MasterSlave {
                 return;
             };
             let job = self.backlog.pop_front().expect("the backlog is not empty");
+            if let Job::Dispatch(part) = job
+                && core
+                    .decision_seconds(core.parts[part as usize].request)
+                    .is_some()
+                && let Err(wait) = core.decide(core.parts[part as usize].request)
+            {
+                // The supervisor's call got a 429: a try of the part, retried after the
+                // retry-after within the client's retries; its slot stays free.
+                core.refused(self, part, wait);
+                continue;
+            }
             let work = job_work(core, job);
             if work > 0.0 {
                 self.slots[slot] = Some((job, core.now));

@@ -12,6 +12,7 @@ use crate::names::{closest, normalize, short_name, suggest};
 use crate::sim::balancer::BalancerKind;
 use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::engine::{Pattern, Shape, ShapeInput};
+use crate::sim::llm::Llm;
 use crate::sim::pattern::Visit;
 use crate::sim::recorder::MAX_TIMELINE_BUCKETS;
 use crate::sim::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
@@ -210,6 +211,80 @@ pub fn stage_workers(workers: u32, weights: &[f64]) -> Vec<u32> {
 
 /// Flags given that change nothing in what is simulated: a pattern's setting when that
 /// pattern is not simulated, a mechanism's parameter without the mechanism.
+/// The LLM settings, each checked against the others; None when none is given.
+fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
+    let llm = Llm {
+        tokens_in: input.tokens_in.clone(),
+        tokens_out: input.tokens_out.clone(),
+        dispatch_tokens_in: input.dispatch_tokens_in.clone(),
+        dispatch_tokens_out: input.dispatch_tokens_out.clone(),
+        latency: input.llm_latency,
+        provider: input.provider,
+        price: input.price,
+        agent_cost: input.agent_cost,
+    };
+    if llm.tokens_in.is_none()
+        && llm.tokens_out.is_none()
+        && llm.dispatch_tokens_in.is_none()
+        && llm.dispatch_tokens_out.is_none()
+        && llm.latency.is_none()
+        && llm.provider.is_none()
+        && llm.price.is_none()
+        && llm.agent_cost.is_none()
+    {
+        return Ok(None);
+    }
+    let dispatch = llm.dispatch_tokens_in.is_some() || llm.dispatch_tokens_out.is_some();
+    if dispatch && llm.latency.is_none() {
+        return Err(invalid(
+            "--dispatch-tokens-in",
+            "a supervisor's decision takes its time from its tokens: give --llm-latency too",
+        ));
+    }
+    for (flag, d) in [
+        ("--tokens-in", &llm.tokens_in),
+        ("--tokens-out", &llm.tokens_out),
+        ("--dispatch-tokens-in", &llm.dispatch_tokens_in),
+        ("--dispatch-tokens-out", &llm.dispatch_tokens_out),
+    ] {
+        if let Some(d) = d
+            && d.mean() > MAX_MEAN_TOKENS
+        {
+            return Err(invalid(
+                flag,
+                format!(
+                    "a mean of {} tokens is more than any model's context ({MAX_MEAN_TOKENS} at most)",
+                    d.mean()
+                ),
+            ));
+        }
+    }
+    let tokens = llm.tokens_in.is_some() || llm.tokens_out.is_some();
+    let needs_tokens = [
+        ("--llm-latency", llm.latency.is_some()),
+        ("--provider", llm.provider.is_some_and(|q| q.tpm.is_some())),
+        ("--price", llm.price.is_some()),
+    ];
+    if let Some((flag, _)) = needs_tokens.iter().find(|(_, needs)| *needs && !tokens) {
+        return Err(invalid(
+            flag,
+            "needs the tokens of a request's call: give --tokens-in and --tokens-out (such as lognormal:2000:1 and exp:300)",
+        ));
+    }
+    if let Some(c) = llm.agent_cost
+        && !(c.is_finite() && (0.0..=1e6).contains(&c))
+    {
+        return Err(invalid(
+            "--agent-cost",
+            format!("expected dollars per agent-hour from 0 to 1000000, got {c}"),
+        ));
+    }
+    Ok(Some(llm))
+}
+
+/// Mean tokens of a call beyond which the input is a mistake: 10 M tokens.
+const MAX_MEAN_TOKENS: f64 = 1e7;
+
 fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<String> {
     let has = |m: Model| models.contains(&m);
     let mut out = Vec::new();
@@ -267,6 +342,12 @@ fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<
     only(
         input.dispatch_overhead.is_some(),
         "--dispatch-overhead",
+        master,
+        "master_slave",
+    );
+    only(
+        input.dispatch_tokens_in.is_some() || input.dispatch_tokens_out.is_some(),
+        "--dispatch-tokens-in/out",
         master,
         "master_slave",
     );
@@ -335,6 +416,7 @@ impl Scenario {
         let patterns = resolve_patterns(&defaults.patterns, &pattern_names)?;
         let models: Vec<Model> = patterns.iter().map(|(_, m)| *m).collect();
         let unused = unused_flags(&input, &resilience, &models);
+        let llm = llm(&input)?;
         let balancers = resolve_balancers(
             &input
                 .balancer
@@ -367,7 +449,19 @@ impl Scenario {
         if load.is_some() && rate.is_some() {
             return Err(invalid("--load", "give --load or --rate, not both"));
         }
-        let service = input.service.unwrap_or(Service::Exponential { mean: 1.0 });
+        let service = match (
+            llm.as_ref().and_then(|l| l.latency.map(|t| (l, t))),
+            input.service,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "--llm-latency",
+                    "give --service or --llm-latency, not both: with --llm-latency the work is the latency from each request's tokens",
+                ));
+            }
+            (Some((l, latency)), None) => l.work(&latency),
+            (None, service) => service.unwrap_or(Service::Exponential { mean: 1.0 }),
+        };
         let speeds = input.speeds.map(|s| s.0).unwrap_or_else(|| vec![1.0]);
         let fleet = cycled(&speeds, agents as usize, "--speeds")?;
         let rate = match (load, rate, arrivals.bursty_mean_rate()) {
@@ -548,6 +642,12 @@ impl Scenario {
                 // Set below, once the scenario they depend on is whole.
                 coordination_load: None,
                 peak_load: load,
+                provider_ceiling: llm.as_ref().and_then(|l| {
+                    let calls = shape
+                        .fan_out
+                        .unwrap_or(shape.stage_workers.len().max(1) as u32);
+                    l.ceiling(f64::from(calls), shape.work_factor)
+                }),
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,
                 bottleneck: String::new(),
@@ -598,6 +698,7 @@ impl Scenario {
             buffer,
             checkpoint_frequency: defaults.checkpoint_frequency,
             fan_out: input.fan_out,
+            llm,
             shard_work,
             gather_timeout,
             failure_threshold,

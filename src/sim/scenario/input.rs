@@ -12,6 +12,7 @@ use super::value::{
 };
 use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::faults::Outage;
+use crate::sim::llm::{LlmLatency, Price, Quota};
 use crate::sim::resilience::{BreakerKind, Jitter, RetryKind};
 use crate::sim::workload::Spike;
 
@@ -46,6 +47,12 @@ macro_rules! scenario_input {
                 }
                 if over.load.is_some() {
                     self.rate = None;
+                }
+                if over.service.is_some() {
+                    self.llm_latency = None;
+                }
+                if over.llm_latency.is_some() {
+                    self.service = None;
                 }
                 ScenarioInput { $( $field: over.$field.or(self.$field) ),+ }
             }
@@ -217,6 +224,33 @@ scenario_input! {
     /// Add per-bucket throughput, goodput, attempts, queue length and breaker states, every S seconds
     #[arg(long, value_name = "S", value_parser = parse_with::<Seconds>, allow_hyphen_values = true, help_heading = "Faults and resilience")]
     timeline: Seconds,
+    /// Input tokens of a request's LLM call, drawn once per request (whole tokens): lognormal:2000:1
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    tokens_in: Service,
+    /// Output tokens of a request's LLM call, drawn once per request (whole tokens): exp:300
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    tokens_out: Service,
+    /// A call's seconds from its tokens, instead of --service: ttft=0.35,in=0.0002,out=0.025
+    /// (to the first token, per input token, per output token; fit your own)
+    #[arg(long, value_name = "ttft=S,in=S,out=S", value_parser = parse_with::<LlmLatency>, help_heading = "LLM agents")]
+    llm_latency: LlmLatency,
+    /// A provider every agent's calls share: requests and tokens per minute, rpm=500,tpm=200000;
+    /// a call over quota gets a 429 and is retried after the provider's retry-after
+    #[arg(long, value_name = "rpm=N,tpm=N", value_parser = parse_with::<Quota>, help_heading = "LLM agents")]
+    provider: Quota,
+    /// Dollars per million tokens, in=3,out=15: every call made is charged
+    #[arg(long, value_name = "in=D,out=D", value_parser = parse_with::<Price>, help_heading = "LLM agents")]
+    price: Price,
+    /// master_slave: the supervisor's routing decision is an LLM call with these input
+    /// tokens, through the same provider (needs --llm-latency): lognormal:1500:0.5
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    dispatch_tokens_in: Service,
+    /// master_slave: output tokens of the supervisor's routing decision: det:50
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    dispatch_tokens_out: Service,
+    /// Dollars per agent-hour, charged for every agent over the run
+    #[arg(long, value_name = "DOLLARS", value_parser = number, allow_negative_numbers = true, help_heading = "LLM agents")]
+    agent_cost: f64,
 }
 
 impl ScenarioInput {

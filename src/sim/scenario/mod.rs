@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::balancer::BalancerKind;
 use super::distribution::{Arrivals, Quantiles, Service};
 use super::faults::Outage;
+use super::llm::Llm;
 pub use super::model::Model;
 use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
 use super::workload::Spike;
@@ -104,6 +105,12 @@ pub struct PatternParams {
     /// slowest agent under a full fan-out): at 1 or more the run cannot keep up.
     #[serde(serialize_with = "rounded")]
     pub peak_load: f64,
+    /// Requests per second the provider's quota can serve at most, when there is one.
+    #[serde(
+        serialize_with = "rounded_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub provider_ceiling: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fan_out: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -234,6 +241,9 @@ pub struct Scenario {
     pub failure_threshold: f64,
     pub accept_partial: bool,
     pub parts: Parts,
+    /// LLM calls: tokens, latency from tokens, a shared provider, prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<Llm>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
     #[serde(flatten)]
@@ -363,6 +373,21 @@ impl Scenario {
     /// Warnings about one pattern: stations loaded at or above capacity, whose queues grow
     /// without bound.
     pub fn pattern_warnings(&self, p: &PatternParams) -> Vec<String> {
+        let mut out = self.station_warnings(p);
+        if let Some(ceiling) = p.provider_ceiling
+            && self.rate >= ceiling
+        {
+            out.push(format!(
+                "{}: the provider's quota serves at most {} requests/s, below the {} arriving: calls beyond it get 429s, and more agents do not help",
+                p.pattern,
+                crate::number::number(ceiling, 3),
+                crate::number::number(self.rate, 3)
+            ));
+        }
+        out
+    }
+
+    fn station_warnings(&self, p: &PatternParams) -> Vec<String> {
         if p.load >= 1.0 {
             vec![format!(
                 "{}: its workers' load {:.2} is at or above capacity; queues grow without bound and results depend on the run length",
