@@ -120,3 +120,17 @@ fn a_thinking_supervisor_adds_its_call_to_every_request() {
         "{p:?}"
     );
 }
+
+#[test]
+fn every_part_of_a_request_is_a_call_with_its_own_first_token() {
+    // 3 stages, each a call of 3 s to the first token and the request's tokens split three
+    // ways: 3 x 3 + 0.2 + 2.5 = 11.7 s, and the tokens once (1,100).
+    let sim = run(&format!(
+        "{}agents = 3\nstages = 3\nrate = 0.01\narrivals = \"deterministic\"\ntasks = 200\n",
+        CALLS
+            .replace("peer_to_peer", "pipeline")
+            .replace("ttft=0.35", "ttft=3")
+    ));
+    assert!((mean(&sim, Metric::LatencyMean) - 11.7).abs() < 1e-9);
+    assert!((mean(&sim, Metric::TokensPerRequest) - 1100.0).abs() < 1e-6);
+}

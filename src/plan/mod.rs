@@ -711,6 +711,30 @@ impl Search<'_> {
         })
     }
 
+    /// The provider's quota, when it serves fewer requests than the objective needs: no
+    /// number of agents helps. A fan-out of every agent makes more calls as the fleet grows,
+    /// so it is judged by the simulations instead.
+    fn quota(&self, pattern: &str, rate: f64) -> Option<String> {
+        let s = self
+            .scenario(pattern, None, rate, self.max_agents.clamp(2, 64), 1)
+            .ok()?;
+        let p = &s.per_pattern[0];
+        if p.model == Model::ScatterGather && self.workload.fan_out.is_none() {
+            return None;
+        }
+        let ceiling = p.provider_ceiling?;
+        let needed = rate * self.slo.quantile;
+        (ceiling < needed).then(|| {
+            format!(
+                "no fleet can meet it: the provider's quota serves at most {} requests/s, below the {} that {}% of {} requests/s need; more agents do not help",
+                crate::number::number(ceiling, 3),
+                crate::number::number(needed, 3),
+                crate::number::round_sig(100.0 * self.slo.quantile),
+                crate::number::round_sig(rate)
+            )
+        })
+    }
+
     fn option(
         &self,
         pattern: &str,
@@ -734,7 +758,7 @@ impl Search<'_> {
             settings: Vec::new(),
             probes: Vec::new(),
         };
-        if let Some(why) = self.floor(pattern) {
+        if let Some(why) = self.floor(pattern).or_else(|| self.quota(pattern, rate)) {
             option.infeasible = Some(why);
             option.headroom = headroom
                 .iter()

@@ -57,11 +57,21 @@ impl Llm {
     }
 
     /// Requests per second the provider's quota serves at most, for a pattern making `calls`
-    /// calls per request that together carry `token_factor` times the request's tokens.
-    pub fn ceiling(&self, calls: f64, token_factor: f64) -> Option<f64> {
+    /// calls per request that together carry `token_factor` times the request's tokens, and
+    /// with `supervisor` one decision call more.
+    pub fn ceiling(&self, calls: f64, token_factor: f64, supervisor: bool) -> Option<f64> {
         let quota = self.provider?;
         let (tin, tout) = self.mean_tokens();
-        let tokens = (tin + tout) * token_factor;
+        let mean = |d: &Option<Service>| d.as_ref().map_or(0.0, Service::mean);
+        let (calls, decision) = if supervisor {
+            (
+                calls + 1.0,
+                mean(&self.dispatch_tokens_in) + mean(&self.dispatch_tokens_out),
+            )
+        } else {
+            (calls, 0.0)
+        };
+        let tokens = (tin + tout) * token_factor + decision;
         let by_requests = quota.rpm.map(|rpm| rpm / 60.0 / calls);
         let by_tokens = quota
             .tpm
@@ -304,6 +314,9 @@ impl Bucket {
     }
 }
 
+/// Seconds of waiting below which a call is admitted: floating-point rounding, not quota.
+const ADMIT_EPSILON: f64 = 1e-9;
+
 /// The provider's state in one replication: the buckets every agent's calls draw from.
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -334,7 +347,8 @@ impl Provider {
             .iter()
             .filter_map(|(b, need)| b.as_ref().map(|b| b.wait(*need)))
             .fold(0.0, f64::max);
-        if wait > 0.0 {
+        // A call made exactly at its retry-after finds the bucket short by rounding only.
+        if wait > ADMIT_EPSILON {
             return Err(wait);
         }
         if let Some(b) = &mut self.requests {

@@ -125,7 +125,6 @@ pub struct Recorder {
     hedges: u64,
     parts: u64,
     rejected: u64,
-    throttled: u64,
     timed_out: u64,
     detections: u64,
     detection_sum: f64,
@@ -175,7 +174,6 @@ impl Recorder {
             hedges: 0,
             parts: 0,
             rejected: 0,
-            throttled: 0,
             timed_out: 0,
             detections: 0,
             detection_sum: 0.0,
@@ -217,16 +215,6 @@ impl Recorder {
         if hedge_loss {
             self.hedge_loss += seconds;
         }
-    }
-
-    /// A call refused by the provider (a 429).
-    pub fn throttled(&mut self, now: f64) {
-        self.throttled += u64::from(self.in_window(now));
-    }
-
-    /// Calls refused by the provider in the measurement window.
-    pub fn throttled_calls(&self) -> u64 {
-        self.throttled
     }
 
     pub fn rejected(&mut self, now: f64) {

@@ -243,3 +243,36 @@ fn a_plateau_below_the_objective_is_named_not_searched_to_the_limit() {
         .unwrap();
     assert!(largest < 200, "searched up to {largest}");
 }
+
+#[test]
+fn a_provider_quota_below_the_objective_needs_no_search() {
+    // One call a second for 2 requests a second: no number of agents meets 95%.
+    let out = crate::stdout(&[
+        "plan",
+        "--rate",
+        "2",
+        "--pattern",
+        "master_slave,peer_to_peer",
+        "--tokens-in",
+        "det:1000",
+        "--tokens-out",
+        "det:100",
+        "--llm-latency",
+        "ttft=0.35,in=0.0002,out=0.025",
+        "--provider",
+        "rpm=60",
+        "--slo",
+        "10s@95%",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for choice in doc["plan"]["choices"].as_array().unwrap() {
+        let why = choice["infeasible"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("the provider's quota serves at most 1 requests/s"),
+            "{choice}"
+        );
+        assert!(choice["probes"].as_array().unwrap().is_empty(), "{choice}");
+    }
+}

@@ -40,10 +40,12 @@ impl<E: Copy> Core<'_, E> {
             }];
             sampler.sample(&mut self.executions)
         };
-        let t = &self.requests[r.request as usize];
+        let (request, part_work) = (r.request as usize, r.work);
+        let t = &self.requests[request];
         let kind = t.kind;
         // A part's call carries the request's tokens in the part's share of its work.
-        let share = if t.work > 0.0 { r.work / t.work } else { 1.0 };
+        let share = self.token_share(part_work, t.work);
+        let t = &self.requests[request];
         let tokens = (f64::from(t.tokens.0) * share, f64::from(t.tokens.1) * share);
         let ticket = if self.s.resilience.circuit_breaker.kind != BreakerKind::None {
             self.breakers[agent as usize].sent(self.now)
@@ -132,7 +134,19 @@ impl<E: Copy> Core<'_, E> {
         let at = &mut self.attempts[attempt as usize];
         at.place = Place::Serving;
         let (work, kind, live, part) = (at.work, at.kind, at.live, at.part);
-        if live {
+        let mut refused = None;
+        if let Some(calls) = &mut self.calls {
+            let at = &mut self.attempts[attempt as usize];
+            match calls.call(self.now, at.tokens.0, at.tokens.1) {
+                Ok(cost) => at.cost = cost,
+                // Refused at once: its service ends now, as a 429.
+                Err(retry_after) => {
+                    at.refused = retry_after;
+                    refused = Some(retry_after);
+                }
+            }
+        }
+        if live && refused.is_none() {
             let t = &mut self.requests[self.parts[part as usize].request as usize];
             if !t.started {
                 t.started = true;
@@ -146,19 +160,11 @@ impl<E: Copy> Core<'_, E> {
         } else {
             1.0
         };
-        let mut duration = work / self.speed[a] * penalty;
-        if let Some(calls) = &mut self.calls {
-            let at = &mut self.attempts[attempt as usize];
-            match calls.call(self.now, at.tokens.0, at.tokens.1) {
-                Ok(cost) => at.cost = cost,
-                // Refused at once: its service ends now, as a 429.
-                Err(retry_after) => {
-                    at.refused = retry_after;
-                    duration = 0.0;
-                    self.rec.throttled(self.now);
-                }
-            }
-        }
+        let duration = if refused.is_some() {
+            0.0
+        } else {
+            work / self.speed[a] * penalty
+        };
         let ag = &mut self.agents[a];
         ag.serving = Some(attempt);
         ag.started = self.now;
@@ -404,6 +410,8 @@ impl<E: Copy> Core<'_, E> {
             _ => {}
         }
         if self.parts[part as usize].live_count > 0 {
+            // Another copy runs on: a retry-after is for the next try, not for its end.
+            self.parts[part as usize].retry_after = 0.0;
             return;
         }
         self.retry_or_fail(pattern, part);

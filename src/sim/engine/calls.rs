@@ -23,6 +23,8 @@ pub(crate) struct Calls {
     pub used: f64,
     /// Tokens of the calls made, in and out.
     tokens: f64,
+    /// Calls refused with a 429, over the whole run.
+    pub throttled: u64,
 }
 
 impl Calls {
@@ -40,6 +42,7 @@ impl Calls {
             charged: 0.0,
             used: 0.0,
             tokens: 0.0,
+            throttled: 0,
         })
     }
 
@@ -69,8 +72,11 @@ impl Calls {
     /// A call of these tokens starts at `now`: admitted and charged (its dollars), or
     /// refused with the provider's retry-after.
     pub fn call(&mut self, now: f64, tokens_in: f64, tokens_out: f64) -> Result<f64, f64> {
-        if let Some(p) = &mut self.provider {
-            p.admit(now, tokens_in + tokens_out)?;
+        if let Some(p) = &mut self.provider
+            && let Err(wait) = p.admit(now, tokens_in + tokens_out)
+        {
+            self.throttled += 1;
+            return Err(wait);
         }
         self.tokens += tokens_in + tokens_out;
         let cost = self.price.map_or(0.0, |p| p.of(tokens_in, tokens_out));
@@ -81,9 +87,9 @@ impl Calls {
     /// The bill and the quota as metrics. Dollars and tokens are per request over the whole
     /// run, warm-up included: a bill has no warm-up. Agent-hours are every agent's, over the
     /// run's simulated time.
-    pub fn report(&self, v: &mut Values, s: &Scenario, generated: u64, throttled: u64, end: f64) {
+    pub fn report(&self, v: &mut Values, s: &Scenario, generated: u64, end: f64) {
         if self.provider.is_some() {
-            v.set(Metric::Throttled, throttled as f64);
+            v.set(Metric::Throttled, self.throttled as f64);
         }
         let requests = generated.max(1) as f64;
         if self.tokens_in.is_some() || self.tokens_out.is_some() {

@@ -601,13 +601,7 @@ impl<'a, P: Pattern> Engine<'a, P> {
         let busy: Vec<f64> = core.agents.iter().map(|a| a.busy).collect();
         let (mut values, timeline) = core.rec.finish(end, &busy, coordinator);
         if let Some(calls) = &core.calls {
-            calls.report(
-                &mut values,
-                core.s,
-                core.generated,
-                core.rec.throttled_calls(),
-                end,
-            );
+            calls.report(&mut values, core.s, core.generated, end);
         }
         let latency_quantiles = core.rec.latency_quantiles();
         core.counts.in_flight = core.requests.iter().filter(|(_, t)| !t.resolved).count() as u64;
@@ -759,6 +753,21 @@ impl<'a, E: Copy> Core<'a, E> {
         pattern.admit(self, request, draws.entry);
     }
 
+    /// The share of its request's tokens a part of `part_work` carries: its share of the
+    /// request's work, less the first-token time every call pays.
+    pub fn token_share(&self, part_work: f64, request_work: f64) -> f64 {
+        let ttft = self
+            .calls
+            .as_ref()
+            .and_then(|c| c.latency)
+            .map_or(0.0, |l| l.ttft);
+        if request_work > ttft {
+            ((part_work - ttft) / (request_work - ttft)).max(0.0)
+        } else {
+            1.0
+        }
+    }
+
     /// Seconds at speed 1 of the supervisor's decision for `request`, when it is an LLM call.
     pub fn decision_seconds(&self, request: u32) -> Option<f64> {
         let calls = self.calls.as_ref()?;
@@ -778,10 +787,7 @@ impl<'a, E: Copy> Core<'a, E> {
                 t.answered_cost += cost;
                 Ok(())
             }
-            Err(wait) => {
-                self.rec.throttled(self.now);
-                Err(wait)
-            }
+            Err(wait) => Err(wait),
         }
     }
 
@@ -796,6 +802,10 @@ impl<'a, E: Copy> Core<'a, E> {
     /// that share of the request's mean).
     pub fn share(&mut self, request: u32, index: u32, share: f64) -> f64 {
         let t = &mut self.requests[request as usize];
+        // Each part of an LLM request is a call that waits for its own first token.
+        if let Some(ttft) = self.calls.as_ref().and_then(|c| c.latency).map(|l| l.ttft) {
+            return ttft + (t.work - ttft).max(0.0) * share;
+        }
         if self.correlated {
             return t.work * share;
         }
@@ -1001,9 +1011,9 @@ impl<'a, E: Copy> Core<'a, E> {
         } else {
             self.counts.completed += 1;
         }
-        if outcome == Outcome::Complete
-            && let Some(calls) = &mut self.calls
-        {
+        let good =
+            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
+        if good && let Some(calls) = &mut self.calls {
             calls.used += t.answered_cost;
         }
         self.release(request);

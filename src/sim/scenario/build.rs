@@ -271,6 +271,24 @@ fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
             "needs the tokens of a request's call: give --tokens-in and --tokens-out (such as lognormal:2000:1 and exp:300)",
         ));
     }
+    if llm.latency.is_some() && input.parts == Some(Parts::Independent) {
+        return Err(invalid(
+            "--parts",
+            "independent parts draw their own work, but with --llm-latency a part's work is its share of the request's tokens: leave --parts out",
+        ));
+    }
+    let (tokens_in, tokens_out) = llm.mean_tokens();
+    if let Some(tpm) = llm.provider.and_then(|q| q.tpm)
+        && tokens_in + tokens_out > tpm
+    {
+        return Err(invalid(
+            "--provider",
+            format!(
+                "tpm={tpm} is less than a call's {} tokens on average: hardly a call would ever be served",
+                tokens_in + tokens_out
+            ),
+        ));
+    }
     if let Some(c) = llm.agent_cost
         && !(c.is_finite() && (0.0..=1e6).contains(&c))
     {
@@ -646,7 +664,8 @@ impl Scenario {
                     let calls = shape
                         .fan_out
                         .unwrap_or(shape.stage_workers.len().max(1) as u32);
-                    l.ceiling(f64::from(calls), shape.work_factor)
+                    let supervisor = *model == Model::MasterSlave && l.thinking_supervisor();
+                    l.ceiling(f64::from(calls), shape.work_factor, supervisor)
                 }),
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,
