@@ -67,7 +67,14 @@ const COLUMNS: &[(&str, Metric)] = &[
 
 fn cell(metric: Metric, e: Estimate) -> String {
     match metric {
-        Metric::SuccessRate | Metric::Utilization | Metric::CoordinatorUtilization => percent(e),
+        Metric::SuccessRate
+        | Metric::Utilization
+        | Metric::CoordinatorUtilization
+        | Metric::WastedWork
+        | Metric::Completeness
+        | Metric::HedgeOverhead
+        | Metric::HedgeRate
+        | Metric::CostWaste => percent(e),
         Metric::Attainment => share(e),
         _ => estimate(e),
     }
@@ -408,15 +415,8 @@ const RESILIENCE: &[(&str, Metric)] = &[
 
 /// What failures and resilience mechanisms did, in the same row order as the main table.
 fn resilience_table(rows: &[&RunResult]) -> Table {
-    let columns: Vec<&(&str, Metric)> = RESILIENCE
-        .iter()
-        .filter(|(_, m)| rows.iter().any(|r| applies(r.metrics.get(*m))))
-        .collect();
-    let mut header = vec!["balancer"];
-    header.extend(columns.iter().map(|(h, _)| *h));
-    let mut table = Table::new(header)
+    metric_table(rows, RESILIENCE)
         .titled("Failures and resilience (per replication: timed out and rejected are attempts)")
-        .numeric(1..=columns.len())
         .optional([
             "hedges/part",
             "hedge overhead",
@@ -425,23 +425,7 @@ fn resilience_table(rows: &[&RunResult]) -> Table {
             "completeness",
             "goodput/s",
             "no dispatch (s)",
-        ]);
-    for r in rows {
-        let mut cells = vec![r.balancer.id().to_string()];
-        for (_, metric) in &columns {
-            let e = r.metrics.get(*metric);
-            cells.push(match metric {
-                Metric::SuccessRate
-                | Metric::WastedWork
-                | Metric::Completeness
-                | Metric::HedgeOverhead
-                | Metric::HedgeRate => percent(e),
-                _ => estimate(e),
-            });
-        }
-        table.row(cells);
-    }
-    table
+        ])
 }
 
 /// Columns of the LLM calls table, shown when they apply to some row.
@@ -455,25 +439,27 @@ const CALLS: &[(&str, Metric)] = &[
 
 /// Tokens, dollars and the provider's refusals, in the same row order as the main table.
 fn calls_table(rows: &[&RunResult]) -> Table {
-    let columns: Vec<&(&str, Metric)> = CALLS
+    metric_table(rows, CALLS)
+        .titled("LLM calls (per request over the whole run; 429s per replication)")
+        .optional(["tokens/request", "$ wasted"])
+}
+
+/// One row per result, named by its balancer, with the columns that apply to some row.
+fn metric_table(rows: &[&RunResult], columns: &[(&str, Metric)]) -> Table {
+    let columns: Vec<&(&str, Metric)> = columns
         .iter()
         .filter(|(_, m)| rows.iter().any(|r| applies(r.metrics.get(*m))))
         .collect();
     let mut header = vec!["balancer"];
     header.extend(columns.iter().map(|(h, _)| *h));
-    let mut table = Table::new(header)
-        .titled("LLM calls (per request over the whole run; 429s per replication)")
-        .numeric(1..=columns.len())
-        .optional(["tokens/request", "$ wasted"]);
+    let mut table = Table::new(header).numeric(1..=columns.len());
     for r in rows {
         let mut cells = vec![r.balancer.id().to_string()];
-        for (_, metric) in &columns {
-            let e = r.metrics.get(*metric);
-            cells.push(match metric {
-                Metric::CostWaste => percent(e),
-                _ => estimate(e),
-            });
-        }
+        cells.extend(
+            columns
+                .iter()
+                .map(|(_, metric)| cell(*metric, r.metrics.get(*metric))),
+        );
         table.row(cells);
     }
     table

@@ -388,6 +388,8 @@ macro_rules! notation_serde {
     };
 }
 
+pub(crate) use notation_serde;
+
 notation_serde!(Service);
 notation_serde!(Arrivals);
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::sim::distribution::{Service, SpecError};
+use crate::sim::distribution::{Service, SpecError, notation_serde};
 
 /// What a scenario says about LLM calls: every field optional, each checked with the others
 /// when the scenario is built.
@@ -264,23 +264,9 @@ impl fmt::Display for Price {
     }
 }
 
-macro_rules! notation_serde {
-    ($($ty:ty),+) => {$(
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    )+};
-}
-
-notation_serde!(LlmLatency, Quota, Price);
+notation_serde!(LlmLatency);
+notation_serde!(Quota);
+notation_serde!(Price);
 
 /// One token bucket: holds up to a minute's quota, refilled continuously, as providers
 /// document their per-minute limits.
