@@ -47,12 +47,35 @@ fn drawn_width(table: &Table) -> usize {
         + 1
 }
 
-/// `3.10 ± 0.10` as `3.10±0.10`, `≥ 60.0` as `≥60.0`, `master_slave_001` as `master_slave`.
+/// `3.10 ± 0.10` as `3.10±0.10`, `≥ 60.0` as `≥60.0`.
 fn compact(text: &str) -> String {
-    if !text.contains(' ') {
-        return short_name(text).to_string();
-    }
     text.replace(" ± ", "±").replace("≥ ", "≥")
+}
+
+/// Ids in their short form (`master_slave_001` as `master_slave`), column by column, where
+/// that tells the rows apart as well: `pipeline_001` and `pipeline_002` stay whole.
+fn shorten_ids(table: &mut Table) {
+    for i in 0..table.header.len() {
+        let cells = || table.rows.iter().filter_map(|r| r.get(i)).map(|c| &c.text);
+        let mut pairs: Vec<(&str, &str)> = cells()
+            .map(|t| (t.as_str(), short_name(t)))
+            .filter(|(t, short)| t != short)
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut shorts: Vec<&str> = pairs.iter().map(|(_, s)| *s).collect();
+        shorts.sort_unstable();
+        shorts.dedup();
+        let clash = shorts.len() < pairs.len() || cells().any(|t| shorts.contains(&t.as_str()));
+        if pairs.is_empty() || clash {
+            continue;
+        }
+        for row in &mut table.rows {
+            if let Some(cell) = row.get_mut(i) {
+                cell.text = short_name(&cell.text).to_string();
+            }
+        }
+    }
 }
 
 /// Drops column `i` from a table, keeping its numeric columns and key in place.
@@ -124,6 +147,7 @@ fn layout(table: &Table, width: Option<usize>) -> Layout {
                 cell.text = compact(&cell.text);
             }
         }
+        shorten_ids(&mut out.table);
     }
     // A column with one value in every row says nothing row to row: it goes first, and
     // the note says its value.
@@ -378,6 +402,18 @@ mod tests {
         let text = at_40.join("\n");
         assert!(!text.contains("1.94"), "{text}");
         assert!(text.contains("hidden to fit 40 columns: p50 (s)"), "{text}");
+    }
+
+    #[test]
+    fn ids_are_shortened_only_where_the_rows_stay_apart() {
+        let mut t = Table::new(["pattern", "other"]);
+        t.row(["master_slave_001", "pipeline_001"]);
+        t.row(["peer_to_peer_001", "pipeline_002"]);
+        shorten_ids(&mut t);
+        assert_eq!(t.rows[0][0].text, "master_slave");
+        assert_eq!(t.rows[1][0].text, "peer_to_peer");
+        assert_eq!(t.rows[0][1].text, "pipeline_001");
+        assert_eq!(t.rows[1][1].text, "pipeline_002");
     }
 
     #[test]
