@@ -36,6 +36,12 @@ const SCENARIOS: &[(&str, &str, u64, u64)] = &[
         TASKS,
     ),
     (
+        "lc8_load0.9_llm_rounds_concurrency",
+        "pattern = 'master_slave'\nagents = 9\nrate = 3.6\ndispatch_overhead = 0\nbalancer = 'least_connections'\ntokens_in = 'det:500'\ntokens_out = 'exp:16'\nllm_latency = 'ttft=0.5,in=0.0002,out=0.025'\nprovider = 'rpm=1000000,tpm=1000000000,concurrency=64'\nprice = 'in=3,out=15'\nrounds = 'geometric:2'\nmax_rounds = 25",
+        1,
+        TASKS,
+    ),
+    (
         "p2c100_load0.95",
         "pattern = 'master_slave'\nagents = 101\nrate = 95\ndispatch_overhead = 0\nbalancer = 'power_of_two'",
         1,

@@ -134,3 +134,79 @@ fn every_part_of_a_request_is_a_call_with_its_own_first_token() {
     assert!((mean(&sim, Metric::LatencyMean) - 11.7).abs() < 1e-9);
     assert!((mean(&sim, Metric::TokensPerRequest) - 1100.0).abs() < 1e-6);
 }
+
+/// A supervisor and its workers loop for a geometric number of rounds R of mean M = 3: each
+/// round a decision of 500 tokens in and 20 out, and a worker's call of 1,000 in and 100 out,
+/// every later round's inputs 400 tokens longer. Round k's two calls take
+/// d + w + 2 x 0.0002 x 400 (k - 1) seconds with d = 0.35 + 0.1 + 0.5 = 0.95 and
+/// w = 3.05, and carry 1,620 + 800 (k - 1) tokens; over R rounds, with E[R] = M and
+/// E[R(R - 1) / 2] = M(M - 1):
+/// latency = 4 M + 0.16 M(M - 1) = 12.96 s, tokens = 1,620 M + 800 M(M - 1) = 9,660.
+const LOOPS: &str = r#"
+pattern = "master_slave"
+balancer = "least_connections"
+agents = 64
+master_concurrency = 64
+rate = 0.2
+tasks = 20000
+tokens_in = "det:1000"
+tokens_out = "det:100"
+dispatch_tokens_in = "det:500"
+dispatch_tokens_out = "det:20"
+llm_latency = "ttft=0.35,in=0.0002,out=0.025"
+rounds = "geometric:3"
+context_growth = 400
+replications = 4
+"#;
+
+#[test]
+fn delegation_loops_match_the_closed_form_of_geometric_rounds() {
+    let sim = run(LOOPS);
+    let latency = mean(&sim, Metric::LatencyMean);
+    let tokens = mean(&sim, Metric::TokensPerRequest);
+    let rounds = mean(&sim, Metric::Rounds);
+    assert!((rounds - 3.0).abs() < 0.05, "rounds {rounds}");
+    // Sampling error: R has variance M(M - 1) = 6, so over 18,000 x 4 requests the mean
+    // latency's standard error is about 0.06 s and the tokens' about 60.
+    assert!((latency - 12.96).abs() < 0.3, "latency {latency}");
+    assert!((tokens - 9660.0).abs() < 250.0, "tokens {tokens}");
+    assert!(mean(&sim, Metric::RoundLimited).is_nan(), "no limit given");
+}
+
+#[test]
+fn the_round_limit_fails_the_geometric_tail() {
+    // P(R > K) = (1 - 1/M)^K: (2/3)^4 = 19.75% of requests fail at a limit of 4 rounds, and
+    // their calls are waste.
+    let sim = run(&format!("{LOOPS}max_rounds = 4\nprice = \"in=1,out=1\"\n"));
+    let limited = mean(&sim, Metric::RoundLimited);
+    assert!((limited - 16.0 / 81.0).abs() < 0.01, "limited {limited}");
+    let success = mean(&sim, Metric::SuccessRate);
+    assert!((success - 65.0 / 81.0).abs() < 0.01, "success {success}");
+    assert!(mean(&sim, Metric::CostWaste) > 0.2);
+}
+
+#[test]
+fn peers_voting_wait_for_a_majority_and_pay_for_every_vote() {
+    // Three peers each make the 3.05 s call: the majority is in at 3.05 s, the bill is three
+    // calls, and the third call's answer is used by nobody.
+    let sim = run(&format!(
+        "{CALLS}agents = 8\nrate = 0.01\narrivals = \"deterministic\"\ntasks = 200\nvotes = 3\nconsensus_fraction = 0\n"
+    ));
+    assert!((mean(&sim, Metric::LatencyMean) - 3.05).abs() < 1e-9);
+    assert!((mean(&sim, Metric::CostPerRequest) - 3.0 * 0.0045).abs() < 1e-12);
+    let waste = mean(&sim, Metric::CostWaste);
+    assert!((waste - 1.0 / 3.0).abs() < 1e-9, "waste {waste}");
+}
+
+#[test]
+fn a_concurrency_cap_holds_calls_in_progress_and_counts_the_wait() {
+    // 2 calls at once of 3.05 s each: at most 0.66 requests/s, whatever the 16 agents; the
+    // rest wait the retry-after (the end of the first call in progress).
+    let sim = run(&format!(
+        "{CALLS}agents = 16\nrate = 1\ntasks = 3000\nprovider = \"concurrency=2\"\nretry = \"exponential\"\nretry_budget = 1\n"
+    ));
+    let goodput = mean(&sim, Metric::Goodput);
+    assert!(goodput < 2.0 / 3.05 + 0.02, "goodput {goodput}");
+    assert!(mean(&sim, Metric::ThrottledShare) > 0.1);
+    assert!(mean(&sim, Metric::ThrottledWait) > 0.0);
+}

@@ -113,6 +113,11 @@ impl Candidate {
             .as_ref()
             .map_or(Estimate::NONE, |r| r.metrics.get(m))
     }
+
+    /// Dollars per request within the objective, when prices or an agent cost are given.
+    fn dollars(&self) -> Option<f64> {
+        Some(self.metric(Metric::CostPerGoodRequest).mean).filter(|d| d.is_finite())
+    }
 }
 
 /// How sure the first place is: the winner against the runner-up, replication by
@@ -140,6 +145,8 @@ pub enum DecidedBy {
     Standing,
     /// Both meet the objective; the winner spends fewer agents on coordination.
     Coordination,
+    /// Both meet the objective; the winner costs fewer dollars per request within it.
+    Cost,
     /// Both meet the objective; the winner makes fewer attempts per request.
     Attempts,
     /// Attainment of the objective, or p99 over all requests without one.
@@ -400,10 +407,11 @@ fn tier(c: &Candidate) -> (u8, Option<Standing>) {
 }
 
 /// The group a candidate is compared within: its tier and standing and, among those that
-/// meet an objective, its coordination agents (fewer is cheaper).
+/// meet an objective, its coordination agents (fewer is cheaper; with prices, the dollars
+/// say what is cheaper).
 fn group(c: &Candidate, slo: bool) -> (u8, Option<Standing>, u32) {
     let (t, s) = tier(c);
-    let coordinators = if t.is_multiple_of(4) && slo {
+    let coordinators = if t.is_multiple_of(4) && slo && c.dollars().is_none() {
         c.coordinators
     } else {
         0
@@ -424,6 +432,11 @@ fn beats(a: &Candidate, b: &Candidate, slo: bool) -> Option<DecidedBy> {
         return None;
     };
     let feasible = tier(a).0.is_multiple_of(4) && tier(b).0.is_multiple_of(4);
+    if slo && feasible && a.dollars().is_some() && b.dollars().is_some() {
+        // With prices, what meets the objective is ranked by what it costs.
+        return (y.higher_than(x, Metric::CostPerGoodRequest) == Some(true))
+            .then_some(DecidedBy::Cost);
+    }
     if slo && feasible {
         let (ea, eb) = (
             a.metric(Metric::AttemptsPerTask).mean,
@@ -450,6 +463,9 @@ fn point(c: &Candidate, slo: bool) -> (f64, f64) {
     let finite = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
     if slo {
         let attainment = c.metric(Metric::Attainment).mean;
+        if let Some(dollars) = c.dollars().filter(|_| tier(c).0.is_multiple_of(4)) {
+            return (dollars, -attainment);
+        }
         let attempts = if tier(c).0.is_multiple_of(4) {
             ((c.metric(Metric::AttemptsPerTask).mean - 1.0) / ATTEMPTS_EFFECT).floor()
         } else {
@@ -540,15 +556,17 @@ fn decide(candidates: &[Candidate], slo: bool) -> Option<Decision> {
         // Neither can be judged: more replications would not make them comparable.
         Some(DecidedBy::Standing)
     };
-    let metric = if slo {
-        Metric::Attainment
-    } else {
-        Metric::LatencyP99
+    let metric = match decided_by {
+        Some(DecidedBy::Cost) => Metric::CostPerGoodRequest,
+        _ if slo => Metric::Attainment,
+        _ => Metric::LatencyP99,
     };
     let (mut wins, mut ties) = (0, 0);
     for (u, v) in x.replications.iter().zip(&y.replications) {
         let (p, q) = (u.get(metric), v.get(metric));
-        let better = if slo {
+        let better = if metric == Metric::CostPerGoodRequest {
+            p < q
+        } else if slo {
             p > q
         } else {
             p < q || (q.is_nan() && !p.is_nan())
@@ -681,11 +699,17 @@ fn findings(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let slo = scenario.slo;
+    let priced = candidates.iter().any(|c| c.dollars().is_some());
     out.push(match slo {
         Some(o) => format!(
-            "Ranked by your objective ({} s for {}% of requests): candidates that meet it with 95% confidence first (no station at capacity, no collapse), then the fewest agents spent on coordination, then the fewest attempts per request, then attainment, each difference paired over the same requests; the catalog order breaks what the evidence cannot tell apart.",
+            "Ranked by your objective ({} s for {}% of requests): candidates that meet it with 95% confidence first (no station at capacity, no collapse), then {}, then attainment, each difference paired over the same requests; the catalog order breaks what the evidence cannot tell apart.",
             crate::number::round_sig(o.deadline),
-            crate::number::round_sig(100.0 * o.quantile)
+            crate::number::round_sig(100.0 * o.quantile),
+            if priced {
+                "the fewest dollars per request within the objective"
+            } else {
+                "the fewest agents spent on coordination, then the fewest attempts per request"
+            }
         ),
         None => "No --slo: ranked by p99 over all requests (a failed request counts as slower than any answer), paired over the same requests; give --slo D@Q to rank by your objective and by cost.".into(),
     });
@@ -749,6 +773,10 @@ fn findings(
             DecidedBy::Standing => format!("{of}; it ranks first on standing (see below)."),
             DecidedBy::Coordination => format!(
                 "{of}; both meet the objective, and {} spends fewer agents on coordination.",
+                d.winner
+            ),
+            DecidedBy::Cost => format!(
+                "{of}; both meet the objective, and {} costs less per request within it beyond chance (paired).",
                 d.winner
             ),
             DecidedBy::Attempts => format!(
@@ -872,10 +900,11 @@ mod tests {
         let metrics = Metric::ALL
             .iter()
             .map(|&m| {
-                let values: Vec<f64> = per_replication
-                    .iter()
-                    .find(|(x, _)| *x == m)
-                    .map_or(vec![1.0; reps], |(_, v)| v.to_vec());
+                let values: Vec<f64> = per_replication.iter().find(|(x, _)| *x == m).map_or_else(
+                    // Dollars only where a case gives them: unpriced by default.
+                    || vec![if m == DOLLARS { f64::NAN } else { 1.0 }; reps],
+                    |(_, v)| v.to_vec(),
+                );
                 for (r, v) in replications.iter_mut().zip(&values) {
                     r.set(m, *v);
                 }
@@ -927,6 +956,45 @@ mod tests {
     const A: Metric = Metric::Attainment;
     const P99: Metric = Metric::LatencyP99;
     const TRIES: Metric = Metric::AttemptsPerTask;
+    const DOLLARS: Metric = Metric::CostPerGoodRequest;
+
+    #[test]
+    fn with_prices_what_meets_the_objective_ranks_by_dollars() {
+        // The master spends an agent on coordination but costs less per good request:
+        // with prices the dollars decide, paired over the replications.
+        let (order, d) = ranked(
+            vec![
+                candidate(
+                    "peers",
+                    1,
+                    Standing::Judged,
+                    true,
+                    0,
+                    &[(DOLLARS, &[0.021, 0.022, 0.020, 0.021, 0.022])],
+                ),
+                candidate(
+                    "master",
+                    2,
+                    Standing::Judged,
+                    true,
+                    1,
+                    &[(DOLLARS, &[0.015, 0.016, 0.015, 0.014, 0.016])],
+                ),
+                candidate(
+                    "misses",
+                    3,
+                    Standing::Judged,
+                    false,
+                    0,
+                    &[(DOLLARS, &[0.001; 5])],
+                ),
+            ],
+            true,
+        );
+        assert_eq!(order, ["master", "peers", "misses"]);
+        let d = d.unwrap();
+        assert_eq!((d.decided_by, d.wins), (DecidedBy::Cost, 5));
+    }
 
     #[test]
     fn a_candidate_that_misses_or_cannot_be_judged_never_ranks_above_one_that_meets() {

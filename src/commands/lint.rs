@@ -46,12 +46,14 @@ pub fn run(catalog: &Catalog, args: LintArgs, output: &Output) -> Result<()> {
 }
 
 /// Error-level findings on what a command is about to run, for stderr. Overloaded stations
-/// are left out: the scenario's own warnings name them. `fleet` false also leaves out the
-/// rules whose verdict depends on the fleet's size, for a command that chooses it.
+/// and a binding quota are left out: the scenario's own warnings name them. `fleet` false
+/// also leaves out the rules whose verdict depends on the fleet's size, for a command that
+/// chooses it.
 pub fn warn(scenario: &Scenario, input: &ScenarioInput, fleet: bool) {
     for f in lint::lint(scenario, input)
         .iter()
-        .filter(|f| f.severity == Severity::Error && f.id != lint::OVERLOAD.id)
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| f.id != lint::OVERLOAD.id && f.id != lint::QUOTA.id)
         .filter(|f| fleet || !lint::FLEET_RULES.iter().any(|r| r.id == f.id))
     {
         eprintln!("{}", warning(f));

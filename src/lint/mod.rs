@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::sim::{Scenario, ScenarioInput};
 
 pub use backing::{Backing, TASKS, back};
-pub use rules::{FLEET_RULES, OVERLOAD, RULES};
+pub use rules::{FLEET_RULES, OVERLOAD, QUOTA, RULES};
 
 /// How bad a finding is: errors fail `jaegis lint` (exit 1), as a linter's do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -49,6 +49,10 @@ pub const LAYERS: Rule = Rule {
     id: "J010",
     name: "retries-multiply-across-layers",
 };
+pub const QUOTA: Rule = Rule {
+    id: "J011",
+    name: "provider-quota-below-arrivals",
+};
 
 /// Every rule, in id order.
 pub const RULES: &[Rule] = &[
@@ -62,6 +66,7 @@ pub const RULES: &[Rule] = &[
     BREAKER,
     SPEED_BLIND,
     LAYERS,
+    QUOTA,
 ];
 
 /// Rules whose verdict depends on the fleet's size, which `plan` chooses.
@@ -88,7 +93,53 @@ pub fn check(s: &Scenario, given: &ScenarioInput) -> Vec<Finding> {
     speed_blind(s, &mut out);
     election(s, &mut out);
     breaker(s, &work, &mut out);
+    quota(s, &mut out);
     out
+}
+
+/// J011: the provider's quota serves fewer requests than arrive, whatever the fleet.
+fn quota(s: &Scenario, out: &mut Vec<Finding>) {
+    for p in &s.per_pattern {
+        let Some(ceiling) = p.provider_ceiling else {
+            continue;
+        };
+        let share = s.rate / ceiling;
+        let severity = if share >= 1.0 {
+            Severity::Error
+        } else if share >= TARGET_LOAD {
+            Severity::Warning
+        } else {
+            continue;
+        };
+        out.push(
+            Finding::new(
+                QUOTA,
+                severity,
+                format!(
+                    "{}: the provider's quota serves at most {} requests/s of this work, and {} arrive ({}% of it): {}",
+                    name(p),
+                    crate::number::number(ceiling, 3),
+                    crate::number::number(s.rate, 3),
+                    crate::number::number(100.0 * share, 0),
+                    if share >= 1.0 {
+                        "calls beyond it get 429s, and more agents do not help"
+                    } else {
+                        "bursts will meet 429s"
+                    }
+                ),
+            )
+            .patterns(vec![name(p)])
+            .number("provider_ceiling", ceiling, "requests/s")
+            .number("arrival_rate", s.rate, "requests/s")
+            .fix(
+                format!(
+                    "a larger quota (rpm and tpm at least {}% of today's), fewer calls or tokens per request, or a pattern that makes fewer calls",
+                    round_up(100.0 * share / TARGET_LOAD)
+                ),
+                None,
+            ),
+        );
+    }
 }
 
 fn secs(x: f64) -> String {
@@ -862,6 +913,24 @@ mod tests {
             .overlaid(f[0].remedy.clone().unwrap());
         let s = Scenario::build(fixed.clone(), &Catalog::embedded().simulation_defaults()).unwrap();
         assert!(s.per_pattern[0].peak_load < 1.0, "{:?}", s.per_pattern[0]);
+    }
+
+    #[test]
+    fn a_quota_below_the_arrivals_is_an_error_and_near_them_a_warning() {
+        // rpm = 60: one call a second; peers make one call a request, with 3 votes three.
+        let toml = "pattern = \"peer_to_peer\"\nagents = 16\nbalancer = \"least_connections\"\ntokens_in = \"det:100\"\ntokens_out = \"det:10\"\nllm_latency = \"ttft=0.5\"\nprovider = \"rpm=60\"\n";
+        let quota = |extra: &str| {
+            findings(&format!("{toml}{extra}"))
+                .into_iter()
+                .filter(|(id, _)| *id == "J011")
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(quota("rate = 0.5\n"), []);
+        assert_eq!(quota("rate = 0.85\n"), [Severity::Warning]);
+        assert_eq!(quota("rate = 1\n"), [Severity::Error]);
+        assert_eq!(quota("rate = 0.5\nvotes = 3\n"), [Severity::Error]);
+        assert_eq!(quota("rate = 0.3\nrounds = 3\n"), [Severity::Warning]);
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct Probe {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coordinator_utilization: Option<Estimate>,
     pub standing: Standing,
+    /// Dollars per request within the objective, with prices or an agent cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_per_good_request: Option<Estimate>,
     /// Judged, and attainment's lower 95% bound at or above the objective's share.
     pub meets: bool,
     /// The warnings of its simulation.
@@ -235,10 +238,18 @@ pub fn plan(
         .map(|(pattern, balancer)| search.option(pattern, *balancer, rate, &headroom))
         .collect();
     let mut options = options.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // With prices, the feasible options rank by dollars per request within the objective
+    // at their chosen size; otherwise, and between equal costs, by fleet size.
+    let dollars = |o: &Choice| {
+        o.at.as_ref()
+            .and_then(|p| p.cost_per_good_request)
+            .map_or(f64::INFINITY, |e| e.mean)
+    };
     options.sort_by(|a, b| {
         a.agents
             .is_none()
             .cmp(&b.agents.is_none())
+            .then(dollars(a).total_cmp(&dollars(b)))
             .then(a.agents.cmp(&b.agents))
             .then(
                 a.headroom
@@ -441,6 +452,8 @@ impl Search<'_> {
                     coordinator_utilization: Some(r.metrics.get(Metric::CoordinatorUtilization))
                         .filter(|e| e.mean.is_finite()),
                     standing,
+                    cost_per_good_request: Some(r.metrics.get(Metric::CostPerGoodRequest))
+                        .filter(|e| e.mean.is_finite()),
                     meets,
                     warnings,
                 });
@@ -864,6 +877,9 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
                 best.balancer,
                 percent(at.attainment)
             );
+            if let Some(c) = at.cost_per_good_request {
+                line.push_str(&format!(", ${} per request within it", dollars(c)));
+            }
             match &best.below {
                 Some(b) => line.push_str(&format!(
                     "; {} agents reach {}, not shown to meet it).",
@@ -886,7 +902,15 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
                 .filter(|o| o.pattern != best.pattern || o.balancer != best.balancer)
             {
                 let name = format!("{} ({})", crate::names::short_name(&o.pattern), o.balancer);
+                let cost =
+                    o.at.as_ref()
+                        .and_then(|p| p.cost_per_good_request)
+                        .map(|c| format!(" at ${} per request within the objective", dollars(c)));
                 match (o.agents, &o.infeasible) {
+                    (Some(m), _) if cost.is_some() => out.push(format!(
+                        "{name} needs {m} agents{}.",
+                        cost.unwrap_or_default()
+                    )),
                     (Some(m), _) if m > n => out.push(format!("{name} needs {m} agents.")),
                     (Some(m), _) if m == n => out.push(format!(
                         "{name} also needs {m}{}.",
@@ -926,6 +950,16 @@ fn findings(options: &[Choice], chosen: Option<usize>, search: &Search) -> Vec<S
         }
     }
     out
+}
+
+/// Dollars with the interval, to the digits the mean shows.
+fn dollars(e: Estimate) -> String {
+    let d = crate::number::decimals(e.mean) + 1;
+    if e.ci95.is_finite() {
+        format!("{:.d$} ± {:.d$}", e.mean, e.ci95)
+    } else {
+        format!("{:.d$}", e.mean)
+    }
 }
 
 /// "1 agent", "12 agents".

@@ -261,7 +261,13 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         Some(o) => format!("within {} s", crate::number::round_sig(o.deadline)),
         None => "p99 (s)".to_string(),
     };
-    let mut table = Table::new([
+    // Dollars per request within the objective, when prices or an agent cost are given.
+    let priced = e.candidates.iter().any(|c| {
+        c.result
+            .as_ref()
+            .is_some_and(|r| r.metrics.get(Metric::CostPerGoodRequest).mean.is_finite())
+    });
+    let mut header = vec![
         "rank",
         "pattern",
         "catalog",
@@ -270,19 +276,24 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
         measure.as_str(),
         "p50 (s)",
         "attempts",
-        "standing",
-    ])
-    .titled(format!(
-        "Evidence: the candidates with settings fitted to your workload, {} x {} each",
-        e.budget,
-        if e.replications == 1 {
-            "1 replication (no intervals)".to_string()
-        } else {
-            format!("{} replications", e.replications)
-        }
-    ))
-    .numeric([0, 2, 4, 5, 6, 7])
-    .optional(["catalog", "p50 (s)", "attempts", "coord."]);
+    ];
+    if priced {
+        header.push("$/good request");
+    }
+    header.push("standing");
+    let numeric = header.len() - 1;
+    let mut table = Table::new(header)
+        .titled(format!(
+            "Evidence: the candidates with settings fitted to your workload, {} x {} each",
+            e.budget,
+            if e.replications == 1 {
+                "1 replication (no intervals)".to_string()
+            } else {
+                format!("{} replications", e.replications)
+            }
+        ))
+        .numeric([0, 2].into_iter().chain(4..numeric))
+        .optional(["catalog", "p50 (s)", "attempts", "coord."]);
     for c in &e.candidates {
         let metric = |m: Metric| {
             c.result
@@ -309,7 +320,7 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
             Some(Standing::Judged) if slo.is_some() => "misses".to_string(),
             Some(s) => standing_word(s).to_string(),
         };
-        table.rows.push(vec![
+        let mut cells = vec![
             Cell::new(c.evidence_rank.to_string()),
             Cell::new(&c.pattern).with(if c.evidence_rank == 1 {
                 Emphasis::Strong
@@ -322,12 +333,16 @@ fn evidence_section(mut report: Report, e: &Evidence) -> Report {
             Cell::new(measured),
             Cell::new(metric(Metric::LatencyP50)),
             Cell::new(metric(Metric::AttemptsPerTask)),
-            Cell::new(standing).with(if c.feasible {
-                Emphasis::Good
-            } else {
-                Emphasis::Bad
-            }),
-        ]);
+        ];
+        if priced {
+            cells.push(Cell::new(metric(Metric::CostPerGoodRequest)));
+        }
+        cells.push(Cell::new(standing).with(if c.feasible {
+            Emphasis::Good
+        } else {
+            Emphasis::Bad
+        }));
+        table.rows.push(cells);
     }
     report = report.table(table);
     if let Some(scenario) = &e.scenario {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::sim::Scenario;
 use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
+use crate::sim::rounds::Rounds;
 use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
 use super::verdict;
@@ -74,7 +75,9 @@ fn cell(metric: Metric, e: Estimate) -> String {
         | Metric::Completeness
         | Metric::HedgeOverhead
         | Metric::HedgeRate
-        | Metric::CostWaste => percent(e),
+        | Metric::CostWaste
+        | Metric::ThrottledShare
+        | Metric::RoundLimited => percent(e),
         Metric::Attainment => share(e),
         _ => estimate(e),
     }
@@ -211,6 +214,25 @@ pub fn summary(s: &Scenario) -> [String; 2] {
     }
     if let Some(quota) = llm.and_then(|l| l.provider) {
         workload.push_str(&format!(", one provider quota of {quota} for every agent"));
+    }
+    if let Some(rounds) = s.rounds {
+        let how = match rounds {
+            Rounds::Fixed(n) => count(u64::from(n), "round"),
+            Rounds::Geometric { mean } => format!("{} rounds on average", plain(mean)),
+        };
+        workload.push_str(&format!(", requests of {how}"));
+        if let Some(growth) = llm.and_then(|l| l.context_growth) {
+            workload.push_str(&format!(" (input +{} tokens a round)", plain(growth)));
+        }
+        if let Some(k) = s.max_rounds {
+            workload.push_str(&format!(", failed after {}", count(u64::from(k), "round")));
+        }
+    }
+    if s.votes > 1 {
+        workload.push_str(&format!(
+            ", {} votes a request with peer_to_peer (a majority answers)",
+            s.votes
+        ));
     }
     if let Some(price) = llm.and_then(|l| l.price) {
         workload.push_str(&format!(
@@ -435,13 +457,23 @@ const CALLS: &[(&str, Metric)] = &[
     ("$/good request", Metric::CostPerGoodRequest),
     ("$ wasted", Metric::CostWaste),
     ("429s", Metric::Throttled),
+    ("429 share", Metric::ThrottledShare),
+    ("429 wait (s)", Metric::ThrottledWait),
+    ("rounds", Metric::Rounds),
+    ("round limit", Metric::RoundLimited),
 ];
 
 /// Tokens, dollars and the provider's refusals, in the same row order as the main table.
 fn calls_table(rows: &[&RunResult]) -> Table {
     metric_table(rows, CALLS)
         .titled("LLM calls (per request over the whole run; 429s per replication)")
-        .optional(["tokens/request", "$ wasted"])
+        .optional([
+            "429 wait (s)",
+            "429s",
+            "rounds",
+            "tokens/request",
+            "$ wasted",
+        ])
 }
 
 /// One row per result, named by its balancer, with the columns that apply to some row.

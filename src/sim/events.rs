@@ -41,6 +41,8 @@ pub enum Kind<E> {
         generation: u32,
         outcome: Outcome,
     },
+    /// A request's next round starts: the pattern admits it again.
+    Round { request: u32, generation: u32 },
     /// An open breaker's recovery time is over (its state turns half-open by itself; this
     /// wakes a pattern whose requests wait for an available agent).
     BreakerReady,

@@ -1,12 +1,15 @@
 //! Agents that call an LLM provider: how long a call takes from its tokens, the provider's
 //! quotas shared by every agent, and what the tokens cost.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::sim::distribution::{Service, SpecError, notation_serde};
+use crate::sim::rounds::Rounds;
 
 /// What a scenario says about LLM calls: every field optional, each checked with the others
 /// when the scenario is built.
@@ -29,15 +32,37 @@ pub struct Llm {
     pub price: Option<Price>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_cost: Option<f64>,
+    /// The supervisor's final answer (master_slave), when it is an LLM call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_tokens_in: Option<Service>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_tokens_out: Option<Service>,
+    /// Input tokens every call gains in each later round of a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_growth: Option<f64>,
+}
+
+/// The mean of a token distribution, 0 when it is not given.
+fn mean(d: &Option<Service>) -> f64 {
+    d.as_ref().map_or(0.0, Service::mean)
 }
 
 impl Llm {
     /// Mean tokens of a request's call, in and out.
     pub fn mean_tokens(&self) -> (f64, f64) {
-        (
-            self.tokens_in.as_ref().map_or(0.0, Service::mean),
-            self.tokens_out.as_ref().map_or(0.0, Service::mean),
-        )
+        (mean(&self.tokens_in), mean(&self.tokens_out))
+    }
+
+    /// Whether the supervisor's final answer is an LLM call.
+    pub fn merging_supervisor(&self) -> bool {
+        self.latency.is_some()
+            && (self.merge_tokens_in.is_some() || self.merge_tokens_out.is_some())
+    }
+
+    /// Mean seconds of the supervisor's final answer at speed 1, when it is an LLM call.
+    pub fn merge_seconds(&self) -> Option<f64> {
+        let latency = self.latency.filter(|_| self.merging_supervisor())?;
+        Some(latency.seconds(mean(&self.merge_tokens_in), mean(&self.merge_tokens_out)))
     }
 
     /// Whether the supervisor's decision is an LLM call.
@@ -49,7 +74,6 @@ impl Llm {
     /// Mean seconds of the supervisor's decision at speed 1, when it is an LLM call.
     pub fn decision_seconds(&self) -> Option<f64> {
         let latency = self.latency.filter(|_| self.thinking_supervisor())?;
-        let mean = |d: &Option<Service>| d.as_ref().map_or(0.0, Service::mean);
         Some(latency.seconds(
             mean(&self.dispatch_tokens_in),
             mean(&self.dispatch_tokens_out),
@@ -57,21 +81,31 @@ impl Llm {
     }
 
     /// Requests per second the provider's quota serves at most, for a pattern making `calls`
-    /// calls per request that together carry `token_factor` times the request's tokens, and
-    /// with `supervisor` one decision call more.
-    pub fn ceiling(&self, calls: f64, token_factor: f64, supervisor: bool) -> Option<f64> {
+    /// calls a round that together carry `token_factor` times the request's tokens, over the
+    /// request's rounds; with a `supervisor` (master_slave), its decisions and its final
+    /// answer when they are calls.
+    pub fn ceiling(
+        &self,
+        calls: f64,
+        token_factor: f64,
+        supervisor: bool,
+        rounds: Option<&Rounds>,
+    ) -> Option<f64> {
         let quota = self.provider?;
         let (tin, tout) = self.mean_tokens();
-        let mean = |d: &Option<Service>| d.as_ref().map_or(0.0, Service::mean);
-        let (calls, decision) = if supervisor {
-            (
-                calls + 1.0,
-                mean(&self.dispatch_tokens_in) + mean(&self.dispatch_tokens_out),
-            )
-        } else {
-            (calls, 0.0)
-        };
-        let tokens = (tin + tout) * token_factor + decision;
+        let (n, steps) = rounds.map_or((1.0, 0.0), |r| (r.mean(), r.mean_growth_steps()));
+        let growth = self.context_growth.unwrap_or(0.0) * steps;
+        let mut tokens = n * (tin + tout) * token_factor + growth * token_factor;
+        let mut calls = n * calls;
+        if supervisor && self.thinking_supervisor() {
+            let decision = mean(&self.dispatch_tokens_in) + mean(&self.dispatch_tokens_out);
+            tokens += n * decision + growth;
+            calls += n;
+        }
+        if supervisor && self.merging_supervisor() {
+            tokens += mean(&self.merge_tokens_in) + mean(&self.merge_tokens_out);
+            calls += 1.0;
+        }
         let by_requests = quota.rpm.map(|rpm| rpm / 60.0 / calls);
         let by_tokens = quota
             .tpm
@@ -187,24 +221,36 @@ impl fmt::Display for LlmLatency {
     }
 }
 
-/// A provider's quotas, shared by every agent: requests and tokens per minute.
+/// A provider's quotas, shared by every agent: requests and tokens per minute, and calls
+/// in progress at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quota {
     pub rpm: Option<f64>,
     pub tpm: Option<f64>,
+    pub concurrency: Option<u32>,
 }
 
 impl FromStr for Quota {
     type Err = SpecError;
     fn from_str(spec: &str) -> Result<Self, SpecError> {
-        let p = pairs(spec, &["rpm", "tpm"], "--provider")?;
+        let p = pairs(spec, &["rpm", "tpm", "concurrency"], "--provider")?;
+        let concurrency = match get(&p, "concurrency") {
+            Some(c) if c >= 1.0 && c.fract() == 0.0 && c <= 1e6 => Some(c as u32),
+            Some(c) => {
+                return Err(SpecError(format!(
+                    "concurrency in '{spec}' must be a whole number of calls from 1 to 1000000, got {c}"
+                )));
+            }
+            None => None,
+        };
         let quota = Quota {
             rpm: get(&p, "rpm"),
             tpm: get(&p, "tpm"),
+            concurrency,
         };
-        if quota.rpm.is_none() && quota.tpm.is_none() {
+        if quota.rpm.is_none() && quota.tpm.is_none() && quota.concurrency.is_none() {
             return Err(SpecError(format!(
-                "'{spec}' sets no quota; give rpm=N and/or tpm=N such as rpm=500,tpm=200000"
+                "'{spec}' sets no quota; give rpm=N, tpm=N and/or concurrency=N such as rpm=500,tpm=200000"
             )));
         }
         for (key, value) in [("rpm", quota.rpm), ("tpm", quota.tpm)] {
@@ -220,10 +266,15 @@ impl FromStr for Quota {
 
 impl fmt::Display for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = [("rpm", self.rpm), ("tpm", self.tpm)]
-            .iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
-            .collect();
+        let concurrency = self.concurrency.map(f64::from);
+        let parts: Vec<String> = [
+            ("rpm", self.rpm),
+            ("tpm", self.tpm),
+            ("concurrency", concurrency),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+        .collect();
         f.write_str(&parts.join(","))
     }
 }
@@ -303,36 +354,56 @@ impl Bucket {
 /// Seconds of waiting below which a call is admitted: floating-point rounding, not quota.
 const ADMIT_EPSILON: f64 = 1e-9;
 
-/// The provider's state in one replication: the buckets every agent's calls draw from.
+/// The provider's state in one replication: the buckets every agent's calls draw from, and
+/// the calls in progress when their number is capped.
 #[derive(Debug, Clone)]
 pub struct Provider {
     requests: Option<Bucket>,
     tokens: Option<Bucket>,
     at: f64,
+    concurrency: Option<usize>,
+    /// When each call in progress ends (a min-heap of time bits: times are not negative).
+    ends: BinaryHeap<Reverse<u64>>,
 }
 
 impl Provider {
     pub fn new(quota: Quota) -> Self {
+        let concurrency = quota.concurrency.map(|c| c as usize);
         Provider {
             requests: quota.rpm.map(Bucket::new),
             tokens: quota.tpm.map(Bucket::new),
             at: 0.0,
+            concurrency,
+            ends: BinaryHeap::with_capacity(concurrency.unwrap_or(0).min(4096)),
         }
     }
 
-    /// Admits a call of `tokens` at `now`, taking its request and tokens from the buckets;
-    /// or refuses it (a 429) with the seconds until the buckets could serve it (the
-    /// retry-after), infinite for a call larger than a minute's token quota.
-    pub fn admit(&mut self, now: f64, tokens: f64) -> Result<(), f64> {
+    /// Admits a call of `tokens` lasting `seconds` at `now`, taking its request and tokens
+    /// from the buckets and a concurrency slot; or refuses it (a 429) with the seconds until
+    /// the provider could serve it (the retry-after), infinite for a call larger than a
+    /// minute's token quota.
+    pub fn admit(&mut self, now: f64, tokens: f64, seconds: f64) -> Result<(), f64> {
         let elapsed = (now - self.at).max(0.0);
         self.at = now;
         for b in [&mut self.requests, &mut self.tokens].into_iter().flatten() {
             b.refill(elapsed);
         }
-        let wait = [(&self.requests, 1.0), (&self.tokens, tokens)]
+        let mut wait = [(&self.requests, 1.0), (&self.tokens, tokens)]
             .iter()
             .filter_map(|(b, need)| b.as_ref().map(|b| b.wait(*need)))
             .fold(0.0, f64::max);
+        if let Some(cap) = self.concurrency {
+            while let Some(&Reverse(end)) = self.ends.peek()
+                && f64::from_bits(end) <= now + ADMIT_EPSILON
+            {
+                self.ends.pop();
+            }
+            if self.ends.len() >= cap
+                && let Some(&Reverse(end)) = self.ends.peek()
+            {
+                wait = wait.max(f64::from_bits(end) - now);
+            }
+        }
         // A call made exactly at its retry-after finds the bucket short by rounding only.
         if wait > ADMIT_EPSILON {
             return Err(wait);
@@ -342,6 +413,9 @@ impl Provider {
         }
         if let Some(b) = &mut self.tokens {
             b.level -= tokens;
+        }
+        if self.concurrency.is_some() {
+            self.ends.push(Reverse((now + seconds.max(0.0)).to_bits()));
         }
         Ok(())
     }
@@ -374,24 +448,43 @@ mod tests {
         let mut p = Provider::new(Quota {
             rpm: Some(60.0),
             tpm: Some(6000.0),
+            concurrency: None,
         });
         // 60 calls of 50 tokens at t = 0: all admitted (3,000 tokens, 60 requests).
         for _ in 0..60 {
-            assert_eq!(p.admit(0.0, 50.0), Ok(()));
+            assert_eq!(p.admit(0.0, 50.0, 1.0), Ok(()));
         }
         // The 61st finds the request bucket empty: one request refills in 1 s.
-        assert_eq!(p.admit(0.0, 50.0), Err(1.0));
+        assert_eq!(p.admit(0.0, 50.0, 1.0), Err(1.0));
         // At 0.5 s, half a request is back: 0.5 s more.
-        assert_eq!(p.admit(0.5, 50.0), Err(0.5));
+        assert_eq!(p.admit(0.5, 50.0, 1.0), Err(0.5));
         // At 1 s it passes; the token bucket holds 3,000 + 100 - 50.
-        assert_eq!(p.admit(1.0, 50.0), Ok(()));
+        assert_eq!(p.admit(1.0, 50.0, 1.0), Ok(()));
         // A call of 4,000 tokens at 1 s waits for the request bucket (1 s) and the token
         // bucket: 3,050 there, 950 more at 100 a second is 9.5 s.
-        assert_eq!(p.admit(1.0, 4000.0), Err(9.5));
+        assert_eq!(p.admit(1.0, 4000.0, 1.0), Err(9.5));
         // At 10.5 s: 10 requests and 3,050 + 950 = 4,000 tokens: admitted, bucket empty.
-        assert_eq!(p.admit(10.5, 4000.0), Ok(()));
-        assert_eq!(p.admit(10.5, 1.0), Err(0.01));
+        assert_eq!(p.admit(10.5, 4000.0, 1.0), Ok(()));
+        assert_eq!(p.admit(10.5, 1.0, 1.0), Err(0.01));
         // A call larger than a minute's tokens can never pass.
-        assert_eq!(p.admit(100.0, 6001.0), Err(f64::INFINITY));
+        assert_eq!(p.admit(100.0, 6001.0, 1.0), Err(f64::INFINITY));
+    }
+
+    /// Two calls at once at most: a third waits for the first to end, then is admitted.
+    #[test]
+    fn a_concurrency_cap_refuses_until_the_first_call_in_progress_ends() {
+        let mut p = Provider::new("concurrency=2".parse().unwrap());
+        assert_eq!(p.admit(0.0, 100.0, 5.0), Ok(()));
+        assert_eq!(p.admit(1.0, 100.0, 2.0), Ok(()));
+        assert_eq!(p.admit(1.5, 100.0, 2.0), Err(1.5));
+        assert_eq!(p.admit(3.0, 100.0, 2.0), Ok(()));
+        assert_eq!(p.admit(3.0, 100.0, 2.0), Err(2.0));
+        assert_eq!(p.admit(5.0, 100.0, 2.0), Ok(()));
+        assert!("concurrency=0".parse::<Quota>().is_err());
+        assert!("concurrency=2.5".parse::<Quota>().is_err());
+        assert_eq!(
+            "rpm=60,concurrency=8".parse::<Quota>().unwrap().to_string(),
+            "rpm=60,concurrency=8"
+        );
     }
 }

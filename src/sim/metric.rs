@@ -56,10 +56,14 @@ metrics! {
     HedgeOverhead => "hedge_overhead",
     HedgeRate => "hedge_rate",
     Throttled => "throttled",
+    ThrottledShare => "throttled_share",
+    ThrottledWait => "throttled_wait",
     TokensPerRequest => "tokens_per_request",
     CostPerRequest => "cost_per_request",
     CostPerGoodRequest => "cost_per_good_request",
     CostWaste => "cost_waste",
+    Rounds => "rounds",
+    RoundLimited => "round_limited",
 }
 
 const COUNT: usize = Metric::ALL.len();

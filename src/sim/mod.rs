@@ -18,6 +18,7 @@ mod pattern;
 pub mod recorder;
 pub mod resilience;
 pub mod result;
+pub mod rounds;
 pub mod scenario;
 pub mod stream;
 pub mod workload;

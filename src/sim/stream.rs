@@ -34,6 +34,7 @@ pub mod streams {
     pub const ELECTIONS: u64 = 6;
     pub const EXECUTIONS: u64 = 7;
     pub const TOKENS: u64 = 8;
+    pub const ROUNDS: u64 = 9;
 }
 
 /// The draws of one task: a small generator seeded by the task's index.

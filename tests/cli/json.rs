@@ -115,6 +115,10 @@ struct Metrics {
     cost_per_request: Estimate,
     cost_per_good_request: Estimate,
     cost_waste: Estimate,
+    throttled_share: Estimate,
+    throttled_wait: Estimate,
+    rounds: Estimate,
+    round_limited: Estimate,
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -631,6 +635,7 @@ struct Probe {
     utilization: Estimate,
     coordinator_utilization: Option<Estimate>,
     standing: String,
+    cost_per_good_request: Option<Estimate>,
     meets: bool,
     warnings: Option<Vec<String>>,
 }

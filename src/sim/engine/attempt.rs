@@ -134,10 +134,16 @@ impl<E: Copy> Core<'_, E> {
         let at = &mut self.attempts[attempt as usize];
         at.place = Place::Serving;
         let (work, kind, live, part) = (at.work, at.kind, at.live, at.part);
+        let penalty = if self.caps[a] & (1u64 << kind) == 0 {
+            self.s.mismatch_penalty
+        } else {
+            1.0
+        };
+        let seconds = work / self.speed[a] * penalty;
         let mut refused = None;
         if let Some(calls) = &mut self.calls {
             let at = &mut self.attempts[attempt as usize];
-            match calls.call(self.now, at.tokens.0, at.tokens.1) {
+            match calls.call(self.now, at.tokens.0, at.tokens.1, seconds) {
                 Ok(cost) => at.cost = cost,
                 // Refused at once: its service ends now, as a 429.
                 Err(retry_after) => {
@@ -155,16 +161,7 @@ impl<E: Copy> Core<'_, E> {
                 }
             }
         }
-        let penalty = if self.caps[a] & (1u64 << kind) == 0 {
-            self.s.mismatch_penalty
-        } else {
-            1.0
-        };
-        let duration = if refused.is_some() {
-            0.0
-        } else {
-            work / self.speed[a] * penalty
-        };
+        let duration = if refused.is_some() { 0.0 } else { seconds };
         let ag = &mut self.agents[a];
         ag.serving = Some(attempt);
         ag.started = self.now;
@@ -463,7 +460,12 @@ impl<E: Copy> Core<'_, E> {
         let retry_after = std::mem::take(&mut self.parts[part as usize].retry_after);
         let delay = match delay {
             Some(_) if retry_after.is_infinite() => None,
-            Some(_) if retry_after > 0.0 => Some(retry_after),
+            Some(_) if retry_after > 0.0 => {
+                if let Some(calls) = &mut self.calls {
+                    calls.throttle_wait += retry_after;
+                }
+                Some(retry_after)
+            }
             other => other,
         };
         match delay {

@@ -14,6 +14,9 @@ pub(crate) struct Calls {
     /// The supervisor's decision, when it is an LLM call.
     decision_in: Option<Sampler>,
     decision_out: Option<Sampler>,
+    /// The supervisor's final answer, when it is an LLM call.
+    merge_in: Option<Sampler>,
+    merge_out: Option<Sampler>,
     pub latency: Option<LlmLatency>,
     provider: Option<Provider>,
     price: Option<Price>,
@@ -23,8 +26,11 @@ pub(crate) struct Calls {
     pub used: f64,
     /// Tokens of the calls made, in and out.
     tokens: f64,
-    /// Calls refused with a 429, over the whole run.
+    /// Calls refused with a 429, and calls tried (admitted or refused), over the whole run.
     pub throttled: u64,
+    tried: u64,
+    /// Seconds parts waited on the provider's retry-after, over the whole run.
+    pub throttle_wait: f64,
 }
 
 impl Calls {
@@ -36,6 +42,8 @@ impl Calls {
             tokens_out: llm.tokens_out.as_ref().map(|d| d.sampler()),
             decision_in: llm.dispatch_tokens_in.as_ref().map(|d| d.sampler()),
             decision_out: llm.dispatch_tokens_out.as_ref().map(|d| d.sampler()),
+            merge_in: llm.merge_tokens_in.as_ref().map(|d| d.sampler()),
+            merge_out: llm.merge_tokens_out.as_ref().map(|d| d.sampler()),
             latency: llm.latency,
             provider: llm.provider.map(Provider::new),
             price: llm.price,
@@ -43,12 +51,15 @@ impl Calls {
             used: 0.0,
             tokens: 0.0,
             throttled: 0,
+            tried: 0,
+            throttle_wait: 0.0,
         })
     }
 
-    /// Request `index`'s tokens, in and out, of its call and of the supervisor's decision:
-    /// whole, from the request's own generator, so every pattern and balancer sees the same.
-    pub fn tokens_of(&self, index: u64) -> [u32; 4] {
+    /// Request `index`'s tokens, in and out, of its call, of the supervisor's decision and of
+    /// its final answer: whole, from the request's own generator, so every pattern and
+    /// balancer sees the same.
+    pub fn tokens_of(&self, index: u64) -> [u32; 6] {
         let mut rng = task_rng(self.seed, index);
         let mut draw = |d: &Option<Sampler>| {
             d.as_ref()
@@ -59,6 +70,8 @@ impl Calls {
             draw(&self.tokens_out),
             draw(&self.decision_in),
             draw(&self.decision_out),
+            draw(&self.merge_in),
+            draw(&self.merge_out),
         ]
     }
 
@@ -69,11 +82,25 @@ impl Calls {
             .then(|| latency.seconds(f64::from(tokens.0), f64::from(tokens.1)))
     }
 
-    /// A call of these tokens starts at `now`: admitted and charged (its dollars), or
-    /// refused with the provider's retry-after.
-    pub fn call(&mut self, now: f64, tokens_in: f64, tokens_out: f64) -> Result<f64, f64> {
+    /// Seconds at speed 1 of a supervisor's final answer of these tokens, when it is a call.
+    pub fn merge_seconds(&self, tokens: (u32, u32)) -> Option<f64> {
+        let latency = self.latency?;
+        (self.merge_in.is_some() || self.merge_out.is_some())
+            .then(|| latency.seconds(f64::from(tokens.0), f64::from(tokens.1)))
+    }
+
+    /// A call of these tokens, lasting `seconds`, starts at `now`: admitted and charged (its
+    /// dollars), or refused with the provider's retry-after.
+    pub fn call(
+        &mut self,
+        now: f64,
+        tokens_in: f64,
+        tokens_out: f64,
+        seconds: f64,
+    ) -> Result<f64, f64> {
+        self.tried += 1;
         if let Some(p) = &mut self.provider
-            && let Err(wait) = p.admit(now, tokens_in + tokens_out)
+            && let Err(wait) = p.admit(now, tokens_in + tokens_out, seconds)
         {
             self.throttled += 1;
             return Err(wait);
@@ -88,10 +115,15 @@ impl Calls {
     /// run, warm-up included: a bill has no warm-up. Agent-hours are every agent's, over the
     /// run's simulated time.
     pub fn report(&self, v: &mut Values, s: &Scenario, generated: u64, end: f64) {
+        let requests = generated.max(1) as f64;
         if self.provider.is_some() {
             v.set(Metric::Throttled, self.throttled as f64);
+            v.set(
+                Metric::ThrottledShare,
+                self.throttled as f64 / self.tried.max(1) as f64,
+            );
+            v.set(Metric::ThrottledWait, self.throttle_wait / requests);
         }
-        let requests = generated.max(1) as f64;
         if self.tokens_in.is_some() || self.tokens_out.is_some() {
             v.set(Metric::TokensPerRequest, self.tokens / requests);
         }

@@ -28,10 +28,11 @@ use super::balancer::{BalancerKind, Balancers, Scope, View};
 use super::distribution::Sampler;
 use super::events::{EventQueue, Kind};
 use super::faults::{FailureClock, Heartbeat};
-use super::metric::{TaskCounts, Values};
+use super::metric::{Metric, TaskCounts, Values};
 pub(crate) use super::recorder::Outcome;
 use super::recorder::{Bucket, Recorder};
 use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, RecentQuantile};
+use super::rounds::Rounds;
 use super::scenario::{Parts, PatternParams, Scenario};
 use super::stream::{derive, mix, stream, streams, task_rng};
 use super::workload::{ArrivalClock, TaskDraws};
@@ -54,6 +55,13 @@ pub(crate) struct Request {
     pub tokens: (u32, u32),
     /// Tokens of the supervisor's decision (master_slave), in and out.
     pub decision: (u32, u32),
+    /// Tokens of the supervisor's final answer (master_slave), in and out.
+    pub merge: (u32, u32),
+    /// The round it is in, from 1, and the rounds it needs (delegation loops).
+    pub round: u32,
+    pub rounds: u32,
+    /// Its uniform draw of the peer it enters at, kept for its later rounds.
+    pub entry: f64,
     /// Dollars of its parts' answered calls: used if it completes, wasted otherwise.
     pub answered_cost: f64,
     /// The request's own draws, for parts that draw their own work (`--parts independent`).
@@ -255,6 +263,13 @@ pub(crate) struct Core<'a, E> {
     digest: u64,
     /// LLM calls: tokens, the provider, the bill; None without any LLM setting.
     calls: Option<Calls>,
+    /// Delegation loops: the rounds a request needs, drawn on their own stream.
+    rounds: Option<(Rounds, u64)>,
+    /// Input tokens every call gains a round.
+    growth: u32,
+    /// Rounds started, and requests failed at `--max-rounds`, over the whole run.
+    rounds_started: u64,
+    round_limited: u64,
 }
 
 /// The outcome of one replication.
@@ -433,6 +448,14 @@ impl<'a, P: Pattern> Engine<'a, P> {
             work_answered: 0.0,
             digest: 0,
             calls: Calls::new(s, seed),
+            rounds: s.rounds.map(|r| (r, derive(seed, streams::ROUNDS))),
+            growth: s
+                .llm
+                .as_ref()
+                .and_then(|l| l.context_growth)
+                .map_or(0, |g| g.round() as u32),
+            rounds_started: 0,
+            round_limited: 0,
         };
         let mut engine = Engine { core, pattern };
         engine.schedule_faults();
@@ -572,6 +595,19 @@ impl<'a, P: Pattern> Engine<'a, P> {
                         core.resolve(request, outcome);
                     }
                 }
+                Kind::Round {
+                    request,
+                    generation,
+                } => {
+                    if let Some(t) = core
+                        .requests
+                        .get(request as usize)
+                        .filter(|t| t.generation == generation)
+                    {
+                        let entry = t.entry;
+                        pattern.admit(core, request, entry);
+                    }
+                }
                 Kind::Pattern(event) => pattern.on_event(core, event),
             }
             let now_ended = core.counts.completed + core.counts.failed;
@@ -602,6 +638,13 @@ impl<'a, P: Pattern> Engine<'a, P> {
         let (mut values, timeline) = core.rec.finish(end, &busy, coordinator);
         if let Some(calls) = &core.calls {
             calls.report(&mut values, core.s, core.generated, end);
+        }
+        if core.rounds.is_some() {
+            let requests = core.generated.max(1) as f64;
+            values.set(Metric::Rounds, core.rounds_started as f64 / requests);
+            if core.s.max_rounds.is_some() {
+                values.set(Metric::RoundLimited, core.round_limited as f64 / requests);
+            }
         }
         let latency_quantiles = core.rec.latency_quantiles();
         core.counts.in_flight = core.requests.iter().filter(|(_, t)| !t.resolved).count() as u64;
@@ -699,8 +742,19 @@ impl<'a, E: Copy> Core<'a, E> {
         self.generated += 1;
         let mut rng = task_rng(self.seed, index);
         let draws = TaskDraws::take(&mut rng);
-        let [tokens_in, tokens_out, decision_in, decision_out] =
-            self.calls.as_ref().map_or([0; 4], |c| c.tokens_of(index));
+        let [
+            tokens_in,
+            tokens_out,
+            decision_in,
+            decision_out,
+            merge_in,
+            merge_out,
+        ] = self.calls.as_ref().map_or([0; 6], |c| c.tokens_of(index));
+        let rounds = self.rounds.as_ref().map_or(1, |(r, seed)| {
+            let mut rng = task_rng(*seed, index);
+            r.sample(&mut rng)
+        });
+        self.rounds_started += 1;
         let tokens = (tokens_in, tokens_out);
         let work = match self.calls.as_ref().and_then(|c| c.latency) {
             Some(latency) => latency.seconds(f64::from(tokens.0), f64::from(tokens.1)),
@@ -735,6 +789,10 @@ impl<'a, E: Copy> Core<'a, E> {
             work,
             tokens,
             decision: (decision_in, decision_out),
+            merge: (merge_in, merge_out),
+            round: 1,
+            rounds,
+            entry: draws.entry,
             answered_cost: 0.0,
             rng,
             outstanding: 0,
@@ -774,21 +832,50 @@ impl<'a, E: Copy> Core<'a, E> {
         calls.decision_seconds(self.requests[request as usize].decision)
     }
 
-    /// The supervisor makes its decision for `request` through the provider: admitted and
-    /// charged to the request (used if it completes), or refused with the retry-after.
-    pub fn decide(&mut self, request: u32) -> Result<(), f64> {
+    /// Seconds at speed 1 of the supervisor's final answer for `request`, when it is an LLM
+    /// call.
+    pub fn merge_seconds(&self, request: u32) -> Option<f64> {
+        let calls = self.calls.as_ref()?;
+        calls.merge_seconds(self.requests[request as usize].merge)
+    }
+
+    /// The supervisor makes its decision for `request`, lasting `seconds`, through the
+    /// provider: admitted and charged to the request (used if it completes), or refused with
+    /// the retry-after.
+    pub fn decide(&mut self, request: u32, seconds: f64) -> Result<(), f64> {
+        let tokens = self.requests[request as usize].decision;
+        self.supervisor_call(request, tokens, seconds)
+    }
+
+    /// The supervisor writes the final answer for `request`, as [`Core::decide`].
+    pub fn answer(&mut self, request: u32, seconds: f64) -> Result<(), f64> {
+        let tokens = self.requests[request as usize].merge;
+        self.supervisor_call(request, tokens, seconds)
+    }
+
+    fn supervisor_call(
+        &mut self,
+        request: u32,
+        tokens: (u32, u32),
+        seconds: f64,
+    ) -> Result<(), f64> {
         let Some(calls) = &mut self.calls else {
             return Ok(());
         };
-        let t = &mut self.requests[request as usize];
-        let (tokens_in, tokens_out) = (f64::from(t.decision.0), f64::from(t.decision.1));
-        match calls.call(self.now, tokens_in, tokens_out) {
-            Ok(cost) => {
-                t.answered_cost += cost;
-                Ok(())
-            }
-            Err(wait) => Err(wait),
-        }
+        let (tokens_in, tokens_out) = (f64::from(tokens.0), f64::from(tokens.1));
+        let cost = calls.call(self.now, tokens_in, tokens_out, seconds)?;
+        self.requests[request as usize].answered_cost += cost;
+        Ok(())
+    }
+
+    /// The provider refused a supervisor's call with `retry_after`: the seconds to wait, as
+    /// the client waits them, or None when the call can never be served.
+    pub fn throttled_for(&mut self, retry_after: f64) -> Option<f64> {
+        let calls = self.calls.as_mut()?;
+        retry_after.is_finite().then(|| {
+            calls.throttle_wait += retry_after;
+            retry_after
+        })
     }
 
     /// Schedules a pattern event at `time`.
@@ -1001,6 +1088,20 @@ impl<'a, E: Copy> Core<'a, E> {
             self.release(request);
             return;
         }
+        let good =
+            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
+        let mut outcome = outcome;
+        if good && t.round < t.rounds {
+            if self.s.max_rounds.is_some_and(|k| t.round >= k) {
+                // The framework's recursion limit: the request fails, its calls wasted.
+                self.round_limited += 1;
+                outcome = Outcome::Failed;
+            } else {
+                self.next_round(request);
+                return;
+            }
+        }
+        let t = &mut self.requests[request as usize];
         t.resolved = true;
         let (latency, measured) = (self.now - t.arrival, t.measured);
         let tries = f64::from(t.attempts) / f64::from(t.parts.max(1));
@@ -1017,6 +1118,51 @@ impl<'a, E: Copy> Core<'a, E> {
             calls.used += t.answered_cost;
         }
         self.release(request);
+    }
+
+    /// A round of the request is answered and it needs more: its next round starts now, in a
+    /// slot of its own, so the late parts of the round before (a hedge, a shard past the
+    /// quorum) cannot count in it. Its calls carry the conversation so far: `growth` more
+    /// input tokens each round.
+    fn next_round(&mut self, request: u32) {
+        let growth = self.growth;
+        let latency = self.calls.as_ref().and_then(|c| c.latency);
+        let t = &mut self.requests[request as usize];
+        t.resolved = true;
+        let tokens = (t.tokens.0.saturating_add(growth), t.tokens.1);
+        let work = latency.map_or(t.work, |l| {
+            l.seconds(f64::from(tokens.0), f64::from(tokens.1))
+        });
+        let next = Request {
+            round: t.round + 1,
+            tokens,
+            decision: (t.decision.0.saturating_add(growth), t.decision.1),
+            work,
+            outstanding: 0,
+            done: 0,
+            failed: 0,
+            settled: false,
+            resolved: false,
+            ..t.clone()
+        };
+        self.work_drawn += work;
+        self.rounds_started += 1;
+        self.release(request);
+        let generation = next_generation(&mut self.request_generations, self.requests.vacant_key());
+        let request = self.requests.insert(Request { generation, ..next }) as u32;
+        self.events.schedule(
+            self.now,
+            Kind::Round {
+                request,
+                generation,
+            },
+        );
+    }
+
+    /// Whether the request is in its last round (always, without delegation loops).
+    pub fn last_round(&self, request: u32) -> bool {
+        let t = &self.requests[request as usize];
+        t.round >= t.rounds
     }
 
     /// The request's outcome is decided; it resolves after `delay` seconds (a merge of its

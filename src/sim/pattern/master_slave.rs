@@ -36,6 +36,11 @@ pub(crate) enum Event {
     Takeover {
         episode: u32,
     },
+    /// The provider's retry-after for a final answer it refused is over.
+    AnswerRetry {
+        request: u32,
+        generation: u32,
+    },
 }
 
 /// What the master spends time on.
@@ -99,7 +104,7 @@ impl Pattern for MasterSlave {
             "the master (it handles at most {} requests/s: {} at once, {} s each at speed {})",
             crate::number::number(master_capacity(s), 1),
             s.master_concurrency,
-            crate::number::round_sig(dispatch_seconds(s) + s.merge_work),
+            crate::number::round_sig(master_seconds(s)),
             crate::number::round_sig(s.agent_speed(0))
         )
     }
@@ -143,7 +148,10 @@ impl Pattern for MasterSlave {
     }
 
     fn part_done(&mut self, core: Ctx, request: u32, _index: u32) {
-        if core.s.merge_work > 0.0 {
+        // Between rounds the result goes back to the supervisor as its next decision; the
+        // final answer is written once, after the last.
+        let merges = core.s.merge_work > 0.0 || core.merge_seconds(request).is_some();
+        if merges && core.last_round(request) && !core.requests[request as usize].over() {
             self.enqueue(core, Job::Merge(request));
         } else {
             core.resolve(request, Outcome::Complete);
@@ -156,6 +164,18 @@ impl Pattern for MasterSlave {
             Event::Fail { scripted } => self.master_failed(core, scripted),
             Event::Repair { scripted } => self.master_repaired(core, scripted),
             Event::Takeover { episode } => self.on_takeover(core, episode),
+            Event::AnswerRetry {
+                request,
+                generation,
+            } => {
+                if core
+                    .requests
+                    .get(request as usize)
+                    .is_some_and(|t| t.generation == generation && !t.resolved)
+                {
+                    self.enqueue(core, Job::Merge(request));
+                }
+            }
         }
     }
 
@@ -215,21 +235,31 @@ fn job_work(core: &Core<'_, Event>, job: Job) -> f64 {
         Job::Dispatch(part) => core
             .decision_seconds(core.parts[part as usize].request)
             .unwrap_or(core.s.dispatch_overhead),
-        Job::Merge(_) => core.s.merge_work,
+        Job::Merge(request) => core.merge_seconds(request).unwrap_or(core.s.merge_work),
     }
 }
 
-/// Mean seconds of a dispatch at speed 1: the decision's latency, or the fixed overhead.
-fn dispatch_seconds(s: &Scenario) -> f64 {
-    s.llm
-        .as_ref()
-        .and_then(|l| l.decision_seconds())
-        .unwrap_or(s.dispatch_overhead)
+/// Mean seconds of the master's work on a request at speed 1: a decision each round (the
+/// call's latency, its input growing with the conversation, or the fixed overhead), and the
+/// final answer.
+fn master_seconds(s: &Scenario) -> f64 {
+    let llm = s.llm.as_ref();
+    let (rounds, steps) = s
+        .rounds
+        .map_or((1.0, 0.0), |r| (r.mean(), r.mean_growth_steps()));
+    let dispatch = match llm.and_then(|l| l.decision_seconds().map(|d| (l, d))) {
+        Some((l, d)) => {
+            let per_in = l.latency.map_or(0.0, |t| t.per_in);
+            rounds * d + per_in * l.context_growth.unwrap_or(0.0) * steps
+        }
+        None => rounds * s.dispatch_overhead,
+    };
+    dispatch + llm.and_then(|l| l.merge_seconds()).unwrap_or(s.merge_work)
 }
 
 /// Requests per second the master can handle: its slots over a request's time at its speed.
 fn master_capacity(s: &Scenario) -> f64 {
-    let seconds = (dispatch_seconds(s) + s.merge_work) / s.agent_speed(0);
+    let seconds = master_seconds(s) / s.agent_speed(0);
     if seconds > 0.0 {
         f64::from(s.master_concurrency) / seconds
     } else {
@@ -273,15 +303,35 @@ impl MasterSlave {
                 return;
             };
             let job = self.backlog.pop_front().expect("the backlog is not empty");
+            let speed = self.master_speed(core);
             if let Job::Dispatch(part) = job
-                && core
-                    .decision_seconds(core.parts[part as usize].request)
-                    .is_some()
-                && let Err(wait) = core.decide(core.parts[part as usize].request)
+                && let Some(seconds) = core.decision_seconds(core.parts[part as usize].request)
+                && let Err(wait) = core.decide(core.parts[part as usize].request, seconds / speed)
             {
                 // The supervisor's call got a 429: a try of the part, retried after the
                 // retry-after within the client's retries; its slot stays free.
                 core.refused(self, part, wait);
+                continue;
+            }
+            if let Job::Merge(request) = job
+                && let Some(seconds) = core.merge_seconds(request)
+                && let Err(wait) = core.answer(request, seconds / speed)
+            {
+                // The work is done and only the answer is left: the supervisor waits the
+                // retry-after, however many times; an answer larger than the quota fails.
+                match core.throttled_for(wait) {
+                    Some(wait) => {
+                        let generation = core.requests[request as usize].generation;
+                        core.schedule(
+                            core.now + wait,
+                            Event::AnswerRetry {
+                                request,
+                                generation,
+                            },
+                        );
+                    }
+                    None => core.resolve(request, Outcome::Failed),
+                }
                 continue;
             }
             let work = job_work(core, job);

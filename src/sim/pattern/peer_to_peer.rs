@@ -139,8 +139,12 @@ impl Pattern for PeerToPeer {
         let n = core.p.workers;
         let entry = ((entry * f64::from(n)) as u32).min(n - 1);
         let work = core.requests[request as usize].work;
-        let part = core.new_part(request, 0, entry, work);
-        self.send(core, part);
+        // With votes, each of `votes` peers makes the whole call; the balancer picks them
+        // as it picks any part, so two votes may land on the same peer.
+        for vote in 0..core.s.votes {
+            let part = core.new_part(request, vote, entry, work);
+            self.send(core, part);
+        }
     }
 
     fn dispatch(&mut self, core: Ctx, part: u32, _hedge: bool) {
@@ -148,10 +152,26 @@ impl Pattern for PeerToPeer {
     }
 
     fn part_done(&mut self, core: Ctx, request: u32, _index: u32) {
-        if core.requests[request as usize].consensus {
+        let t = &core.requests[request as usize];
+        // The vote that makes the majority moves the request on; the others are late.
+        if t.resolved || t.done != majority_of(core.s.votes) {
+            core.release(request);
+            return;
+        }
+        if t.consensus {
             self.send_to_leader(core, request);
         } else {
             core.resolve(request, Outcome::Complete);
+        }
+    }
+
+    fn part_failed(&mut self, core: Ctx, request: u32) {
+        let t = &core.requests[request as usize];
+        // The request fails once a majority can no longer agree.
+        if !t.resolved && t.failed == core.s.votes - majority_of(core.s.votes) + 1 {
+            core.resolve(request, Outcome::Failed);
+        } else {
+            core.release(request);
         }
     }
 
@@ -185,6 +205,11 @@ impl Pattern for PeerToPeer {
         }
         (core.s.consensus_work > 0.0).then_some(self.busy)
     }
+}
+
+/// Votes that make a majority of `votes`.
+fn majority_of(votes: u32) -> u32 {
+    votes / 2 + 1
 }
 
 /// A majority of the peers is up: a leader can be elected and commit.

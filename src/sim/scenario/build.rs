@@ -222,6 +222,9 @@ fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
         provider: input.provider,
         price: input.price,
         agent_cost: input.agent_cost,
+        merge_tokens_in: input.merge_tokens_in.clone(),
+        merge_tokens_out: input.merge_tokens_out.clone(),
+        context_growth: input.context_growth,
     };
     if llm.tokens_in.is_none()
         && llm.tokens_out.is_none()
@@ -231,6 +234,9 @@ fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
         && llm.provider.is_none()
         && llm.price.is_none()
         && llm.agent_cost.is_none()
+        && llm.merge_tokens_in.is_none()
+        && llm.merge_tokens_out.is_none()
+        && llm.context_growth.is_none()
     {
         return Ok(None);
     }
@@ -241,11 +247,40 @@ fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
             "a supervisor's decision takes its time from its tokens: give --llm-latency too",
         ));
     }
+    let merge = llm.merge_tokens_in.is_some() || llm.merge_tokens_out.is_some();
+    if merge && llm.latency.is_none() {
+        return Err(invalid(
+            "--merge-tokens-in",
+            "a supervisor's final answer takes its time from its tokens: give --llm-latency too",
+        ));
+    }
+    if merge && input.merge_work.is_some() {
+        return Err(invalid(
+            "--merge-tokens-in",
+            "give --merge-work or --merge-tokens-in/out, not both: with tokens the merge is an LLM call",
+        ));
+    }
+    if let Some(g) = llm.context_growth {
+        if !(0.0..=MAX_MEAN_TOKENS).contains(&g) {
+            return Err(invalid(
+                "--context-growth",
+                format!("expected from 0 to {MAX_MEAN_TOKENS} tokens a round, got {g}"),
+            ));
+        }
+        if input.rounds.is_none() {
+            return Err(invalid(
+                "--context-growth",
+                "the context grows from round to round: give --rounds too",
+            ));
+        }
+    }
     for (flag, d) in [
         ("--tokens-in", &llm.tokens_in),
         ("--tokens-out", &llm.tokens_out),
         ("--dispatch-tokens-in", &llm.dispatch_tokens_in),
         ("--dispatch-tokens-out", &llm.dispatch_tokens_out),
+        ("--merge-tokens-in", &llm.merge_tokens_in),
+        ("--merge-tokens-out", &llm.merge_tokens_out),
     ] {
         if let Some(d) = d
             && d.mean() > MAX_MEAN_TOKENS
@@ -377,6 +412,13 @@ fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<
     );
     only(input.queue.is_some(), "--queue", master, "master_slave");
     only(
+        input.merge_tokens_in.is_some() || input.merge_tokens_out.is_some(),
+        "--merge-tokens-in/out",
+        master,
+        "master_slave",
+    );
+    only(input.votes.is_some(), "--votes", peers, "peer_to_peer");
+    only(
         input.consensus_fraction.is_some(),
         "--consensus-fraction",
         peers,
@@ -400,6 +442,9 @@ fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<
         pipeline || scatter,
         "pipeline and scatter_gather",
     );
+    if input.max_rounds.is_some() && input.rounds.is_none() {
+        out.push("--max-rounds changes nothing without --rounds".into());
+    }
     let no_retry = r.retry.kind == RetryKind::None;
     for (given, flag) in [
         (input.jitter.is_some(), "--jitter"),
@@ -482,8 +527,18 @@ impl Scenario {
         };
         let speeds = input.speeds.map(|s| s.0).unwrap_or_else(|| vec![1.0]);
         let fleet = cycled(&speeds, agents as usize, "--speeds")?;
+        let rounds = input.rounds;
+        // A request's work over its rounds, in rounds of its first: the rounds, and the
+        // prefill time of the input its calls gain as the conversation grows.
+        let rounds_factor = rounds.map_or(1.0, |r| {
+            let growth = llm.as_ref().map_or(0.0, |l| {
+                l.latency.map_or(0.0, |t| t.per_in) * l.context_growth.unwrap_or(0.0)
+            });
+            r.mean() + growth * r.mean_growth_steps() / service.mean()
+        });
+        let votes = input.votes.unwrap_or(1);
         let rate = match (load, rate, arrivals.bursty_mean_rate()) {
-            (Some(rho), _, _) => rho * fleet.iter().sum::<f64>() / service.mean(),
+            (Some(rho), _, _) => rho * fleet.iter().sum::<f64>() / (service.mean() * rounds_factor),
             (None, Some(rate), _) => rate,
             (None, None, Some(rate)) => rate,
             (None, None, None) => unreachable!("the default load is set above"),
@@ -647,7 +702,19 @@ impl Scenario {
             }))?;
             let workers = agents - shape.coordinators;
             let worker_speeds = fleet[shape.coordinators as usize..].to_vec();
-            let work_per_request = service.mean() * shape.work_factor;
+            let votes = if *model == Model::PeerToPeer {
+                votes
+            } else {
+                1
+            };
+            if votes > workers {
+                return Err(invalid(
+                    "--votes",
+                    format!("{votes} votes need as many peers, and there are {workers}"),
+                ));
+            }
+            let work_factor = shape.work_factor * f64::from(votes);
+            let work_per_request = service.mean() * work_factor * rounds_factor;
             let load = rate * work_per_request / worker_speeds.iter().sum::<f64>();
             per_pattern.push(PatternParams {
                 pattern: pattern.clone(),
@@ -663,9 +730,10 @@ impl Scenario {
                 provider_ceiling: llm.as_ref().and_then(|l| {
                     let calls = shape
                         .fan_out
-                        .unwrap_or(shape.stage_workers.len().max(1) as u32);
-                    let supervisor = *model == Model::MasterSlave && l.thinking_supervisor();
-                    l.ceiling(f64::from(calls), shape.work_factor, supervisor)
+                        .unwrap_or(shape.stage_workers.len().max(1) as u32)
+                        * votes;
+                    let supervisor = *model == Model::MasterSlave;
+                    l.ceiling(f64::from(calls), work_factor, supervisor, rounds.as_ref())
                 }),
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,
@@ -718,6 +786,9 @@ impl Scenario {
             checkpoint_frequency: defaults.checkpoint_frequency,
             fan_out: input.fan_out,
             llm,
+            rounds,
+            max_rounds: input.max_rounds,
+            votes,
             shard_work,
             gather_timeout,
             failure_threshold,

@@ -14,6 +14,7 @@ use crate::sim::distribution::{Arrivals, Service};
 use crate::sim::faults::Outage;
 use crate::sim::llm::{LlmLatency, Price, Quota};
 use crate::sim::resilience::{BreakerKind, Jitter, RetryKind};
+use crate::sim::rounds::Rounds;
 use crate::sim::workload::Spike;
 
 /// Defines [`ScenarioInput`] once: each field is a flag (clap), a scenario-file key (serde,
@@ -251,6 +252,29 @@ scenario_input! {
     /// Dollars per agent-hour, charged for every agent over the run
     #[arg(long, value_name = "DOLLARS", value_parser = number, allow_negative_numbers = true, help_heading = "LLM agents")]
     agent_cost: f64,
+    /// master_slave: the supervisor's final answer is an LLM call with these input tokens,
+    /// after the last worker's (needs --llm-latency): lognormal:2000:0.5
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    merge_tokens_in: Service,
+    /// master_slave: output tokens of the supervisor's final answer: exp:200
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Service>, allow_hyphen_values = true, help_heading = "LLM agents")]
+    merge_tokens_out: Service,
+    /// Rounds of work a request takes before it is answered: N, or geometric:MEAN (each
+    /// round the last with probability 1/MEAN). Each round is the pattern's whole answer
+    /// again; in master_slave, a supervisor's decision and a worker's call [default: 1]
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<Rounds>, help_heading = "LLM agents")]
+    rounds: Rounds,
+    /// Tokens added to every call's input in each later round: the conversation grows
+    #[arg(long, value_name = "TOKENS", value_parser = number, allow_negative_numbers = true, help_heading = "LLM agents")]
+    context_growth: f64,
+    /// A request still unanswered after K rounds fails, as a framework's recursion limit
+    /// makes it
+    #[arg(long, value_name = "K", value_parser = round_limit, allow_negative_numbers = true, help_heading = "LLM agents")]
+    max_rounds: u32,
+    /// peer_to_peer: M peers each make the request's call, and the request waits for a
+    /// majority of them (agents voting on an answer) [default: 1]
+    #[arg(long, value_name = "M", value_parser = vote_count, allow_negative_numbers = true, help_heading = "LLM agents")]
+    votes: u32,
 }
 
 impl ScenarioInput {
@@ -396,6 +420,14 @@ fn stage_count(text: &str) -> Result<u32, String> {
 
 fn concurrency(text: &str) -> Result<u32, String> {
     whole_number(text, "dispatches at once", 10_000).map(|n| n as u32)
+}
+
+fn round_limit(text: &str) -> Result<u32, String> {
+    whole_number(text, "rounds", u64::from(crate::sim::rounds::MAX_ROUNDS)).map(|n| n as u32)
+}
+
+fn vote_count(text: &str) -> Result<u32, String> {
+    whole_number(text, "votes", 1000).map(|n| n as u32)
 }
 
 fn missed_count(text: &str) -> Result<u32, String> {

@@ -10,6 +10,7 @@ use super::faults::Outage;
 use super::llm::Llm;
 pub use super::model::Model;
 use super::resilience::{BreakerConfig, BreakerKind, RetryKind, RetryPolicy};
+use super::rounds::Rounds;
 use super::workload::Spike;
 
 mod build;
@@ -244,6 +245,14 @@ pub struct Scenario {
     /// LLM calls: tokens, latency from tokens, a shared provider, prices.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub llm: Option<Llm>,
+    /// Rounds of work a request takes (delegation loops), and the limit that fails it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Rounds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_rounds: Option<u32>,
+    /// peer_to_peer: peers that each make a request's call; it waits for a majority.
+    #[serde(skip_serializing_if = "is_one")]
+    pub votes: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
     #[serde(flatten)]
@@ -253,6 +262,10 @@ pub struct Scenario {
     /// Flags given that change nothing here, each in words, for a warning.
     #[serde(skip)]
     pub unused: Vec<String>,
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl Scenario {
