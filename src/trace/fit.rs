@@ -131,6 +131,19 @@ fn candidates(mean: f64, cv: f64) -> Vec<Service> {
     specs.iter().filter_map(|s| s.parse().ok()).collect()
 }
 
+/// The draws a fit is judged on: 20,000 with a fixed seed, rounded to whole tokens as
+/// the simulator rounds them with `whole`.
+pub fn draws(service: &Service, whole: bool) -> Vec<f64> {
+    let sampler = service.sampler();
+    let mut rng = Pcg64Mcg::seed_from_u64(SEED);
+    (0..DRAWS)
+        .map(|_| {
+            let x = sampler.sample(&mut rng);
+            if whole { x.round().clamp(0.0, 1e9) } else { x }
+        })
+        .collect()
+}
+
 /// Fits a column of work (seconds) or, with `whole`, tokens, which the simulator draws
 /// rounded to whole tokens. None for a column of zeros, which no distribution has.
 pub fn fit_service(values: &[f64], whole: bool) -> Option<ServiceFit> {
@@ -142,17 +155,10 @@ pub fn fit_service(values: &[f64], whole: bool) -> Option<ServiceFit> {
         return None;
     }
     let mut column = values.to_vec();
-    let mut draws = vec![0.0; DRAWS];
     let mut scored: Vec<(Service, f64, f64)> = candidates(mean, cv)
         .into_iter()
         .map(|service| {
-            let sampler = service.sampler();
-            let mut rng = Pcg64Mcg::seed_from_u64(SEED);
-            for d in &mut draws {
-                let x = sampler.sample(&mut rng);
-                *d = if whole { x.round().clamp(0.0, 1e9) } else { x };
-            }
-            let (d, p) = ks_two_sample(&mut column, &mut draws);
+            let (d, p) = ks_two_sample(&mut column, &mut draws(&service, whole));
             (service, d, p)
         })
         .collect();
@@ -206,7 +212,7 @@ fn chi_square_quantile(z: f64, dof: f64) -> f64 {
 
 /// Where the dispersion of k Poisson windows falls 95% of the time: (k - 1) D is
 /// chi-square with k - 1 degrees of freedom.
-pub(super) fn poisson_band(windows: usize) -> (f64, f64) {
+pub fn poisson_band(windows: usize) -> (f64, f64) {
     let dof = (windows - 1) as f64;
     (
         chi_square_quantile(-1.959964, dof) / dof,

@@ -15,7 +15,8 @@ use std::fmt;
 pub use self::bootstrap::Bootstrap;
 pub use self::columns::{ColumnSpec, Role};
 pub use self::fit::{
-    ArrivalFit, Candidate, ServiceFit, fit_arrivals, fit_service, ks_two_sample, mmpp_dispersion,
+    ArrivalFit, Candidate, ServiceFit, draws, fit_arrivals, fit_service, ks_two_sample,
+    mmpp_dispersion, poisson_band,
 };
 pub use self::read::{MAX_KINDS, MAX_ROWS, ReadOptions, read, read_from};
 pub use self::summary::{ColumnStats, Dispersion, RateSeries, Summary};
@@ -42,6 +43,36 @@ impl fmt::Display for TraceError {
             write!(f, ": {column}")?;
         }
         write!(f, ": {}", self.reason)
+    }
+}
+
+/// `--trace-window FROM+DURATION`: seconds from the first request, as a spike's
+/// `START+DURATION` without its factor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub from: f64,
+    pub duration: f64,
+}
+
+impl std::str::FromStr for Window {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let err = || format!("expected FROM+DURATION in seconds such as 600+300, got '{s}'");
+        let (from, duration) = s.trim().split_once('+').ok_or_else(err)?;
+        let parse = |x: &str| x.trim().parse::<f64>().map_err(|_| err());
+        let (from, duration) = (parse(from)?, parse(duration)?);
+        if !(from >= 0.0 && from.is_finite() && duration > 0.0 && duration.is_finite()) {
+            return Err(format!(
+                "FROM must be 0 or more and DURATION above 0, got '{s}'"
+            ));
+        }
+        Ok(Window { from, duration })
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}+{}", self.from, self.duration)
     }
 }
 
@@ -198,6 +229,16 @@ mod tests {
         assert_eq!(e.to_string(), "a.csv:3: not a number");
         e.line = None;
         assert_eq!(e.to_string(), "a.csv: not a number");
+    }
+
+    #[test]
+    fn windows_parse_as_spikes_do() {
+        let w: Window = "600+300".parse().unwrap();
+        assert_eq!((w.from, w.duration), (600.0, 300.0));
+        assert_eq!(w.to_string(), "600+300");
+        assert!("600".parse::<Window>().is_err());
+        assert!("10+0".parse::<Window>().unwrap_err().contains("above 0"));
+        assert!("-1+5".parse::<Window>().is_err());
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Dispersion {
     pub window: f64,
     pub windows: u64,
     pub index: f64,
+    /// Where Poisson arrivals' index falls 95% of the time with this many windows.
+    pub poisson_band: [f64; 2],
 }
 
 /// A trace described, for the `trace` command's table and JSON document.
@@ -151,10 +153,14 @@ impl Summary {
             .into_iter()
             .filter_map(|w| {
                 let c = counts(&trace.times, w);
-                (c.len() >= 10).then(|| Dispersion {
-                    window: w,
-                    windows: c.len() as u64,
-                    index: round_sig(dispersion(&c)),
+                (c.len() >= 10).then(|| {
+                    let (lo, hi) = fit::poisson_band(c.len());
+                    Dispersion {
+                        window: w,
+                        windows: c.len() as u64,
+                        index: round_sig(dispersion(&c)),
+                        poisson_band: [round_sig(lo), round_sig(hi)],
+                    }
                 })
             })
             .collect();
