@@ -57,14 +57,13 @@ fn wrapped(text: &str, indent: usize) -> String {
     lines.join("\n")
 }
 
-/// A shell command folded at 78 columns with `\` continuations, so it pastes as one.
+/// Flags folded at 78 columns, a flag and its value never apart.
 fn folded(words: &[String]) -> String {
     let mut lines = vec![String::new()];
     for word in words {
         let line = lines.last_mut().expect("one line");
-        if !line.is_empty() && line.len() + 1 + word.len() > 76 {
-            line.push_str(" \\");
-            lines.push(format!("    {word}"));
+        if !line.is_empty() && line.len() + 1 + word.len() > 78 {
+            lines.push(word.clone());
         } else {
             if !line.is_empty() {
                 line.push(' ');
@@ -225,13 +224,12 @@ pub fn trace(s: &Summary) -> Report {
     }
     report = report.text(wrapped(&why, 2));
     if !s.flags.is_empty() {
-        let mut words = vec!["jaegis".to_string(), "simulate".to_string()];
-        words.extend(
-            s.flags
-                .split(" --")
-                .map(|f| format!("--{}", f.trim_start_matches("--"))),
-        );
-        report = report.text("Simulate traffic like it:");
+        let words: Vec<String> = s
+            .flags
+            .split(" --")
+            .map(|f| format!("--{}", f.trim_start_matches("--")))
+            .collect();
+        report = report.text("simulate flags for traffic like it (--format json: .flags):");
         report = report.text(format!("  {}", folded(&words).replace('\n', "\n  ")));
     }
     report

@@ -167,7 +167,8 @@ pub fn fit_service(values: &[f64], whole: bool) -> Option<ServiceFit> {
     Some(ServiceFit {
         service,
         ks_d: round_sig(d),
-        ks_p: round_sig(p),
+        // Below 1e-12 the asymptotic series says nothing more than "none".
+        ks_p: if p < 1e-12 { 0.0 } else { round_sig(p) },
         candidates: scored
             .into_iter()
             .map(|(service, d, _)| Candidate {

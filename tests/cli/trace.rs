@@ -66,7 +66,7 @@ fn a_small_csv_is_described_and_fitted() {
         "Kinds",
         "Burstiness",
         "Fitted",
-        "jaegis simulate --rate 1",
+        "  --rate 1 --arrivals poisson --service ",
     ] {
         assert!(table.contains(needle), "{needle} missing:\n{table}");
     }
