@@ -17,5 +17,6 @@ pub mod report;
 pub mod schema;
 pub mod sim;
 pub mod sweep;
+pub mod trace;
 pub mod units;
 pub mod verify;

@@ -15,6 +15,7 @@ use jaegis::catalog::Level;
 use jaegis::report::Format;
 use jaegis::sim::scenario::input::{parse_with, whole_number};
 use jaegis::sim::{ScenarioError, ScenarioInput};
+use jaegis::trace::{ColumnSpec, Window};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -129,6 +130,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
         plot: Option<PathBuf>,
     },
+    /// Describe a request log: its rate, burstiness and request sizes, fitted to the
+    /// simulator's distributions, with the simulate flags that draw traffic like it
+    Trace(Box<TraceArgs>),
     /// Export, validate or describe the catalog file format
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -334,6 +338,40 @@ pub struct PlanArgs {
     #[arg(long, value_name = "F1,F2,..", value_parser = headroom_factors, allow_negative_numbers = true)]
     pub headroom: Option<Headroom>,
     /// Also write a chart: attainment against the number of agents per pattern
+    #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The format is told by the content: CSV or JSON Lines, gzipped or not. Columns are found by
+header name in any case, ignoring _, - and spaces: time or timestamp; work, duration or
+service (seconds; a name ending in _ms is milliseconds); tokens_in, ContextTokens,
+input_tokens or prompt_tokens; tokens_out, GeneratedTokens, output_tokens or
+completion_tokens; latency or response_time (observed, not work); kind. Times are ISO 8601
+date-times (UTC without an offset) or seconds. docs/traces.md has the details.
+
+Examples:
+  jaegis trace examples/traces/azure-llm-conv-2023.csv.gz
+  jaegis trace requests.jsonl --trace-columns time=ts,work=elapsed_ms
+  jaegis trace log.csv.gz --trace-window 600+300 --plot trace.svg
+  jaegis trace log.csv --trace-skip-bad --format json | jq .flags")]
+pub struct TraceArgs {
+    /// The request log: CSV or JSON Lines, gzipped or not
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Which column is which, where the names are not found: time=NAME,work=NAME,in=NAME,
+    /// out=NAME,latency=NAME,kind=NAME (any subset)
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<ColumnSpec>)]
+    pub trace_columns: Option<ColumnSpec>,
+    /// Skip bad rows (counted, the first five shown) instead of stopping at the first
+    #[arg(long)]
+    pub trace_skip_bad: bool,
+    /// Only the requests from FROM to FROM+DURATION seconds after the first (600+300)
+    #[arg(long, value_name = "FROM+DURATION", value_parser = parse_with::<Window>)]
+    pub trace_window: Option<Window>,
+    /// Also write a chart: the arrival rate over time, and the distribution of work (or
+    /// tokens) against the fitted one
     #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
     pub plot: Option<PathBuf>,
 }

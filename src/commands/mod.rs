@@ -8,6 +8,7 @@ mod recommend;
 mod simulate;
 mod stats;
 mod sweep;
+mod trace;
 mod verify;
 
 use std::io::{self, IsTerminal, Write};
@@ -20,6 +21,7 @@ use jaegis::report::plot::PlotError;
 use jaegis::report::{self, Format, Report};
 use jaegis::sim::{ScenarioError, SimError};
 use jaegis::sweep::SweepError;
+use jaegis::trace::TraceError;
 
 use crate::cli::{Cli, ColorChoice, Command};
 
@@ -125,6 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify { quick } => verify::run(&load()?, quick, &output),
         Command::Sweep(args) => sweep::run(&load()?, *args, &output),
         Command::Merge { files, plot } => sweep::merge(&files, plot.as_deref(), &output),
+        Command::Trace(args) => trace::run(*args, &output),
         Command::Catalog(action) => catalog::catalog(action, &load, &output),
         // Both render in memory: clap_complete panics on a failed write, and a closed
         // stdout must surface as the io::Error it is.
@@ -193,6 +196,7 @@ pub fn is_bad_input(err: &anyhow::Error) -> bool {
             || cause.is::<AdvisorError>()
             || cause.is::<ScenarioError>()
             || cause.is::<SweepError>()
+            || cause.is::<TraceError>()
             || matches!(
                 cause.downcast_ref::<SimError>(),
                 Some(SimError::Scenario(_))

@@ -13,6 +13,7 @@ pub mod plot;
 mod simulation;
 mod sweep;
 mod table;
+mod trace;
 mod verdict;
 mod verify;
 
@@ -32,6 +33,7 @@ pub use self::plan::plan;
 pub use self::simulation::{simulation, summary};
 pub use self::sweep::sweep;
 pub use self::table::TableExporter;
+pub use self::trace::trace;
 pub use self::verify::verify;
 
 pub use crate::number::number;

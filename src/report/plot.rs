@@ -864,3 +864,151 @@ pub fn plan(p: &crate::plan::Plan) -> Result<String, PlotError> {
         Ok(())
     })
 }
+
+/// Points of a sorted sample's CDF, at most about 400 of them, the share in percent: a
+/// million rows would make an SVG of megabytes for the same curve.
+fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
+    let n = sorted.len();
+    let step = n.div_ceil(400).max(1);
+    let mut points: Vec<(f64, f64)> = (0..n)
+        .step_by(step)
+        .chain(std::iter::once(n - 1))
+        .map(|i| (sorted[i], 100.0 * (i + 1) as f64 / n as f64))
+        .filter(|p| p.0 > 0.0)
+        .collect();
+    points.dedup();
+    points
+}
+
+/// A trace in two panels: its arrival rate over time (with the mean), and the empirical
+/// CDF of its work (else output tokens, else input tokens) against the fitted
+/// distribution's, drawn from the very draws the fit was judged on.
+pub fn trace(t: &crate::trace::Trace, s: &crate::trace::Summary) -> Result<String, PlotError> {
+    use crate::trace::Role;
+    let r = &s.rate_over_time;
+    let duration = t.duration();
+    let mut rate: Vec<(f64, f64)> = Vec::new();
+    for (i, &c) in r.counts.iter().enumerate() {
+        let from = i as f64 * r.bucket;
+        // The last bucket is cut by the trace's end: its rate is over what it covers.
+        let covered = (duration - from).min(r.bucket);
+        if covered >= r.bucket / 2.0 {
+            rate.push((from + covered / 2.0, c as f64 / covered));
+        }
+    }
+    if rate.is_empty() {
+        return Err(PlotError::NoData(
+            "the trace is too short for a rate over time".into(),
+        ));
+    }
+    let column = [Role::Work, Role::TokensOut, Role::TokensIn]
+        .into_iter()
+        .find_map(|role| s.fits.get(role.id()).map(|f| (role, f)));
+    let Some((role, fit)) = column else {
+        return Err(PlotError::NoData(
+            "no work or tokens column to fit (all zero)".into(),
+        ));
+    };
+    let mut values: Vec<f64> = match role {
+        Role::Work => t.work.clone().unwrap_or_default(),
+        Role::TokensOut => t
+            .tokens_out
+            .iter()
+            .flatten()
+            .map(|&x| f64::from(x))
+            .collect(),
+        _ => t
+            .tokens_in
+            .iter()
+            .flatten()
+            .map(|&x| f64::from(x))
+            .collect(),
+    };
+    values.sort_unstable_by(f64::total_cmp);
+    let mut drawn = crate::trace::draws(&fit.service, role != Role::Work);
+    drawn.sort_unstable_by(f64::total_cmp);
+    let cdfs = [
+        Series {
+            label: format!("trace ({})", t.header(role).unwrap_or(role.id())),
+            color: color(0),
+            dashed: false,
+            markers: false,
+            points: cdf_points(&values),
+        },
+        Series {
+            label: format!("fitted {} (KS D {})", fit.service, round_sig(fit.ks_d)),
+            color: color(1),
+            dashed: true,
+            markers: false,
+            points: cdf_points(&drawn),
+        },
+    ];
+    let xs = cdfs.iter().flat_map(|c| c.points.iter().map(|p| p.0));
+    let (lo, hi) = log_range(
+        xs.clone().fold(f64::INFINITY, f64::min),
+        xs.fold(0.0, f64::max),
+    );
+    let mean = s.mean_rate.unwrap_or(f64::NAN);
+    let top = rate.iter().map(|p| p.1).fold(mean, f64::max) * 1.1;
+    let unit = if role == Role::Work { "s" } else { "tokens" };
+    render(|root| {
+        let area = root
+            .titled(&format!("Trace {}", s.path), (FONT, FULL.caption))
+            .map_err(draw_err)?;
+        let cells = area.split_evenly((1, 2));
+        let mut chart = builder(
+            &cells[0],
+            &format!("arrivals per second ({} s buckets)", round_sig(r.bucket)),
+            PANEL,
+        )
+        .build_cartesian_2d(0.0..duration.max(r.bucket), 0.0..top.max(1e-9))
+        .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("time from the first request (s)")
+            .y_desc("requests/s")
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| tick(*y))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, PANEL.labels))
+            .axis_desc_style((FONT, PANEL.axis))
+            .draw()
+            .map_err(draw_err)?;
+        let mut lines = vec![Series {
+            label: "rate".into(),
+            color: color(0),
+            dashed: false,
+            markers: false,
+            points: rate.clone(),
+        }];
+        if mean.is_finite() {
+            lines.push(Series {
+                label: format!("mean {}/s", round_sig(mean)),
+                color: OUTAGE_SHADE,
+                dashed: true,
+                markers: false,
+                points: vec![(0.0, mean), (duration, mean)],
+            });
+        }
+        draw_lines(&mut chart, &lines)?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight, PANEL)?;
+
+        let what = role.id().replace('_', " ");
+        let mut chart = builder(&cells[1], &format!("{what}: trace and fit"), PANEL)
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..100.0)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("{what} ({unit}, log scale)"))
+            .y_desc("share of requests (%)")
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(WHITE.mix(0.0))
+            .label_style((FONT, PANEL.labels))
+            .axis_desc_style((FONT, PANEL.axis))
+            .draw()
+            .map_err(draw_err)?;
+        draw_lines(&mut chart, &cdfs)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft, PANEL)
+    })
+}

@@ -824,6 +824,100 @@ fn catalog_documents_have_every_field_and_the_same_values() {
     assert!(doc.valid && doc.overridden == ["load_balancing/round_robin"]);
 }
 
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceRate {
+    bucket: f64,
+    counts: Vec<u64>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceStats {
+    column: String,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    max: f64,
+    mean: f64,
+    cv: f64,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceDispersion {
+    window: f64,
+    windows: u64,
+    index: f64,
+    poisson_band: [f64; 2],
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceArrivals {
+    process: String,
+    window: Option<f64>,
+    windows: u64,
+    observed: Option<f64>,
+    band: Option<[f64; 2]>,
+    predicted: Option<f64>,
+    reason: String,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceCandidate {
+    service: String,
+    ks_d: f64,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceFit {
+    service: String,
+    ks_d: f64,
+    ks_p: f64,
+    candidates: Vec<TraceCandidate>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceDoc {
+    schema_version: u32,
+    tool_version: String,
+    path: String,
+    format: String,
+    gzip: bool,
+    columns: BTreeMap<String, String>,
+    requests: u64,
+    skipped: u64,
+    skipped_errors: Vec<String>,
+    start: Option<String>,
+    duration: f64,
+    mean_rate: Option<f64>,
+    rate_over_time: TraceRate,
+    stats: BTreeMap<String, TraceStats>,
+    dispersion: Vec<TraceDispersion>,
+    gap_cv: Option<f64>,
+    arrivals: TraceArrivals,
+    fits: BTreeMap<String, TraceFit>,
+    kinds: Option<BTreeMap<String, u64>>,
+    flags: String,
+}
+
+#[test]
+fn trace_json_has_every_field_and_the_same_values() {
+    let out = stdout(&[
+        "trace",
+        "examples/traces/azure-llm-conv-2023.csv.gz",
+        "--format",
+        "json",
+    ]);
+    let doc: TraceDoc = matches_fixture(&out, "trace");
+    assert_eq!(doc.requests, 19_366);
+    assert_eq!(doc.rate_over_time.counts.iter().sum::<u64>(), 19_366);
+}
+
 /// A directory of this test process's own, under the target directory.
 fn tempfile_dir() -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("json-{}", std::process::id()));

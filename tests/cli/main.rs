@@ -13,6 +13,7 @@ mod plot;
 mod readme;
 mod simulate;
 mod sweep;
+mod trace;
 mod verify;
 
 use assert_cmd::Command;

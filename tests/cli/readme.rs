@@ -12,5 +12,6 @@ fn readme_examples_print_what_the_readme_shows() {
         .case("docs/plan.md")
         .case("docs/lint.md")
         .case("docs/validation.md")
-        .case("docs/agents.md");
+        .case("docs/agents.md")
+        .case("docs/traces.md");
 }
