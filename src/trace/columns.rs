@@ -5,6 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::sim::distribution::notation_serde;
+
 use crate::names::{closest, suggest};
 
 /// What a column of a trace means to the simulator.
@@ -95,6 +99,8 @@ pub fn normalize(name: &str) -> String {
 /// work=..,latency=..,kind=..`. Roles left out are still found by header name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ColumnSpec(pub Vec<(Role, String)>);
+
+notation_serde!(ColumnSpec);
 
 const SPEC_FORM: &str = "ROLE=COLUMN pairs separated by commas, ROLE one of time, work, in, out, latency, kind (time=TIMESTAMP,in=ContextTokens)";
 

@@ -12,6 +12,10 @@ mod summary;
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::sim::distribution::notation_serde;
+
 pub use self::bootstrap::Bootstrap;
 pub use self::columns::{ColumnSpec, Role};
 pub use self::fit::{
@@ -75,6 +79,8 @@ impl fmt::Display for Window {
         write!(f, "{}+{}", self.from, self.duration)
     }
 }
+
+notation_serde!(Window);
 
 /// How the file was written, for display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -308,3 +308,46 @@ fn help_has_examples() {
     );
     assert!(help.contains("--trace-columns"), "{help}");
 }
+
+/// One agent, deterministic hops of 0: the replay's latencies are worked out by hand from the
+/// trace's arrival times and work, and `--rate-scale 2` halves every gap exactly.
+#[test]
+fn a_replay_reproduces_the_traces_arrivals_and_work() {
+    let path = file("replay.csv", b"time,work\n0,1\n2,1\n4,1\n5,3\n10,1\n");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "simulate",
+            "--trace",
+            path.to_str().unwrap(),
+            "--pattern",
+            "peer_to_peer",
+            "--balancer",
+            "least_connections",
+            "--agents",
+            "1",
+            "--hop-latency",
+            "0",
+            "--warmup",
+            "0",
+            "--replications",
+            "1",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str::<Value>(&stdout(&args)).unwrap()
+    };
+    let metric = |doc: &Value, m: &str| doc["results"][0]["metrics"][m]["mean"].as_f64().unwrap();
+    // Arrivals 0, 2, 4, 5, 10 with work 1, 1, 1, 3, 1: latencies 1, 1, 1, 3, 1.
+    let doc = run(&[]);
+    assert_eq!(doc["results"][0]["tasks"]["completed"], 5);
+    assert!((metric(&doc, "latency_mean") - 1.4).abs() < 1e-9);
+    assert!((metric(&doc, "latency_max") - 3.0).abs() < 1e-9);
+    assert_eq!(doc["scenario"]["rate"].as_f64(), Some(0.4));
+    // Twice the traffic: arrivals 0, 1, 2, 2.5, 5; the fourth waits for the third until 3
+    // and ends at 6, the fifth waits for it: latencies 1, 1, 1, 3.5, 2.
+    let doc = run(&["--rate-scale", "2"]);
+    assert!((metric(&doc, "latency_mean") - 1.7).abs() < 1e-9);
+    assert!((metric(&doc, "latency_max") - 3.5).abs() < 1e-9);
+    assert_eq!(doc["scenario"]["rate"].as_f64(), Some(0.8));
+}

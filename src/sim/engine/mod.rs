@@ -33,6 +33,7 @@ pub(crate) use super::recorder::Outcome;
 use super::recorder::{Bucket, Recorder};
 use super::resilience::{Breaker, BreakerConfig, BreakerKind, BreakerState, RecentQuantile};
 use super::rounds::Rounds;
+use super::scenario::replay::{Replay, ReplayClock};
 use super::scenario::{Parts, PatternParams, Scenario};
 use super::stream::{derive, mix, stream, streams, task_rng};
 use super::workload::{ArrivalClock, TaskDraws};
@@ -44,7 +45,6 @@ pub(crate) const REPLAY: u32 = u32::MAX;
 /// A user's request: it arrives, is split into parts by the pattern, and ends once.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
-    pub index: u64,
     /// How many requests have held its slot, itself included (see `request_generations`).
     pub generation: u32,
     pub arrival: f64,
@@ -267,6 +267,9 @@ pub(crate) struct Core<'a, E> {
     rounds: Option<(Rounds, u64)>,
     /// Input tokens every call gains a round.
     growth: u32,
+    /// Requests from a trace: where the next comes from, and its row.
+    replay: Option<(ReplayClock, &'a Replay)>,
+    next_row: u32,
     /// Rounds started, and requests failed at `--max-rounds`, over the whole run.
     rounds_started: u64,
     round_limited: u64,
@@ -456,6 +459,11 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 .map_or(0, |g| g.round() as u32),
             rounds_started: 0,
             round_limited: 0,
+            replay: s
+                .trace
+                .as_ref()
+                .map(|r| (ReplayClock::new(r, derive(seed, streams::ARRIVALS)), r)),
+            next_row: 0,
         };
         let mut engine = Engine { core, pattern };
         engine.schedule_faults();
@@ -724,7 +732,19 @@ impl<'a, E: Copy> Core<'a, E> {
     }
 
     fn schedule_next_arrival(&mut self) {
-        let at = self.clock.next_arrival();
+        let at = match &mut self.replay {
+            Some((clock, replay)) => match clock.next(replay) {
+                Some((at, row)) => {
+                    self.next_row = row;
+                    at
+                }
+                None => {
+                    self.arrivals_done = true;
+                    return;
+                }
+            },
+            None => self.clock.next_arrival(),
+        };
         let more = match (self.s.tasks, self.s.duration) {
             (Some(total), _) => self.generated < total,
             (None, Some(d)) => at <= d,
@@ -755,10 +775,23 @@ impl<'a, E: Copy> Core<'a, E> {
             r.sample(&mut rng)
         });
         self.rounds_started += 1;
-        let tokens = (tokens_in, tokens_out);
-        let work = match self.calls.as_ref().and_then(|c| c.latency) {
-            Some(latency) => latency.seconds(f64::from(tokens.0), f64::from(tokens.1)),
-            None => self.work.sample(&mut rng),
+        let mut tokens = (tokens_in, tokens_out);
+        let mut recorded = None;
+        if let Some((_, replay)) = &self.replay {
+            // The trace's own request: its tokens and work replace the draws.
+            let (t, row) = (&replay.trace, self.next_row as usize);
+            if let Some(v) = &t.tokens_in {
+                tokens.0 = v[row];
+            }
+            if let Some(v) = &t.tokens_out {
+                tokens.1 = v[row];
+            }
+            recorded = t.work.as_ref().map(|w| w[row]);
+        }
+        let work = match (recorded, self.calls.as_ref().and_then(|c| c.latency)) {
+            (Some(work), _) => work,
+            (None, Some(latency)) => latency.seconds(f64::from(tokens.0), f64::from(tokens.1)),
+            (None, None) => self.work.sample(&mut rng),
         };
         self.work_drawn += work;
         let kind = self
@@ -782,7 +815,6 @@ impl<'a, E: Copy> Core<'a, E> {
         self.rec.arrival(self.now);
         let generation = next_generation(&mut self.request_generations, self.requests.vacant_key());
         let request = self.requests.insert(Request {
-            index,
             generation,
             arrival: self.now,
             kind,

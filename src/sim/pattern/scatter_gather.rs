@@ -27,8 +27,11 @@ pub(crate) struct ScatterGather {
     share: f64,
     /// `mark[agent] == stamp` when the agent already has a shard of the request being scattered.
     mark: Vec<u64>,
-    /// Unresolved requests in arrival order, so gather deadlines come in order: (slot, index).
-    pending: VecDeque<(u32, u64)>,
+    /// Scatters so far: the stamp of the next.
+    scatters: u64,
+    /// Unresolved requests in scatter order, so gather deadlines come in order: (slot,
+    /// generation, deadline).
+    pending: VecDeque<(u32, u32, f64)>,
     check_scheduled: bool,
     /// The agents picked for the request being scattered, and its parts, reused.
     picked: Vec<u32>,
@@ -96,6 +99,7 @@ impl Pattern for ScatterGather {
             fan_out: k,
             share: factor,
             mark: vec![0; p.workers as usize],
+            scatters: 0,
             pending: VecDeque::new(),
             check_scheduled: false,
             picked: Vec::new(),
@@ -113,8 +117,11 @@ impl Pattern for ScatterGather {
 
     fn admit(&mut self, core: Ctx, request: u32, _entry: f64) {
         let k = self.fan_out;
-        let index = core.requests[request as usize].index;
-        let stamp = index + 1;
+        // A stamp per scatter, not per request: a request's later rounds scatter afresh.
+        self.scatters += 1;
+        let stamp = self.scatters;
+        // Read now: a refusal below can resolve the request and free its slot.
+        let generation = core.requests[request as usize].generation;
         let candidates = core.all_agents;
         let mut picked = std::mem::take(&mut self.picked);
         core.pick_distinct(
@@ -153,7 +160,7 @@ impl Pattern for ScatterGather {
         self.picked = picked;
         self.parts = parts;
         let deadline = core.now + core.s.gather_timeout;
-        self.pending.push_back((request, index));
+        self.pending.push_back((request, generation, deadline));
         if !self.check_scheduled {
             self.check_scheduled = true;
             core.schedule(deadline, Event::GatherCheck);
@@ -225,8 +232,8 @@ impl ScatterGather {
     /// Drops resolved requests from the front of the pending list, so it holds only those
     /// still gathering (about arrival rate x latency of them), not every one of the timeout.
     fn trim_pending(&mut self, core: &Core<'_, Event>) {
-        while let Some(&(request, index)) = self.pending.front() {
-            if live(core, request, index) {
+        while let Some(&(request, generation, _)) = self.pending.front() {
+            if live(core, request, generation) {
                 break;
             }
             self.pending.pop_front();
@@ -236,12 +243,11 @@ impl ScatterGather {
     /// Resolves every request whose gather deadline has passed, and waits for the next one.
     fn on_gather_check(&mut self, core: Ctx) {
         self.check_scheduled = false;
-        while let Some(&(request, index)) = self.pending.front() {
-            if !live(core, request, index) {
+        while let Some(&(request, generation, deadline)) = self.pending.front() {
+            if !live(core, request, generation) {
                 self.pending.pop_front();
                 continue;
             }
-            let deadline = core.requests[request as usize].arrival + core.s.gather_timeout;
             if deadline > core.now {
                 self.check_scheduled = true;
                 core.schedule(deadline, Event::GatherCheck);
@@ -261,10 +267,10 @@ impl ScatterGather {
 }
 
 /// Whether the request in `slot` is still the one of `index`, and still gathering.
-fn live(core: &Core<'_, Event>, slot: u32, index: u64) -> bool {
+fn live(core: &Core<'_, Event>, slot: u32, generation: u32) -> bool {
     core.requests
         .get(slot as usize)
-        .is_some_and(|t| t.index == index && !t.over())
+        .is_some_and(|t| t.generation == generation && !t.over())
 }
 
 /// The gather is over with `done` of its `k` shards: the request answers, in full or in

@@ -267,6 +267,12 @@ fn llm(input: &ScenarioInput) -> Result<Option<Llm>, ScenarioError> {
                 format!("expected from 0 to {MAX_MEAN_TOKENS} tokens a round, got {g}"),
             ));
         }
+        if llm.tokens_in.is_none() && llm.dispatch_tokens_in.is_none() {
+            return Err(invalid(
+                "--context-growth",
+                "the conversation grows in input tokens: give --tokens-in too",
+            ));
+        }
         if input.rounds.is_none() {
             return Err(invalid(
                 "--context-growth",
@@ -466,6 +472,7 @@ fn unused_flags(input: &ScenarioInput, r: &Resilience, models: &[Model]) -> Vec<
 impl Scenario {
     /// Validates the input and fills every unset parameter from the defaults and the catalog.
     pub fn build(input: ScenarioInput, defaults: &Defaults) -> Result<Scenario, ScenarioError> {
+        let (input, trace) = super::replay::prepare(input)?;
         let resilience = Self::resilience(
             &input,
             defaults,
@@ -788,6 +795,7 @@ impl Scenario {
             llm,
             rounds,
             max_rounds: input.max_rounds,
+            trace,
             votes,
             shard_work,
             gather_timeout,

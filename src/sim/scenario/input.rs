@@ -1,12 +1,13 @@
 //! What a user gives: flags and a TOML scenario file, every field optional, flags laid over
 //! the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Deserialize;
 
 use super::ScenarioError;
+use super::replay::TraceMode;
 use super::value::{
     Buffer, Capabilities, Kinds, Names, Numbers, Parts, QueueMode, Seconds, ShardWork, Slo, Timeout,
 };
@@ -16,6 +17,7 @@ use crate::sim::llm::{LlmLatency, Price, Quota};
 use crate::sim::resilience::{BreakerKind, Jitter, RetryKind};
 use crate::sim::rounds::Rounds;
 use crate::sim::workload::Spike;
+use crate::trace::{ColumnSpec, Window};
 
 /// Defines [`ScenarioInput`] once: each field is a flag (clap), a scenario-file key (serde,
 /// the flag's name with underscores), and a line of the overlay of flags over a file.
@@ -235,9 +237,10 @@ scenario_input! {
     /// (to the first token, per input token, per output token; fit your own)
     #[arg(long, value_name = "ttft=S,in=S,out=S", value_parser = parse_with::<LlmLatency>, help_heading = "LLM agents")]
     llm_latency: LlmLatency,
-    /// A provider every agent's calls share: requests and tokens per minute, rpm=500,tpm=200000;
-    /// a call over quota gets a 429 and is retried after the provider's retry-after
-    #[arg(long, value_name = "rpm=N,tpm=N", value_parser = parse_with::<Quota>, help_heading = "LLM agents")]
+    /// A provider every agent's calls share: requests and tokens per minute and calls at once,
+    /// rpm=500,tpm=200000,concurrency=64; a call over quota gets a 429 and is retried after
+    /// the provider's retry-after
+    #[arg(long, value_name = "rpm=N,tpm=N,concurrency=N", value_parser = parse_with::<Quota>, help_heading = "LLM agents")]
     provider: Quota,
     /// Dollars per million tokens, in=3,out=15: every call made is charged
     #[arg(long, value_name = "in=D,out=D", value_parser = parse_with::<Price>, help_heading = "LLM agents")]
@@ -275,6 +278,27 @@ scenario_input! {
     /// majority of them (agents voting on an answer) [default: 1]
     #[arg(long, value_name = "M", value_parser = vote_count, allow_negative_numbers = true, help_heading = "LLM agents")]
     votes: u32,
+    /// Requests from a trace of your traffic, CSV or JSON Lines (gzip accepted): arrival
+    /// times, and work or tokens per request (docs/traces.md)
+    #[arg(long, value_name = "FILE", help_heading = "Traces")]
+    trace: PathBuf,
+    /// replay (the trace's requests as they came), bootstrap (resampled: replications give
+    /// intervals) or fit (the synthetic workload fitted to it) [default: replay]
+    #[arg(long, value_name = "MODE", value_parser = parse_with::<TraceMode>, help_heading = "Traces")]
+    trace_mode: TraceMode,
+    /// The trace's columns by role: time=TIMESTAMP,in=ContextTokens,out=GeneratedTokens
+    /// (roles time, work, in, out, latency, kind; others are found by header name)
+    #[arg(long, value_name = "SPEC", value_parser = parse_with::<ColumnSpec>, help_heading = "Traces")]
+    trace_columns: ColumnSpec,
+    /// Only the trace's requests from FROM for DURATION seconds: 600+300
+    #[arg(long, value_name = "FROM+DURATION", value_parser = parse_with::<Window>, help_heading = "Traces")]
+    trace_window: Window,
+    /// Runs the trace's time this many times faster: 2 is twice the traffic
+    #[arg(long, value_name = "FACTOR", value_parser = positive_number, help_heading = "Traces")]
+    rate_scale: f64,
+    /// Skips the trace's bad rows and counts them, instead of stopping at the first
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Traces")]
+    trace_skip_bad: bool,
 }
 
 impl ScenarioInput {

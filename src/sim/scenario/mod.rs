@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use self::replay::Replay;
 use super::balancer::BalancerKind;
 use super::distribution::{Arrivals, Quantiles, Service};
 use super::faults::Outage;
@@ -16,6 +17,7 @@ use super::workload::Spike;
 mod build;
 mod defaults;
 pub mod input;
+pub mod replay;
 mod value;
 
 pub use build::{pattern_ids, resolve_balancers, stage_workers};
@@ -63,6 +65,8 @@ pub enum ScenarioError {
     Read { path: String, message: String },
     #[error(transparent)]
     Catalog(#[from] CatalogLookup),
+    #[error(transparent)]
+    Trace(crate::trace::TraceError),
 }
 
 /// A pattern or balancer name that does not resolve.
@@ -250,6 +254,9 @@ pub struct Scenario {
     pub rounds: Option<Rounds>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_rounds: Option<u32>,
+    /// Requests from a trace, when they come from one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Replay>,
     /// peer_to_peer: peers that each make a request's call; it waits for a majority.
     #[serde(skip_serializing_if = "is_one")]
     pub votes: u32,
