@@ -273,6 +273,10 @@ pub struct SimulateArgs {
     /// Print to stderr the events processed, events per second, wall time and peak memory
     #[arg(long)]
     pub stats: bool,
+    /// Replay --trace as recorded and print its simulated latency against the trace's
+    /// latency column (p50, p95, p99), to know whether to trust the what-ifs
+    #[arg(long)]
+    pub calibrate: bool,
     /// Also write a chart: the latency CDF per balancer, or with --timeline goodput and
     /// attempts over time
     #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]

@@ -7,11 +7,11 @@ use jaegis::report::{self, Format};
 use jaegis::sim::{self, Scenario};
 
 use super::progress::Progress;
-use super::{Output, check_chart_path, lint, stats, write_chart};
+use super::{Output, Usage, check_chart_path, lint, stats, write_chart};
 use crate::cli::SimulateArgs;
 
 pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()> {
-    let show_stats = args.stats;
+    let (show_stats, calibrate) = (args.stats, args.calibrate);
     let plot = args.plot.clone();
     if let Some(path) = &plot {
         check_chart_path(path)?;
@@ -42,7 +42,15 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
     for warning in simulation.warnings() {
         eprintln!("warning: {warning}");
     }
-    output.emit(&report::simulation(&simulation), Format::Table)?;
+    if calibrate {
+        let calibration = sim::calibration::calibrate(&simulation).map_err(Usage)?;
+        output.emit(
+            &report::calibration(&calibration, &simulation.scenario),
+            Format::Table,
+        )?;
+    } else {
+        output.emit(&report::simulation(&simulation), Format::Table)?;
+    }
     match &plot {
         Some(path) => write_chart(path, report::plot::simulation(&simulation)),
         None => Ok(()),

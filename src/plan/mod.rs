@@ -185,7 +185,19 @@ pub fn plan(
     if w.load.is_some() {
         return Err(PlanError::Load);
     }
-    let rate = w.rate.ok_or(PlanError::NoRate)?;
+    // With a trace, its own rate (and a replay's length) unless given.
+    let traced = match &w.trace {
+        Some(_) => Some(
+            crate::sim::scenario::replay::prepare(w.clone())
+                .map_err(SimError::from)?
+                .0,
+        ),
+        None => None,
+    };
+    let rate = w
+        .rate
+        .or(traced.as_ref().and_then(|t| t.rate))
+        .ok_or(PlanError::NoRate)?;
     let slo = w.slo.ok_or(PlanError::NoObjective)?;
     if slo.quantile >= 1.0 {
         return Err(PlanError::Certain(format!(
@@ -211,7 +223,7 @@ pub fn plan(
         None => vec![None],
     };
     // Requests per replication: the workload's own length if it gives one.
-    let budget = match (w.tasks, w.duration) {
+    let budget = match (w.tasks.or(traced.and_then(|t| t.tasks)), w.duration) {
         (Some(n), _) => n,
         (None, Some(d)) => ((d.0 * rate).ceil() as u64).max(MIN_REQUESTS),
         (None, None) => BUDGET,

@@ -3,6 +3,7 @@
 //! tables side by side, so all formats show the same result.
 
 mod advice;
+mod calibration;
 mod catalog;
 mod csv;
 mod json;
@@ -24,6 +25,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 pub use self::advice::recommendation;
+pub use self::calibration::calibration;
 pub use self::catalog::{entry, export, schema, search, section_list, sections, validation};
 pub use self::csv::CsvExporter;
 pub use self::json::{JsonExporter, JsonlExporter};

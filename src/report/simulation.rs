@@ -131,25 +131,43 @@ fn plain(x: f64) -> String {
     round_sig(x).to_string()
 }
 
+/// A measured number to about three significant digits: 1,155, 5.86, 0.771.
+fn short(x: f64) -> String {
+    crate::number::number(x, decimals(x))
+}
+
 /// The scenario in words, two lines: the workload, then the run and what goes wrong in it
 /// and which mechanisms are on.
 pub fn summary(s: &Scenario) -> [String; 2] {
     let llm = s.llm.as_ref();
+    let trace = s.trace.as_ref().map(|r| &r.trace);
     let tokens = llm
         .filter(|l| l.tokens_in.is_some() || l.tokens_out.is_some())
         .map(|l| {
             let show = |d: &Option<Service>| d.as_ref().map_or("0".to_string(), Service::to_string);
-            format!(
-                "{} tokens in and {} out",
-                show(&l.tokens_in),
-                show(&l.tokens_out)
-            )
+            match trace.filter(|t| t.tokens_in.is_some() || t.tokens_out.is_some()) {
+                Some(_) => format!(
+                    "the trace's tokens (mean {} in and {} out)",
+                    short(l.tokens_in.as_ref().map_or(0.0, Service::mean)),
+                    short(l.tokens_out.as_ref().map_or(0.0, Service::mean))
+                ),
+                None => format!(
+                    "{} tokens in and {} out",
+                    show(&l.tokens_in),
+                    show(&l.tokens_out)
+                ),
+            }
         });
     let service = match (llm.and_then(|l| l.latency), s.service.clone()) {
         (Some(latency), work) => format!(
             "LLM calls of {} ({latency}: {} s on average)",
             tokens.clone().unwrap_or_default(),
             plain(work.mean())
+        ),
+        (None, work) if trace.is_some_and(|t| t.work.is_some()) => format!(
+            "the trace's work (mean {} s, cv {})",
+            short(work.mean()),
+            short(work.scv().sqrt())
         ),
         (None, work) => match work {
             Service::Exponential { mean } => format!("exponential work of mean {} s", plain(mean)),
@@ -176,10 +194,22 @@ pub fn summary(s: &Scenario) -> [String; 2] {
             ),
         },
     };
-    let arrivals = match s.arrivals {
-        Arrivals::Poisson => "Poisson arrivals".to_string(),
-        Arrivals::Deterministic => "evenly spaced arrivals".to_string(),
-        Arrivals::Bursty { .. } => format!("bursty arrivals ({})", s.arrivals),
+    let arrivals = match (&s.trace, &s.arrivals) {
+        (Some(r), _) => format!(
+            "the arrivals of {} ({}{}, {} requests over {} s)",
+            r.trace.path,
+            r.mode,
+            if r.rate_scale == 1.0 {
+                String::new()
+            } else {
+                format!(" x{}", plain(r.rate_scale))
+            },
+            r.trace.len(),
+            short(r.trace.duration() / r.rate_scale)
+        ),
+        (None, Arrivals::Poisson) => "Poisson arrivals".to_string(),
+        (None, Arrivals::Deterministic) => "evenly spaced arrivals".to_string(),
+        (None, Arrivals::Bursty { .. }) => format!("bursty arrivals ({})", s.arrivals),
     };
     let rate = match s.load {
         Some(load) => format!(
@@ -187,6 +217,7 @@ pub fn summary(s: &Scenario) -> [String; 2] {
             crate::number::number(s.rate, decimals(s.rate)),
             plain(load)
         ),
+        None if s.trace.is_some() => format!("at {} requests/s", short(s.rate)),
         None => format!("at {} requests/s", plain(s.rate)),
     };
     let (slow, fast) = s

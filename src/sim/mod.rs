@@ -5,6 +5,7 @@
 //! queueing theory.
 
 pub mod balancer;
+pub mod calibration;
 pub mod distribution;
 mod engine;
 pub mod estimate;

@@ -351,3 +351,142 @@ fn a_replay_reproduces_the_traces_arrivals_and_work() {
     assert!((metric(&doc, "latency_max") - 3.5).abs() < 1e-9);
     assert_eq!(doc["scenario"]["rate"].as_f64(), Some(0.8));
 }
+
+/// Bootstrap resamples whole requests: the tokens of the requests it draws pass a
+/// two-sample KS test against the trace's own.
+#[test]
+fn bootstrap_keeps_the_traces_token_distribution() {
+    let trace = jaegis::trace::read(Path::new(AZURE), &Default::default()).unwrap();
+    let mut b = jaegis::trace::Bootstrap::new(&trace, 7).unwrap();
+    let tokens = trace.tokens_in.as_ref().unwrap();
+    let mut drawn: Vec<f64> = (0..trace.len())
+        .map(|_| f64::from(tokens[b.next_arrival().1 as usize]))
+        .collect();
+    let mut all: Vec<f64> = tokens.iter().map(|&t| f64::from(t)).collect();
+    let (d, p) = jaegis::trace::ks_two_sample(&mut drawn, &mut all);
+    assert!(p > 0.05, "D {d}, p {p}");
+}
+
+/// Bootstrap replications differ, so more of them narrow the interval, about as 1/sqrt(n).
+#[test]
+fn bootstrap_intervals_shrink_as_replications_grow() {
+    let ci = |replications: &str| {
+        let doc: Value = serde_json::from_str(&stdout(&[
+            "simulate",
+            "--trace",
+            AZURE,
+            "--trace-mode",
+            "bootstrap",
+            "--llm-latency",
+            "ttft=0.35,in=0.0002,out=0.025",
+            "--pattern",
+            "peer_to_peer",
+            "--balancer",
+            "least_connections",
+            "--agents",
+            "40",
+            "--tasks",
+            "4000",
+            "--replications",
+            replications,
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        doc["results"][0]["metrics"]["latency_mean"]["ci95"]
+            .as_f64()
+            .unwrap()
+    };
+    let (few, many) = (ci("4"), ci("16"));
+    assert!(
+        many > 0.0 && many < 0.8 * few,
+        "{few} with 4, {many} with 16"
+    );
+}
+
+/// A trace recorded from one FIFO agent, replayed on one agent: the simulated latency is the
+/// recorded one, quantile by quantile; a trace without latency cannot be calibrated.
+#[test]
+fn calibration_reproduces_a_recorded_fifo_agent() {
+    let path = file(
+        "calibrate.csv",
+        b"time,work,latency\n0,1,1\n2,1,1\n4,1,1\n5,3,3\n10,1,1\n",
+    );
+    let doc: Value = serde_json::from_str(&stdout(&[
+        "simulate",
+        "--trace",
+        path.to_str().unwrap(),
+        "--calibrate",
+        "--pattern",
+        "peer_to_peer",
+        "--agents",
+        "1",
+        "--hop-latency",
+        "0",
+        "--warmup",
+        "0",
+        "--balancer",
+        "least_connections",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let c = &doc["calibration"];
+    let observed: Vec<f64> = c["observed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["seconds"].as_f64().unwrap())
+        .collect();
+    assert_eq!(observed, [1.0, 3.0, 3.0]);
+    let simulated: Vec<f64> = c["results"][0]["simulated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["mean"].as_f64().unwrap())
+        .collect();
+    // Simulated quantiles are read off a histogram of 3 significant digits.
+    for (s, o) in simulated.iter().zip(&observed) {
+        assert!(
+            (s - o).abs() <= 1e-3 * o,
+            "{simulated:?} against {observed:?}"
+        );
+    }
+    assert!(c["results"][0]["worst_error"].as_f64().unwrap() <= 1e-3);
+    let plain = file("plain.csv", b"time,work\n0,1\n2,1\n");
+    let err = bad_input(&[
+        "simulate",
+        "--trace",
+        plain.to_str().unwrap(),
+        "--calibrate",
+        "--pattern",
+        "peer_to_peer",
+    ]);
+    assert!(err.contains("no latency column"), "{err}");
+}
+
+/// The shipped trace plans end to end: its own rate, its requests, work from its tokens.
+#[test]
+fn plan_runs_on_the_azure_trace() {
+    let doc: Value = serde_json::from_str(&stdout(&[
+        "plan",
+        "--trace",
+        AZURE,
+        "--llm-latency",
+        "ttft=0.35,in=0.0002,out=0.025",
+        "--slo",
+        "20s@95%",
+        "--pattern",
+        "master_slave",
+        "--max-agents",
+        "80",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rate = doc["plan"]["rate"].as_f64().unwrap();
+    assert!((rate - 5.53).abs() < 0.01, "{rate}");
+    let agents = doc["plan"]["choices"][0]["agents"].as_u64().unwrap();
+    // 5.53 requests/s of 5.86 s calls need 32.4 workers at least, and the bursts more.
+    assert!((34..=60).contains(&agents), "{agents}");
+}

@@ -175,28 +175,37 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
         trace = Arc::new(trace.window(from, duration).map_err(ScenarioError::Trace)?);
     }
     let mode = input.trace_mode.unwrap_or_default();
-    let rate_scale = input.rate_scale.unwrap_or(1.0);
-    if !(rate_scale.is_finite() && (1e-3..=1e3).contains(&rate_scale)) {
-        return Err(invalid(
-            "--rate-scale",
-            format!("expected a factor from 0.001 to 1000, got {rate_scale}"),
-        ));
-    }
     let Some(rate) = trace.mean_rate() else {
         return Err(invalid(
             "--trace",
             "every request of the trace arrives at one instant: it has no rate to replay",
         ));
     };
+    // A rate given with a trace is the rate to replay it at: its time runs that much faster.
+    let rate_scale = match (input.rate, input.rate_scale) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "--rate-scale",
+                "give --rate (the trace replayed at that rate) or --rate-scale, not both",
+            ));
+        }
+        (Some(r), None) => r / rate,
+        (None, scale) => scale.unwrap_or(1.0),
+    };
+    if !(rate_scale.is_finite() && (1e-3..=1e3).contains(&rate_scale)) {
+        return Err(invalid(
+            "--rate-scale",
+            format!("expected a factor from 0.001 to 1000, got {rate_scale}"),
+        ));
+    }
     for (given, flag) in [
-        (input.rate.is_some(), "--rate"),
         (input.load.is_some(), "--load"),
         (input.arrivals.is_some(), "--arrivals"),
     ] {
         if given {
             return Err(invalid(
                 flag,
-                "the trace gives the arrivals: leave it out, or scale them with --rate-scale",
+                "the trace gives the arrivals: leave it out, or scale them with --rate or --rate-scale",
             ));
         }
     }
@@ -237,13 +246,18 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
         input.tokens_out = Some(moments(t.iter().map(|&x| f64::from(x))));
     }
     if mode == TraceMode::Replay {
-        if input.tasks.is_some() || input.duration.is_some() {
+        if input.duration.is_some() {
             return Err(invalid(
-                "--tasks",
-                "a replay runs the trace's requests: leave --tasks and --duration out, or choose them with --trace-window",
+                "--duration",
+                "a replay runs the trace's requests: give --tasks N for its first N, or choose them with --trace-window",
             ));
         }
-        input.tasks = Some(trace.len() as u64);
+        // --tasks N replays the first N requests, at most the trace's.
+        input.tasks = Some(
+            input
+                .tasks
+                .map_or(trace.len() as u64, |n| n.min(trace.len() as u64)),
+        );
     }
     Ok((
         input,
