@@ -22,6 +22,9 @@ pub fn run(catalog: &Catalog, args: SimulateArgs, output: &Output) -> Result<()>
         eprintln!("warning: {warning}");
     }
     lint::warn(&scenario, &input, true);
+    if calibrate {
+        sim::calibration::check(&scenario).map_err(Usage)?;
+    }
     // Counted in requests, so that one long replication moves the bar too; with --duration
     // the total is the expected count.
     let runs = (scenario.per_pattern.len() * scenario.balancers.len()) as u64;

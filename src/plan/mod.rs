@@ -228,6 +228,17 @@ pub fn plan(
         (None, Some(d)) => ((d.0 * rate).ceil() as u64).max(MIN_REQUESTS),
         (None, None) => BUDGET,
     };
+    // The rate planned already holds a trace's --rate-scale; each search sets its rate.
+    let scaled;
+    let w = if w.trace.is_some() && w.rate_scale.is_some() {
+        scaled = ScenarioInput {
+            rate_scale: None,
+            ..w.clone()
+        };
+        &scaled
+    } else {
+        w
+    };
     let search = Search {
         catalog,
         workload: w,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::scenario::replay::TraceMode;
-use super::{Estimate, Metric, Simulation};
+use super::{Estimate, Metric, Scenario, Simulation};
 
 /// The quantiles compared.
 const QUANTILES: [(&str, f64, Metric); 3] = [
@@ -38,10 +38,8 @@ pub struct Calibrated {
     pub worst_error: f64,
 }
 
-/// Compares a replay's results with the latency its trace recorded; an error says why a
-/// simulation cannot be calibrated.
-pub fn calibrate(sim: &Simulation) -> Result<Calibration, String> {
-    let s = &sim.scenario;
+/// Why a scenario cannot be calibrated, if it cannot: checked before it is simulated.
+pub fn check(s: &Scenario) -> Result<(), String> {
     let Some(replay) = &s.trace else {
         return Err("--calibrate compares a replay with its trace: give --trace FILE".into());
     };
@@ -57,9 +55,26 @@ pub fn calibrate(sim: &Simulation) -> Result<Calibration, String> {
             replay.trace.path
         ));
     };
-    // The measured requests are the ones after the warm-up, in arrival order.
-    let warm = (s.warmup * latency.len() as f64).floor() as usize;
-    let mut measured: Vec<f64> = latency[warm..].to_vec();
+    if latency.is_empty() {
+        return Err(format!("{} has no requests", replay.trace.path));
+    }
+    Ok(())
+}
+
+/// Compares a replay's results with the latency its trace recorded; an error says why a
+/// simulation cannot be calibrated.
+pub fn calibrate(sim: &Simulation) -> Result<Calibration, String> {
+    let s = &sim.scenario;
+    check(s)?;
+    let replay = s.trace.as_ref().expect("checked above");
+    let latency = replay.trace.latency.as_ref().expect("checked above");
+    // The measured requests are the ones replayed (--tasks may take the first N) after the
+    // warm-up, in arrival order.
+    let replayed = s
+        .tasks
+        .map_or(latency.len(), |n| (n as usize).min(latency.len()));
+    let warm = (s.warmup * replayed as f64).floor() as usize;
+    let mut measured: Vec<f64> = latency[warm..replayed].to_vec();
     measured.sort_by(f64::total_cmp);
     let at = |q: f64| {
         let rank = ((q * measured.len() as f64).ceil() as usize).clamp(1, measured.len());

@@ -82,36 +82,47 @@ impl Llm {
 
     /// Requests per second the provider's quota serves at most, for a pattern making `calls`
     /// calls a round that together carry `token_factor` times the request's tokens, over the
-    /// request's rounds; with a `supervisor` (master_slave), its decisions and its final
+    /// request's rounds (`rounds` and the limit that stops them) and take `seconds` of calls
+    /// at speed 1 a request; with a `supervisor` (master_slave), its decisions and its final
     /// answer when they are calls.
     pub fn ceiling(
         &self,
         calls: f64,
         token_factor: f64,
         supervisor: bool,
-        rounds: Option<&Rounds>,
+        rounds: Option<(&Rounds, Option<u32>)>,
+        seconds: f64,
     ) -> Option<f64> {
         let quota = self.provider?;
         let (tin, tout) = self.mean_tokens();
-        let (n, steps) = rounds.map_or((1.0, 0.0), |r| (r.mean(), r.mean_growth_steps()));
+        let (n, steps) = rounds.map_or((1.0, 0.0), |(r, limit)| r.run_moments(limit));
         let growth = self.context_growth.unwrap_or(0.0) * steps;
         let mut tokens = n * (tin + tout) * token_factor + growth * token_factor;
         let mut calls = n * calls;
+        let mut seconds = seconds;
         if supervisor && self.thinking_supervisor() {
             let decision = mean(&self.dispatch_tokens_in) + mean(&self.dispatch_tokens_out);
             tokens += n * decision + growth;
             calls += n;
+            let per_in = self.latency.map_or(0.0, |l| l.per_in);
+            seconds += n * self.decision_seconds().unwrap_or(0.0) + per_in * growth;
         }
         if supervisor && self.merging_supervisor() {
             tokens += mean(&self.merge_tokens_in) + mean(&self.merge_tokens_out);
             calls += 1.0;
+            seconds += self.merge_seconds().unwrap_or(0.0);
         }
+        // Little's law: calls in progress = requests/s x seconds of calls a request.
+        let by_concurrency = quota
+            .concurrency
+            .filter(|_| seconds > 0.0)
+            .map(|c| f64::from(c) / seconds);
         let by_requests = quota.rpm.map(|rpm| rpm / 60.0 / calls);
         let by_tokens = quota
             .tpm
             .filter(|_| tokens > 0.0)
             .map(|tpm| tpm / 60.0 / tokens);
-        [by_requests, by_tokens]
+        [by_requests, by_tokens, by_concurrency]
             .into_iter()
             .flatten()
             .reduce(f64::min)

@@ -41,6 +41,20 @@ impl Rounds {
         }
     }
 
+    /// The mean rounds a request runs and the mean rounds of growth its calls carry, when a
+    /// request stops at `limit` rounds (it fails there): E[min(R, K)] = sum of P(R > k) for
+    /// k below K, and E[m(m - 1)/2] for m = min(R, K) = sum of k P(R > k) for k from 1 to
+    /// K - 1.
+    pub fn run_moments(&self, limit: Option<u32>) -> (f64, f64) {
+        let Some(limit) = limit else {
+            return (self.mean(), self.mean_growth_steps());
+        };
+        (0..limit).fold((0.0, 0.0), |(rounds, steps), k| {
+            let more = self.beyond(k);
+            (rounds + more, steps + f64::from(k) * more)
+        })
+    }
+
     /// The share of requests that need more than `limit` rounds.
     pub fn beyond(&self, limit: u32) -> f64 {
         match *self {
@@ -176,5 +190,10 @@ mod tests {
         assert!((f64::from(beyond) / n - rounds.beyond(4)).abs() < 0.003);
         assert!((rounds.beyond(4) - 16.0 / 81.0).abs() < 1e-12);
         assert_eq!(Rounds::Fixed(4).mean_growth_steps(), 6.0);
+        // Capped at K = 6 with M = 2: E[min(R, 6)] = 1.96875, E[m(m - 1)/2] = 1.78125.
+        let (n, steps) = Rounds::Geometric { mean: 2.0 }.run_moments(Some(6));
+        assert!((n - 1.96875).abs() < 1e-12 && (steps - 1.78125).abs() < 1e-12);
+        assert_eq!(Rounds::Fixed(4).run_moments(Some(2)), (2.0, 1.0));
+        assert_eq!(rounds.run_moments(None), (3.0, 6.0));
     }
 }

@@ -490,3 +490,41 @@ fn plan_runs_on_the_azure_trace() {
     // 5.53 requests/s of 5.86 s calls need 32.4 workers at least, and the bursts more.
     assert!((34..=60).contains(&agents), "{agents}");
 }
+
+/// The trace's kinds are its requests' kinds: taken with their shares, and held to --kinds.
+#[test]
+fn a_replay_keeps_each_requests_kind() {
+    let path = file(
+        "kinds.csv",
+        b"time,work,kind\n0,1,chat\n1,1,code\n2,1,chat\n3,1,code\n",
+    );
+    let path = path.to_str().unwrap();
+    // One agent per kind: every request lands on an agent of its kind (no mismatch penalty).
+    let doc: Value = serde_json::from_str(&stdout(&[
+        "simulate",
+        "--trace",
+        path,
+        "--pattern",
+        "master_slave",
+        "--agents",
+        "3",
+        "--capabilities",
+        "*,chat,code",
+        "--balancer",
+        "capability_based",
+        "--warmup",
+        "0",
+        "--replications",
+        "1",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(doc["scenario"]["kinds"], "chat:2,code:2");
+    let mean = doc["results"][0]["metrics"]["latency_mean"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((mean - 1.01).abs() < 1e-9, "{mean}");
+    let err = bad_input(&["simulate", "--trace", path, "--kinds", "chat:1"]);
+    assert!(err.contains("the trace's kind 'code'"), "{err}");
+}

@@ -270,6 +270,8 @@ pub(crate) struct Core<'a, E> {
     /// Requests from a trace: where the next comes from, and its row.
     replay: Option<(ReplayClock, &'a Replay)>,
     next_row: u32,
+    /// The scenario's kind of each of the trace's kinds, when it has them.
+    trace_kinds: Vec<u16>,
     /// Rounds started, and requests failed at `--max-rounds`, over the whole run.
     rounds_started: u64,
     round_limited: u64,
@@ -464,6 +466,17 @@ impl<'a, P: Pattern> Engine<'a, P> {
                 .as_ref()
                 .map(|r| (ReplayClock::new(r, derive(seed, streams::ARRIVALS)), r)),
             next_row: 0,
+            trace_kinds: match (
+                s.trace.as_ref().and_then(|r| r.trace.kinds.as_ref()),
+                &s.kinds,
+            ) {
+                (Some(k), Some(kinds)) => k
+                    .names
+                    .iter()
+                    .map(|n| kinds.0.iter().position(|(g, _)| g == n).unwrap_or(0) as u16)
+                    .collect(),
+                _ => Vec::new(),
+            },
         };
         let mut engine = Engine { core, pattern };
         engine.schedule_faults();
@@ -777,6 +790,7 @@ impl<'a, E: Copy> Core<'a, E> {
         self.rounds_started += 1;
         let mut tokens = (tokens_in, tokens_out);
         let mut recorded = None;
+        let mut trace_kind = None;
         if let Some((_, replay)) = &self.replay {
             // The trace's own request: its tokens and work replace the draws.
             let (t, row) = (&replay.trace, self.next_row as usize);
@@ -787,6 +801,9 @@ impl<'a, E: Copy> Core<'a, E> {
                 tokens.1 = v[row];
             }
             recorded = t.work.as_ref().map(|w| w[row]);
+            if let Some(k) = &t.kinds {
+                trace_kind = self.trace_kinds.get(usize::from(k.rows[row])).copied();
+            }
         }
         let work = match (recorded, self.calls.as_ref().and_then(|c| c.latency)) {
             (Some(work), _) => work,
@@ -794,11 +811,12 @@ impl<'a, E: Copy> Core<'a, E> {
             (None, None) => self.work.sample(&mut rng),
         };
         self.work_drawn += work;
-        let kind = self
-            .kind_cdf
-            .iter()
-            .position(|c| draws.kind < *c)
-            .unwrap_or(self.kind_cdf.len() - 1) as u16;
+        let kind = trace_kind.unwrap_or_else(|| {
+            self.kind_cdf
+                .iter()
+                .position(|c| draws.kind < *c)
+                .unwrap_or(self.kind_cdf.len() - 1) as u16
+        });
         self.digest = mix(mix(self.digest ^ self.now.to_bits()) ^ work.to_bits()) ^ u64::from(kind);
         let measured = match self.s.tasks {
             Some(_) => index >= self.warm_index,

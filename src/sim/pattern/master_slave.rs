@@ -244,9 +244,7 @@ fn job_work(core: &Core<'_, Event>, job: Job) -> f64 {
 /// final answer.
 fn master_seconds(s: &Scenario) -> f64 {
     let llm = s.llm.as_ref();
-    let (rounds, steps) = s
-        .rounds
-        .map_or((1.0, 0.0), |r| (r.mean(), r.mean_growth_steps()));
+    let (rounds, steps) = s.rounds.map_or((1.0, 0.0), |r| r.run_moments(s.max_rounds));
     let dispatch = match llm.and_then(|l| l.decision_seconds().map(|d| (l, d))) {
         Some((l, d)) => {
             let per_in = l.latency.map_or(0.0, |t| t.per_in);

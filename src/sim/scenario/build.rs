@@ -541,7 +541,8 @@ impl Scenario {
             let growth = llm.as_ref().map_or(0.0, |l| {
                 l.latency.map_or(0.0, |t| t.per_in) * l.context_growth.unwrap_or(0.0)
             });
-            r.mean() + growth * r.mean_growth_steps() / service.mean()
+            let (n, steps) = r.run_moments(input.max_rounds);
+            n + growth * steps / service.mean()
         });
         let votes = input.votes.unwrap_or(1);
         let rate = match (load, rate, arrivals.bursty_mean_rate()) {
@@ -740,7 +741,13 @@ impl Scenario {
                         .unwrap_or(shape.stage_workers.len().max(1) as u32)
                         * votes;
                     let supervisor = *model == Model::MasterSlave;
-                    l.ceiling(f64::from(calls), work_factor, supervisor, rounds.as_ref())
+                    l.ceiling(
+                        f64::from(calls),
+                        work_factor,
+                        supervisor,
+                        rounds.as_ref().map(|r| (r, input.max_rounds)),
+                        work_per_request,
+                    )
                 }),
                 fan_out: shape.fan_out,
                 stage_workers: shape.stage_workers,

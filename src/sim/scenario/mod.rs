@@ -327,6 +327,18 @@ impl Scenario {
     /// heavy-tailed that its sample mean is unreliable.
     pub fn general_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Some(t) = self.trace.as_ref().map(|r| &r.trace)
+            && t.skipped > 0
+        {
+            out.push(format!(
+                "{} bad rows of {} were skipped (--trace-skip-bad){}",
+                t.skipped,
+                t.path,
+                t.skipped_errors
+                    .first()
+                    .map_or(String::new(), |e| format!("; the first: {e}"))
+            ));
+        }
         let r = &self.resilience;
         if r.drop_expired && r.timeout.is_none() {
             out.push(

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{ScenarioError, ScenarioInput, invalid};
+use super::{Kinds, ScenarioError, ScenarioInput, invalid};
 use crate::sim::distribution::{Arrivals, Service};
 use crate::trace::{Bootstrap, ColumnSpec, ReadOptions, Summary, Trace, TraceError, Window};
 
@@ -78,8 +78,9 @@ impl PartialEq for Replay {
 impl Serialize for Replay {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Replay", 5)?;
+        let mut st = s.serialize_struct("Replay", 6)?;
         st.serialize_field("path", &self.trace.path)?;
+        st.serialize_field("skipped", &self.trace.skipped)?;
         st.serialize_field("mode", &self.mode.to_string())?;
         st.serialize_field("requests", &self.trace.len())?;
         st.serialize_field("duration", &(self.trace.duration() / self.rate_scale))?;
@@ -223,6 +224,30 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
         ));
     }
     input.rate = Some(rate * rate_scale);
+    // The trace's kinds are the scenario's: named by --kinds, or taken with their shares.
+    if let Some(k) = &trace.kinds {
+        match &input.kinds {
+            Some(given) => {
+                if let Some(name) = k
+                    .names
+                    .iter()
+                    .find(|n| !given.0.iter().any(|(g, _)| g == *n))
+                {
+                    return Err(invalid(
+                        "--kinds",
+                        format!("the trace's kind '{name}' is not among the kinds given"),
+                    ));
+                }
+            }
+            None => {
+                let mut counts = vec![0.0; k.names.len()];
+                for &r in &k.rows {
+                    counts[usize::from(r)] += 1.0;
+                }
+                input.kinds = Some(Kinds(k.names.iter().cloned().zip(counts).collect()));
+            }
+        }
+    }
     if mode == TraceMode::Fit {
         let summary = Summary::of(&trace);
         input.arrivals = Some(summary.arrivals.process.clone());
