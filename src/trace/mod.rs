@@ -37,6 +37,18 @@ pub struct TraceError {
     pub reason: String,
 }
 
+impl TraceError {
+    /// An error of the file, or of one of its lines, with no column to name.
+    pub fn at(path: &str, line: Option<u64>, reason: impl Into<String>) -> TraceError {
+        TraceError {
+            path: path.to_string(),
+            line,
+            column: None,
+            reason: reason.into(),
+        }
+    }
+}
+
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path)?;

@@ -48,12 +48,7 @@ pub fn read_from<R: Read>(
     path: &str,
     options: &ReadOptions,
 ) -> Result<Trace, TraceError> {
-    let fail = |line: Option<u64>, reason: String| TraceError {
-        path: path.to_string(),
-        line,
-        column: None,
-        reason,
-    };
+    let fail = |line: Option<u64>, reason: String| TraceError::at(path, line, reason);
     let io = |e: std::io::Error| fail(None, format!("cannot read: {e}"));
     let mut raw = BufReader::with_capacity(1 << 16, source);
     let gzip = raw.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
@@ -69,12 +64,7 @@ pub fn read_from<R: Read>(
 
 /// Reads the (decompressed) content, CSV or JSON Lines by its first character.
 fn parse<B: BufRead>(mut input: B, path: &str, options: &ReadOptions) -> Result<Trace, TraceError> {
-    let fail = |line: Option<u64>, reason: String| TraceError {
-        path: path.to_string(),
-        line,
-        column: None,
-        reason,
-    };
+    let fail = |line: Option<u64>, reason: String| TraceError::at(path, line, reason);
     let io = |e: std::io::Error| fail(None, format!("cannot read: {e}"));
     let head = input.fill_buf().map_err(io)?;
     if head.is_empty() {

@@ -309,33 +309,39 @@ fn help_has_examples() {
     assert!(help.contains("--trace-columns"), "{help}");
 }
 
+/// `simulate` on one agent with no hops or warm-up, the trace's requests as they came,
+/// read back as JSON.
+fn one_agent(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "simulate",
+        "--trace",
+        path.to_str().unwrap(),
+        "--pattern",
+        "peer_to_peer",
+        "--balancer",
+        "least_connections",
+        "--agents",
+        "1",
+        "--hop-latency",
+        "0",
+        "--warmup",
+        "0",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&stdout(&args)).unwrap()
+}
+
 /// One agent, deterministic hops of 0: the replay's latencies are worked out by hand from the
 /// trace's arrival times and work, and `--rate-scale 2` halves every gap exactly.
 #[test]
 fn a_replay_reproduces_the_traces_arrivals_and_work() {
     let path = file("replay.csv", b"time,work\n0,1\n2,1\n4,1\n5,3\n10,1\n");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "simulate",
-            "--trace",
-            path.to_str().unwrap(),
-            "--pattern",
-            "peer_to_peer",
-            "--balancer",
-            "least_connections",
-            "--agents",
-            "1",
-            "--hop-latency",
-            "0",
-            "--warmup",
-            "0",
-            "--replications",
-            "1",
-            "--format",
-            "json",
-        ];
+        let mut args = vec!["--replications", "1"];
         args.extend_from_slice(extra);
-        serde_json::from_str::<Value>(&stdout(&args)).unwrap()
+        one_agent(&path, &args)
     };
     let metric = |doc: &Value, m: &str| doc["results"][0]["metrics"][m]["mean"].as_f64().unwrap();
     // Arrivals 0, 2, 4, 5, 10 with work 1, 1, 1, 3, 1: latencies 1, 1, 1, 3, 1.
@@ -412,25 +418,7 @@ fn calibration_reproduces_a_recorded_fifo_agent() {
         "calibrate.csv",
         b"time,work,latency\n0,1,1\n2,1,1\n4,1,1\n5,3,3\n10,1,1\n",
     );
-    let doc: Value = serde_json::from_str(&stdout(&[
-        "simulate",
-        "--trace",
-        path.to_str().unwrap(),
-        "--calibrate",
-        "--pattern",
-        "peer_to_peer",
-        "--agents",
-        "1",
-        "--hop-latency",
-        "0",
-        "--warmup",
-        "0",
-        "--balancer",
-        "least_connections",
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    let doc = one_agent(&path, &["--calibrate", "--replications", "5"]);
     let c = &doc["calibration"];
     let observed: Vec<f64> = c["observed"]
         .as_array()
