@@ -58,8 +58,8 @@ pub(crate) struct Request {
     /// Tokens of the supervisor's final answer (master_slave), in and out.
     pub merge: (u32, u32),
     /// The round it is in, from 1, and the rounds it needs (delegation loops).
-    pub round: u32,
-    pub rounds: u32,
+    pub round: u16,
+    pub rounds: u16,
     /// Its uniform draw of the peer it enters at, kept for its later rounds.
     pub entry: f64,
     /// Dollars of its parts' answered calls: used if it completes, wasted otherwise.
@@ -785,7 +785,8 @@ impl<'a, E: Copy> Core<'a, E> {
         ] = self.calls.as_ref().map_or([0; 6], |c| c.tokens_of(index));
         let rounds = self.rounds.as_ref().map_or(1, |(r, seed)| {
             let mut rng = task_rng(*seed, index);
-            r.sample(&mut rng)
+            // At most MAX_ROUNDS (10,000): two bytes a request.
+            r.sample(&mut rng) as u16
         });
         self.rounds_started += 1;
         let mut tokens = (tokens_in, tokens_out);
@@ -1138,11 +1139,13 @@ impl<'a, E: Copy> Core<'a, E> {
             self.release(request);
             return;
         }
-        let good =
-            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
         let mut outcome = outcome;
-        if good && t.round < t.rounds {
-            if self.s.max_rounds.is_some_and(|k| t.round >= k) {
+        // A round answered, with more to go: the next starts (or the limit fails it).
+        if t.round < t.rounds
+            && (outcome == Outcome::Complete
+                || (outcome == Outcome::Partial && self.s.accept_partial))
+        {
+            if self.s.max_rounds.is_some_and(|k| u32::from(t.round) >= k) {
                 // The framework's recursion limit: the request fails, its calls wasted.
                 self.round_limited += 1;
                 outcome = Outcome::Failed;
