@@ -41,6 +41,11 @@ pub fn decimals(x: f64) -> usize {
     (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize
 }
 
+/// A measured number to about three significant digits: 1,155, 5.86, 0.771.
+pub fn short(x: f64) -> String {
+    number(x, decimals(x))
+}
+
 /// `3.10 s ± 0.10`, or without the interval when there is none (one replication).
 pub fn seconds(mean: f64, ci95: f64) -> String {
     let d = decimals(mean);

@@ -1,7 +1,7 @@
 //! The calibration report: a replay's simulated latency beside the latency its trace
 //! recorded, quantile by quantile.
 
-use crate::number::{decimals, number};
+use crate::number::{number, short};
 use crate::sim::calibration::Calibration;
 
 use super::simulation::{estimate, summary};
@@ -24,11 +24,7 @@ pub fn calibration(c: &Calibration, scenario: &crate::sim::Scenario) -> Report {
         .numeric(2..=last)
         .key([0, 1]);
     let mut observed = vec!["the trace".to_string(), "(observed)".to_string()];
-    observed.extend(
-        c.observed
-            .iter()
-            .map(|o| number(o.seconds, decimals(o.seconds))),
-    );
+    observed.extend(c.observed.iter().map(|o| short(o.seconds)));
     observed.push(String::new());
     table.row(observed);
     for r in &c.results {

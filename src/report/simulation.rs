@@ -12,7 +12,7 @@ use crate::sim::{Estimate, Metric, RunResult, Simulation};
 
 use super::verdict;
 use super::{Cell, Emphasis, Report, Table, document, number};
-use crate::number::{decimals, round_sig};
+use crate::number::{decimals, round_sig, short};
 use crate::sim::judgement::Measure;
 
 /// `3.10 ± 0.10`, or the mean alone with one replication, `≥ 60.0` when only a bound is
@@ -129,11 +129,6 @@ fn num(x: f64) -> String {
 /// A number as a person writes it: 0.8, 30, 1.5.
 fn plain(x: f64) -> String {
     round_sig(x).to_string()
-}
-
-/// A measured number to about three significant digits: 1,155, 5.86, 0.771.
-fn short(x: f64) -> String {
-    crate::number::number(x, decimals(x))
 }
 
 /// The scenario in words, two lines: the workload, then the run and what goes wrong in it

@@ -1,15 +1,10 @@
 //! The `trace` report: what a request log says about the traffic, and the flags that make
 //! the simulator draw the same. Every table fits 80 columns.
 
-use crate::number::{decimals, number};
+use crate::number::short;
 use crate::trace::Summary;
 
 use super::{Report, Table, document};
-
-/// Three significant digits, as every number of this report.
-fn short(x: f64) -> String {
-    number(x, decimals(x))
-}
 
 /// `12,345`: counts of requests read at a glance.
 fn thousands(n: u64) -> String {

@@ -1141,10 +1141,9 @@ impl<'a, E: Copy> Core<'a, E> {
         }
         let mut outcome = outcome;
         // A round answered, with more to go: the next starts (or the limit fails it).
-        if t.round < t.rounds
-            && (outcome == Outcome::Complete
-                || (outcome == Outcome::Partial && self.s.accept_partial))
-        {
+        let good =
+            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
+        if good && t.round < t.rounds {
             if self.s.max_rounds.is_some_and(|k| u32::from(t.round) >= k) {
                 // The framework's recursion limit: the request fails, its calls wasted.
                 self.round_limited += 1;
@@ -1165,9 +1164,11 @@ impl<'a, E: Copy> Core<'a, E> {
         } else {
             self.counts.completed += 1;
         }
-        let good =
-            outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
-        if good && let Some(calls) = &mut self.calls {
+        // A request failed at the round limit used none of its calls.
+        if good
+            && outcome != Outcome::Failed
+            && let Some(calls) = &mut self.calls
+        {
             calls.used += t.answered_cost;
         }
         self.release(request);

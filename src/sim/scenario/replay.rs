@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Kinds, ScenarioError, ScenarioInput, invalid};
-use crate::sim::distribution::{Arrivals, Service};
+use crate::sim::distribution::{Arrivals, Service, notation_serde};
 use crate::trace::{Bootstrap, ColumnSpec, ReadOptions, Summary, Trace, TraceError, Window};
 
 /// How a trace drives the simulation.
@@ -50,13 +50,7 @@ impl fmt::Display for TraceMode {
     }
 }
 
-impl<'de> Deserialize<'de> for TraceMode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+notation_serde!(TraceMode);
 
 /// A trace the engine takes its requests from.
 #[derive(Debug, Clone)]
