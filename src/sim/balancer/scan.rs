@@ -5,9 +5,9 @@ use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
 
 /// The eligible candidate with the lowest score; ties broken uniformly at random, so no agent is favoured by its index.
-/// Three short passes (the lowest score, its ties, the chosen tie) compile to conditional
-/// moves rather than branches, and take one random draw whatever the number of ties: at high
-/// load most idle agents tie at zero.
+/// One pass finds the lowest score, counts its ties and keeps the last to set it, in
+/// conditional moves rather than branches; only when several tie (at high load most idle
+/// agents tie at zero) does a second pass take one random draw and find the chosen tie.
 #[inline(always)]
 pub fn min_by_score<T: PartialOrd + Copy, E: Fn(u32) -> bool, S: Fn(usize) -> T>(
     candidates: &[u32],
@@ -17,21 +17,24 @@ pub fn min_by_score<T: PartialOrd + Copy, E: Fn(u32) -> bool, S: Fn(usize) -> T>
     score: S,
 ) -> Option<u32> {
     if all_eligible {
-        let mut best = score(*candidates.first()? as usize);
-        for &c in &candidates[1..] {
+        let (&first, rest) = candidates.split_first()?;
+        let (mut best, mut ties, mut chosen) = (score(first as usize), 1, first);
+        for &c in rest {
             let s = score(c as usize);
-            best = if s < best { s } else { best };
+            let lower = s < best;
+            ties = if lower {
+                1
+            } else {
+                ties + u32::from(s == best)
+            };
+            chosen = if lower { c } else { chosen };
+            best = if lower { s } else { best };
         }
-        let mut ties = 0;
-        for &c in candidates {
-            ties += u32::from(score(c as usize) == best);
+        if ties == 1 {
+            return Some(chosen);
         }
-        let k = if ties > 1 {
-            rng.random_range(0..ties)
-        } else {
-            0
-        };
-        let (mut chosen, mut seen) = (candidates[0], 0);
+        let k = rng.random_range(0..ties);
+        let mut seen = 0;
         for &c in candidates {
             let hit = score(c as usize) == best;
             chosen = if hit && seen == k { c } else { chosen };
