@@ -42,11 +42,15 @@ impl<E: Copy> Core<'_, E> {
         };
         let (request, part_work) = (r.request as usize, r.work);
         let t = &self.requests[request];
-        let kind = t.kind;
+        let (kind, request_work) = (t.kind, t.work);
         // A part's call carries the request's tokens in the part's share of its work.
-        let share = self.token_share(part_work, t.work);
-        let t = &self.requests[request];
-        let tokens = (f64::from(t.tokens.0) * share, f64::from(t.tokens.1) * share);
+        let tokens = match self.conversations.get(request) {
+            Some(c) => {
+                let share = self.token_share(part_work, request_work);
+                (f64::from(c.tokens.0) * share, f64::from(c.tokens.1) * share)
+            }
+            None => (0.0, 0.0),
+        };
         let ticket = if self.s.resilience.circuit_breaker.kind != BreakerKind::None {
             self.breakers[agent as usize].sent(self.now)
         } else {
@@ -340,7 +344,9 @@ impl<E: Copy> Core<'_, E> {
         let answered = self.attempts.remove(attempt as usize);
         self.work_answered += answered.work;
         let request = self.parts[part as usize].request as usize;
-        self.requests[request].answered_cost += answered.cost;
+        if let Some(c) = self.conversations.get_mut(request) {
+            c.answered_cost += answered.cost;
+        }
         self.record_breaker(agent, Some(true), ticket);
         let r = &self.parts[part as usize];
         if let Some(q) = &mut self.hedge_latency {

@@ -51,19 +51,6 @@ pub(crate) struct Request {
     pub kind: u16,
     /// Its work at speed 1, drawn once: every pattern gets the same.
     pub work: f64,
-    /// Tokens of its LLM call, in and out, drawn once (0 without tokens).
-    pub tokens: (u32, u32),
-    /// Tokens of the supervisor's decision (master_slave), in and out.
-    pub decision: (u32, u32),
-    /// Tokens of the supervisor's final answer (master_slave), in and out.
-    pub merge: (u32, u32),
-    /// The round it is in, from 1, and the rounds it needs (delegation loops).
-    pub round: u16,
-    pub rounds: u16,
-    /// Its uniform draw of the peer it enters at, kept for its later rounds.
-    pub entry: f64,
-    /// Dollars of its parts' answered calls: used if it completes, wasted otherwise.
-    pub answered_cost: f64,
     /// The request's own draws, for parts that draw their own work (`--parts independent`).
     pub rng: Pcg64Mcg,
     /// Parts not yet over; the slot is freed when this is 0 and the request is resolved.
@@ -87,6 +74,26 @@ impl Request {
     pub fn over(&self) -> bool {
         self.resolved || self.settled
     }
+}
+
+/// What a request carries for LLM calls and delegation loops. It is kept beside the request,
+/// at the same slot of `Core::conversations`, and only when either is on, so a run without
+/// them neither writes nor copies any of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Conversation {
+    /// Tokens of its LLM call, in and out, drawn once (0 without tokens).
+    pub tokens: (u32, u32),
+    /// Tokens of the supervisor's decision (master_slave), in and out.
+    pub decision: (u32, u32),
+    /// Tokens of the supervisor's final answer (master_slave), in and out.
+    pub merge: (u32, u32),
+    /// The round it is in, from 1, and the rounds it needs (delegation loops).
+    pub round: u16,
+    pub rounds: u16,
+    /// Its uniform draw of the peer it enters at, kept for its later rounds.
+    pub entry: f64,
+    /// Dollars of its parts' answered calls: used if it completes, wasted otherwise.
+    pub answered_cost: f64,
 }
 
 /// A piece of a request's work, tried until done or given up.
@@ -263,6 +270,8 @@ pub(crate) struct Core<'a, E> {
     digest: u64,
     /// LLM calls: tokens, the provider, the bill; None without any LLM setting.
     calls: Option<Calls>,
+    /// Each live request's conversation, at its slot; empty without LLM calls and rounds.
+    conversations: Vec<Conversation>,
     /// Delegation loops: the rounds a request needs, drawn on their own stream.
     rounds: Option<(Rounds, u64)>,
     /// Input tokens every call gains a round.
@@ -272,8 +281,9 @@ pub(crate) struct Core<'a, E> {
     next_row: u32,
     /// The scenario's kind of each of the trace's kinds, when it has them.
     trace_kinds: Vec<u16>,
-    /// Rounds started, and requests failed at `--max-rounds`, over the whole run.
-    rounds_started: u64,
+    /// Rounds started after requests' first, and requests failed at `--max-rounds`, over the
+    /// whole run.
+    later_rounds: u64,
     round_limited: u64,
 }
 
@@ -453,13 +463,14 @@ impl<'a, P: Pattern> Engine<'a, P> {
             work_answered: 0.0,
             digest: 0,
             calls: Calls::new(s, seed),
+            conversations: Vec::new(),
             rounds: s.rounds.map(|r| (r, derive(seed, streams::ROUNDS))),
             growth: s
                 .llm
                 .as_ref()
                 .and_then(|l| l.context_growth)
                 .map_or(0, |g| g.round() as u32),
-            rounds_started: 0,
+            later_rounds: 0,
             round_limited: 0,
             replay: s
                 .trace
@@ -590,7 +601,13 @@ impl<'a, P: Pattern> Engine<'a, P> {
             }
             core.now = time;
             match kind {
-                Kind::Arrival => core.on_arrival(pattern),
+                // A request's first round and its later ones are admitted at this one call, so
+                // the pattern's admit stays inlined in the loop.
+                Kind::Arrival | Kind::Round { .. } => {
+                    if let Some((request, entry)) = core.admission(kind) {
+                        pattern.admit(core, request, entry);
+                    }
+                }
                 Kind::ServiceEnd { agent, generation } => {
                     core.on_service_end(pattern, agent, generation)
                 }
@@ -614,19 +631,6 @@ impl<'a, P: Pattern> Engine<'a, P> {
                         .is_some_and(|t| t.generation == generation)
                     {
                         core.resolve(request, outcome);
-                    }
-                }
-                Kind::Round {
-                    request,
-                    generation,
-                } => {
-                    if let Some(t) = core
-                        .requests
-                        .get(request as usize)
-                        .filter(|t| t.generation == generation)
-                    {
-                        let entry = t.entry;
-                        pattern.admit(core, request, entry);
                     }
                 }
                 Kind::Pattern(event) => pattern.on_event(core, event),
@@ -662,7 +666,10 @@ impl<'a, P: Pattern> Engine<'a, P> {
         }
         if core.rounds.is_some() {
             let requests = core.generated.max(1) as f64;
-            values.set(Metric::Rounds, core.rounds_started as f64 / requests);
+            values.set(
+                Metric::Rounds,
+                (core.generated + core.later_rounds) as f64 / requests,
+            );
             if core.s.max_rounds.is_some() {
                 values.set(Metric::RoundLimited, core.round_limited as f64 / requests);
             }
@@ -770,7 +777,24 @@ impl<'a, E: Copy> Core<'a, E> {
         }
     }
 
-    fn on_arrival<P: Pattern<Event = E>>(&mut self, pattern: &mut P) {
+    /// The request a new arrival or round brings to the pattern, with its draw of the peer it
+    /// enters at; None for a round whose request is gone.
+    fn admission(&mut self, kind: Kind<E>) -> Option<(u32, f64)> {
+        match kind {
+            Kind::Round {
+                request,
+                generation,
+            } => self
+                .requests
+                .get(request as usize)
+                .filter(|t| t.generation == generation)
+                .map(|_| (request, self.conversations[request as usize].entry)),
+            _ => Some(self.on_arrival()),
+        }
+    }
+
+    /// A new request arrives: its draws, its slot, and the next arrival.
+    fn on_arrival(&mut self) -> (u32, f64) {
         let index = self.generated;
         self.generated += 1;
         let mut rng = task_rng(self.seed, index);
@@ -788,7 +812,6 @@ impl<'a, E: Copy> Core<'a, E> {
             // At most MAX_ROUNDS (10,000): two bytes a request.
             r.sample(&mut rng) as u16
         });
-        self.rounds_started += 1;
         let mut tokens = (tokens_in, tokens_out);
         let mut recorded = None;
         let mut trace_kind = None;
@@ -833,18 +856,26 @@ impl<'a, E: Copy> Core<'a, E> {
         }
         self.rec.arrival(self.now);
         let generation = next_generation(&mut self.request_generations, self.requests.vacant_key());
+        if self.calls.is_some() || self.rounds.is_some() {
+            let slot = self.requests.vacant_key();
+            self.converse(
+                slot,
+                Conversation {
+                    tokens,
+                    decision: (decision_in, decision_out),
+                    merge: (merge_in, merge_out),
+                    round: 1,
+                    rounds,
+                    entry: draws.entry,
+                    answered_cost: 0.0,
+                },
+            );
+        }
         let request = self.requests.insert(Request {
             generation,
             arrival: self.now,
             kind,
             work,
-            tokens,
-            decision: (decision_in, decision_out),
-            merge: (merge_in, merge_out),
-            round: 1,
-            rounds,
-            entry: draws.entry,
-            answered_cost: 0.0,
             rng,
             outstanding: 0,
             done: 0,
@@ -859,7 +890,7 @@ impl<'a, E: Copy> Core<'a, E> {
         }) as u32;
         self.rec.arrived(self.now);
         self.schedule_next_arrival();
-        pattern.admit(self, request, draws.entry);
+        (request, draws.entry)
     }
 
     /// The share of its request's tokens a part of `part_work` carries: its share of the
@@ -880,27 +911,27 @@ impl<'a, E: Copy> Core<'a, E> {
     /// Seconds at speed 1 of the supervisor's decision for `request`, when it is an LLM call.
     pub fn decision_seconds(&self, request: u32) -> Option<f64> {
         let calls = self.calls.as_ref()?;
-        calls.decision_seconds(self.requests[request as usize].decision)
+        calls.decision_seconds(self.conversations[request as usize].decision)
     }
 
     /// Seconds at speed 1 of the supervisor's final answer for `request`, when it is an LLM
     /// call.
     pub fn merge_seconds(&self, request: u32) -> Option<f64> {
         let calls = self.calls.as_ref()?;
-        calls.merge_seconds(self.requests[request as usize].merge)
+        calls.merge_seconds(self.conversations[request as usize].merge)
     }
 
     /// The supervisor makes its decision for `request`, lasting `seconds`, through the
     /// provider: admitted and charged to the request (used if it completes), or refused with
     /// the retry-after.
     pub fn decide(&mut self, request: u32, seconds: f64) -> Result<(), f64> {
-        let tokens = self.requests[request as usize].decision;
+        let tokens = self.conversations[request as usize].decision;
         self.supervisor_call(request, tokens, seconds)
     }
 
     /// The supervisor writes the final answer for `request`, as [`Core::decide`].
     pub fn answer(&mut self, request: u32, seconds: f64) -> Result<(), f64> {
-        let tokens = self.requests[request as usize].merge;
+        let tokens = self.conversations[request as usize].merge;
         self.supervisor_call(request, tokens, seconds)
     }
 
@@ -915,7 +946,7 @@ impl<'a, E: Copy> Core<'a, E> {
         };
         let (tokens_in, tokens_out) = (f64::from(tokens.0), f64::from(tokens.1));
         let cost = calls.call(self.now, tokens_in, tokens_out, seconds)?;
-        self.requests[request as usize].answered_cost += cost;
+        self.conversations[request as usize].answered_cost += cost;
         Ok(())
     }
 
@@ -1143,8 +1174,11 @@ impl<'a, E: Copy> Core<'a, E> {
         // A round answered, with more to go: the next starts (or the limit fails it).
         let good =
             outcome == Outcome::Complete || (outcome == Outcome::Partial && self.s.accept_partial);
-        if good && t.round < t.rounds {
-            if self.s.max_rounds.is_some_and(|k| u32::from(t.round) >= k) {
+        if let Some(c) = self.conversations.get(request as usize)
+            && good
+            && c.round < c.rounds
+        {
+            if self.s.max_rounds.is_some_and(|k| u32::from(c.round) >= k) {
                 // The framework's recursion limit: the request fails, its calls wasted.
                 self.round_limited += 1;
                 outcome = Outcome::Failed;
@@ -1169,7 +1203,7 @@ impl<'a, E: Copy> Core<'a, E> {
             && outcome != Outcome::Failed
             && let Some(calls) = &mut self.calls
         {
-            calls.used += t.answered_cost;
+            calls.used += self.conversations[request as usize].answered_cost;
         }
         self.release(request);
     }
@@ -1181,16 +1215,20 @@ impl<'a, E: Copy> Core<'a, E> {
     fn next_round(&mut self, request: u32) {
         let growth = self.growth;
         let latency = self.calls.as_ref().and_then(|c| c.latency);
+        let c = self.conversations[request as usize];
         let t = &mut self.requests[request as usize];
         t.resolved = true;
-        let tokens = (t.tokens.0.saturating_add(growth), t.tokens.1);
+        let tokens = (c.tokens.0.saturating_add(growth), c.tokens.1);
         let work = latency.map_or(t.work, |l| {
             l.seconds(f64::from(tokens.0), f64::from(tokens.1))
         });
-        let next = Request {
-            round: t.round + 1,
+        let conversation = Conversation {
+            round: c.round + 1,
             tokens,
-            decision: (t.decision.0.saturating_add(growth), t.decision.1),
+            decision: (c.decision.0.saturating_add(growth), c.decision.1),
+            ..c
+        };
+        let next = Request {
             work,
             outstanding: 0,
             done: 0,
@@ -1200,9 +1238,10 @@ impl<'a, E: Copy> Core<'a, E> {
             ..t.clone()
         };
         self.work_drawn += work;
-        self.rounds_started += 1;
+        self.later_rounds += 1;
         self.release(request);
         let generation = next_generation(&mut self.request_generations, self.requests.vacant_key());
+        self.converse(self.requests.vacant_key(), conversation);
         let request = self.requests.insert(Request { generation, ..next }) as u32;
         self.events.schedule(
             self.now,
@@ -1215,8 +1254,18 @@ impl<'a, E: Copy> Core<'a, E> {
 
     /// Whether the request is in its last round (always, without delegation loops).
     pub fn last_round(&self, request: u32) -> bool {
-        let t = &self.requests[request as usize];
-        t.round >= t.rounds
+        self.conversations
+            .get(request as usize)
+            .is_none_or(|c| c.round >= c.rounds)
+    }
+
+    /// Keeps the conversation of the request about to take `slot`.
+    fn converse(&mut self, slot: usize, conversation: Conversation) {
+        if slot == self.conversations.len() {
+            self.conversations.push(conversation);
+        } else {
+            self.conversations[slot] = conversation;
+        }
     }
 
     /// The request's outcome is decided; it resolves after `delay` seconds (a merge of its

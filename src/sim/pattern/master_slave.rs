@@ -72,6 +72,11 @@ pub(crate) struct MasterSlave {
     clock: Option<FailureClock>,
     /// The master's speed (agent 0's).
     speed: f64,
+    /// Dispatches take none of the master's time (no overhead, no thinking supervisor), so a
+    /// dispatch need not look up its work.
+    instant_dispatch: bool,
+    /// Results return through the master for a final answer (`--merge-work` or an LLM call).
+    merges: bool,
 }
 
 type Ctx<'c, 'a> = &'c mut Core<'a, Event>;
@@ -126,6 +131,9 @@ impl Pattern for MasterSlave {
                 .mtbf
                 .map(|b| FailureClock::new(seed, 0, b, r.mttr.unwrap_or(1.0))),
             speed: s.agent_speed(0),
+            instant_dispatch: s.dispatch_overhead == 0.0
+                && !s.llm.as_ref().is_some_and(|l| l.thinking_supervisor()),
+            merges: s.merge_work > 0.0 || s.llm.as_ref().is_some_and(|l| l.merging_supervisor()),
         };
         let layout = Layout {
             samplers: vec![s.service.sampler()],
@@ -150,8 +158,7 @@ impl Pattern for MasterSlave {
     fn part_done(&mut self, core: Ctx, request: u32, _index: u32) {
         // Between rounds the result goes back to the supervisor as its next decision; the
         // final answer is written once, after the last.
-        let merges = core.s.merge_work > 0.0 || core.merge_seconds(request).is_some();
-        if merges && core.last_round(request) && !core.requests[request as usize].over() {
+        if self.merges && core.last_round(request) && !core.requests[request as usize].over() {
             self.enqueue(core, Job::Merge(request));
         } else {
             core.resolve(request, Outcome::Complete);
@@ -271,7 +278,8 @@ impl MasterSlave {
         // A job that takes no time, with nothing ahead of it and a slot free, runs at once.
         if self.backlog.is_empty()
             && self.can_dispatch()
-            && job_work(core, job) == 0.0
+            && ((matches!(job, Job::Dispatch(_)) && self.instant_dispatch)
+                || job_work(core, job) == 0.0)
             && self.slots.iter().any(Option::is_none)
         {
             self.run(core, job);
