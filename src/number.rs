@@ -56,6 +56,11 @@ pub fn seconds(mean: f64, ci95: f64) -> String {
     }
 }
 
+/// Seconds alone, as advice and lint findings quote them: `1.5 s`.
+pub fn secs(x: f64) -> String {
+    seconds(x, f64::NAN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

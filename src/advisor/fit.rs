@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::number::round_up;
+use crate::number::{round_up, secs};
 use crate::sim::distribution::{Quantiles, Service};
 use crate::sim::resilience::{BreakerKind, RetryKind};
 use crate::sim::scenario::{Defaults, Names, Seconds, ShardWork, Timeout};
@@ -105,10 +105,6 @@ impl Work {
 /// The `q` quantile of the work (see [`Quantiles`]).
 pub fn work_quantile(service: &Service, q: f64) -> f64 {
     Quantiles::of(service).at(q)
-}
-
-fn secs(x: f64) -> String {
-    crate::number::seconds(x, f64::NAN)
 }
 
 /// The workload as the pattern would run it with `overlay` laid over it.

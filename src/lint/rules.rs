@@ -3,7 +3,7 @@
 
 use super::{Finding, Rule, Severity};
 use crate::names::short_name;
-use crate::number::{round_sig, round_up};
+use crate::number::{round_sig, round_up, secs};
 use crate::sim::distribution::Quantiles;
 use crate::sim::resilience::{BreakerKind, RetryKind};
 use crate::sim::scenario::{PatternParams, QueueMode, Seconds, ShardWork, Timeout};
@@ -140,10 +140,6 @@ fn quota(s: &Scenario, out: &mut Vec<Finding>) {
             ),
         );
     }
-}
-
-fn secs(x: f64) -> String {
-    crate::number::seconds(x, f64::NAN)
 }
 
 /// Rounds down to two significant digits, so a bound advised stays within its limit.

@@ -238,6 +238,9 @@ pub fn summary(s: &Scenario) -> [String; 2] {
     if let Some(t) = tokens.filter(|_| llm.is_some_and(|l| l.latency.is_none())) {
         workload.push_str(&format!(", {t}"));
     }
+    if let Some(path) = &s.fitted_from {
+        workload.push_str(&format!(", fitted to {path}"));
+    }
     if let Some(quota) = llm.and_then(|l| l.provider) {
         workload.push_str(&format!(", one provider quota of {quota} for every agent"));
     }

@@ -90,8 +90,13 @@ pub fn trace(s: &Summary) -> Report {
         .mean_rate
         .map_or("-".into(), |r| format!("{} requests/s", short(r)));
     report = report.text(format!(
-        "  {} requests over {} s, {rate}",
+        "  {} {} over {} s, {rate}",
         thousands(s.requests),
+        if s.requests == 1 {
+            "request"
+        } else {
+            "requests"
+        },
         short(s.duration)
     ));
     if let Some(start) = &s.start {

@@ -358,6 +358,74 @@ fn a_replay_reproduces_the_traces_arrivals_and_work() {
     assert_eq!(doc["scenario"]["rate"].as_f64(), Some(0.8));
 }
 
+/// `--tasks` beyond a replay's length replays the whole trace, and says so.
+#[test]
+fn tasks_beyond_a_replay_are_capped_with_a_warning() {
+    let path = file("short.csv", b"time,work\n0,1\n2,1\n4,1\n");
+    let out = jaegis()
+        .args([
+            "simulate",
+            "--trace",
+            path.to_str().unwrap(),
+            "--pattern",
+            "peer_to_peer",
+        ])
+        .args([
+            "--agents",
+            "1",
+            "--warmup",
+            "0",
+            "--replications",
+            "1",
+            "--tasks",
+            "50",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--tasks 50 asks for more requests than")
+            && stderr.contains("all its 3 are replayed"),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["scenario"]["tasks"], 3);
+    assert_eq!(doc["results"][0]["tasks"]["completed"], 3);
+}
+
+/// `--trace-mode fit` runs the fitted workload and names the trace it was fitted to.
+#[test]
+fn a_fitted_workload_names_its_trace() {
+    let path = file("fit.csv", small_csv().as_bytes());
+    let p = path.to_str().unwrap();
+    let run = |format: &str| {
+        stdout(&[
+            "simulate",
+            "--trace",
+            p,
+            "--trace-mode",
+            "fit",
+            "--pattern",
+            "peer_to_peer",
+            "--agents",
+            "4",
+            "--tasks",
+            "200",
+            "--replications",
+            "1",
+            "--format",
+            format,
+        ])
+    };
+    let doc: Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(doc["scenario"]["fitted_from"], p);
+    assert!(doc["scenario"].get("trace").is_none());
+    let table = run("table");
+    assert!(table.contains(&format!("fitted to {p}")), "{table}");
+}
+
 /// Bootstrap resamples whole requests: the tokens of the requests it draws pass a
 /// two-sample KS test against the trace's own.
 #[test]

@@ -473,6 +473,10 @@ impl Scenario {
     /// Validates the input and fills every unset parameter from the defaults and the catalog.
     pub fn build(input: ScenarioInput, defaults: &Defaults) -> Result<Scenario, ScenarioError> {
         let (input, trace) = super::replay::prepare(input)?;
+        let fitted_from = match (&trace, &input.trace) {
+            (None, Some(path)) => Some(path.display().to_string()),
+            _ => None,
+        };
         let resilience = Self::resilience(
             &input,
             defaults,
@@ -803,6 +807,7 @@ impl Scenario {
             rounds,
             max_rounds: input.max_rounds,
             trace,
+            fitted_from,
             votes,
             shard_work,
             gather_timeout,

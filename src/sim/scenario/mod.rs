@@ -257,6 +257,9 @@ pub struct Scenario {
     /// Requests from a trace, when they come from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Replay>,
+    /// The trace the arrivals, work and tokens were fitted to (`--trace-mode fit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted_from: Option<String>,
     /// peer_to_peer: peers that each make a request's call; it waits for a majority.
     #[serde(skip_serializing_if = "is_one")]
     pub votes: u32,
@@ -337,6 +340,15 @@ impl Scenario {
                 t.skipped_errors
                     .first()
                     .map_or(String::new(), |e| format!("; the first: {e}"))
+            ));
+        }
+        if let Some(r) = &self.trace
+            && let Some(asked) = r.tasks_beyond
+        {
+            out.push(format!(
+                "--tasks {asked} asks for more requests than {} holds: all its {} are replayed",
+                r.trace.path,
+                r.trace.len()
             ));
         }
         let r = &self.resilience;

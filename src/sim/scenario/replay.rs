@@ -59,6 +59,8 @@ pub struct Replay {
     pub mode: TraceMode,
     /// Time runs this many times faster: a factor of 2 is twice the traffic.
     pub rate_scale: f64,
+    /// `--tasks` as given, when it asked a replay for more requests than the trace holds.
+    pub tasks_beyond: Option<u64>,
 }
 
 impl PartialEq for Replay {
@@ -66,6 +68,7 @@ impl PartialEq for Replay {
         Arc::ptr_eq(&self.trace, &other.trace)
             && self.mode == other.mode
             && self.rate_scale == other.rate_scale
+            && self.tasks_beyond == other.tasks_beyond
     }
 }
 
@@ -264,6 +267,7 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
     if let Some(t) = &trace.tokens_out {
         input.tokens_out = Some(moments(t.iter().map(|&x| f64::from(x))));
     }
+    let mut tasks_beyond = None;
     if mode == TraceMode::Replay {
         if input.duration.is_some() {
             return Err(invalid(
@@ -272,11 +276,9 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
             ));
         }
         // --tasks N replays the first N requests, at most the trace's.
-        input.tasks = Some(
-            input
-                .tasks
-                .map_or(trace.len() as u64, |n| n.min(trace.len() as u64)),
-        );
+        let len = trace.len() as u64;
+        tasks_beyond = input.tasks.filter(|&n| n > len);
+        input.tasks = Some(input.tasks.map_or(len, |n| n.min(len)));
     }
     Ok((
         input,
@@ -284,6 +286,7 @@ pub fn prepare(mut input: ScenarioInput) -> Result<(ScenarioInput, Option<Replay
             trace,
             mode,
             rate_scale,
+            tasks_beyond,
         }),
     ))
 }
