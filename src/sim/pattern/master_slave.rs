@@ -72,9 +72,10 @@ pub(crate) struct MasterSlave {
     clock: Option<FailureClock>,
     /// The master's speed (agent 0's).
     speed: f64,
-    /// Dispatches take none of the master's time (no overhead, no thinking supervisor), so a
-    /// dispatch need not look up its work.
-    instant_dispatch: bool,
+    /// The supervisor's decision is an LLM call, and its final answer is one: only then does
+    /// a job look up its request's tokens and go through the provider.
+    thinks: bool,
+    answers: bool,
     /// Results return through the master for a final answer (`--merge-work` or an LLM call).
     merges: bool,
 }
@@ -116,6 +117,7 @@ impl Pattern for MasterSlave {
 
     fn new(s: &Scenario, _p: &PatternParams, seed: u64) -> (Self, Layout) {
         let r = &s.resilience;
+        let answers = s.llm.as_ref().is_some_and(|l| l.merging_supervisor());
         let state = MasterSlave {
             backlog: VecDeque::new(),
             slots: vec![None; s.master_concurrency as usize],
@@ -131,9 +133,9 @@ impl Pattern for MasterSlave {
                 .mtbf
                 .map(|b| FailureClock::new(seed, 0, b, r.mttr.unwrap_or(1.0))),
             speed: s.agent_speed(0),
-            instant_dispatch: s.dispatch_overhead == 0.0
-                && !s.llm.as_ref().is_some_and(|l| l.thinking_supervisor()),
-            merges: s.merge_work > 0.0 || s.llm.as_ref().is_some_and(|l| l.merging_supervisor()),
+            thinks: s.llm.as_ref().is_some_and(|l| l.thinking_supervisor()),
+            answers,
+            merges: s.merge_work > 0.0 || answers,
         };
         let layout = Layout {
             samplers: vec![s.service.sampler()],
@@ -235,17 +237,6 @@ impl Pattern for MasterSlave {
     }
 }
 
-/// The master's work for a job, at speed 1: a thinking supervisor's decision takes the
-/// latency of its tokens.
-fn job_work(core: &Core<'_, Event>, job: Job) -> f64 {
-    match job {
-        Job::Dispatch(part) => core
-            .decision_seconds(core.parts[part as usize].request)
-            .unwrap_or(core.s.dispatch_overhead),
-        Job::Merge(request) => core.merge_seconds(request).unwrap_or(core.s.merge_work),
-    }
-}
-
 /// Mean seconds of the master's work on a request at speed 1: a decision each round (the
 /// call's latency, its input growing with the conversation, or the fixed overhead), and the
 /// final answer.
@@ -278,8 +269,7 @@ impl MasterSlave {
         // A job that takes no time, with nothing ahead of it and a slot free, runs at once.
         if self.backlog.is_empty()
             && self.can_dispatch()
-            && ((matches!(job, Job::Dispatch(_)) && self.instant_dispatch)
-                || job_work(core, job) == 0.0)
+            && self.job_work(core, job) == 0.0
             && self.slots.iter().any(Option::is_none)
         {
             self.run(core, job);
@@ -309,38 +299,10 @@ impl MasterSlave {
                 return;
             };
             let job = self.backlog.pop_front().expect("the backlog is not empty");
-            let speed = self.master_speed(core);
-            if let Job::Dispatch(part) = job
-                && let Some(seconds) = core.decision_seconds(core.parts[part as usize].request)
-                && let Err(wait) = core.decide(core.parts[part as usize].request, seconds / speed)
-            {
-                // The supervisor's call got a 429: a try of the part, retried after the
-                // retry-after within the client's retries; its slot stays free.
-                core.refused(self, part, wait);
+            if (self.thinks || self.answers) && self.call_refused(core, job) {
                 continue;
             }
-            if let Job::Merge(request) = job
-                && let Some(seconds) = core.merge_seconds(request)
-                && let Err(wait) = core.answer(request, seconds / speed)
-            {
-                // The work is done and only the answer is left: the supervisor waits the
-                // retry-after, however many times; an answer larger than the quota fails.
-                match core.throttled_for(wait) {
-                    Some(wait) => {
-                        let generation = core.requests[request as usize].generation;
-                        core.schedule(
-                            core.now + wait,
-                            Event::AnswerRetry {
-                                request,
-                                generation,
-                            },
-                        );
-                    }
-                    None => core.resolve(request, Outcome::Failed),
-                }
-                continue;
-            }
-            let work = job_work(core, job);
+            let work = self.job_work(core, job);
             if work > 0.0 {
                 self.slots[slot] = Some((job, core.now));
                 let generation = self.generation;
@@ -356,6 +318,60 @@ impl MasterSlave {
                 self.run(core, job);
             }
         }
+    }
+
+    /// The master's work for a job, at speed 1: a thinking supervisor's decision and its
+    /// final answer take the latency of their tokens. Always inlined: every dispatch asks it,
+    /// and without an LLM supervisor it is a field read.
+    #[inline(always)]
+    fn job_work(&self, core: &Core<'_, Event>, job: Job) -> f64 {
+        match job {
+            Job::Dispatch(part) if self.thinks => core
+                .decision_seconds(core.parts[part as usize].request)
+                .unwrap_or(core.s.dispatch_overhead),
+            Job::Dispatch(_) => core.s.dispatch_overhead,
+            Job::Merge(request) if self.answers => {
+                core.merge_seconds(request).unwrap_or(core.s.merge_work)
+            }
+            Job::Merge(_) => core.s.merge_work,
+        }
+    }
+
+    /// A supervisor's call for the job goes to the provider: true when it is refused, and the
+    /// job retried or failed as the refusal decides.
+    fn call_refused(&mut self, core: Ctx, job: Job) -> bool {
+        let speed = self.master_speed(core);
+        if let Job::Dispatch(part) = job
+            && let Some(seconds) = core.decision_seconds(core.parts[part as usize].request)
+            && let Err(wait) = core.decide(core.parts[part as usize].request, seconds / speed)
+        {
+            // The supervisor's call got a 429: a try of the part, retried after the
+            // retry-after within the client's retries; its slot stays free.
+            core.refused(self, part, wait);
+            return true;
+        }
+        if let Job::Merge(request) = job
+            && let Some(seconds) = core.merge_seconds(request)
+            && let Err(wait) = core.answer(request, seconds / speed)
+        {
+            // The work is done and only the answer is left: the supervisor waits the
+            // retry-after, however many times; an answer larger than the quota fails.
+            match core.throttled_for(wait) {
+                Some(wait) => {
+                    let generation = core.requests[request as usize].generation;
+                    core.schedule(
+                        core.now + wait,
+                        Event::AnswerRetry {
+                            request,
+                            generation,
+                        },
+                    );
+                }
+                None => core.resolve(request, Outcome::Failed),
+            }
+            return true;
+        }
+        false
     }
 
     fn on_job_end(&mut self, core: Ctx, slot: u32, generation: u32) {
