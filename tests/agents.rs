@@ -133,6 +133,41 @@ fn every_part_of_a_request_is_a_call_with_its_own_first_token() {
     ));
     assert!((mean(&sim, Metric::LatencyMean) - 11.7).abs() < 1e-9);
     assert!((mean(&sim, Metric::TokensPerRequest) - 1100.0).abs() < 1e-6);
+    // The load counts the three first tokens: 0.01 x 11.7 s over 3 agents.
+    let load = sim.scenario.per_pattern[0].load;
+    assert!((load - 0.039).abs() < 1e-12, "{load}");
+}
+
+/// The loads the checks and the planner read count a first token for every call a request is
+/// split into: a call of 1 + 0.2 + 2.5 = 3.7 s in four parts is 4 x 1 + 2.7 = 6.7 s of work,
+/// so 0.6 requests/s on 8 agents is a load of 0.5025 (not the 0.2775 of one call), and the
+/// agents are measured that busy.
+#[test]
+fn loads_count_a_first_token_for_every_part() {
+    let calls = CALLS.replace("ttft=0.35", "ttft=1");
+    for shape in [
+        "pattern = \"pipeline\"\nstages = 4\n",
+        "pattern = \"scatter_gather\"\nfan_out = 4\nshard_work = \"split\"\n",
+    ] {
+        let sim = run(&format!(
+            "{}{shape}agents = 8\nrate = 0.6\ntasks = 20000\n",
+            calls.replace("pattern = \"peer_to_peer\"\n", "")
+        ));
+        let p = &sim.scenario.per_pattern[0];
+        assert!((p.load - 0.5025).abs() < 1e-12, "{shape}: {}", p.load);
+        assert!(
+            (p.peak_load - 0.5025).abs() < 1e-12,
+            "{shape}: {}",
+            p.peak_load
+        );
+        let busy = sim.results[0].metrics.get(Metric::Utilization);
+        assert!(
+            (busy.mean - 0.5025).abs() < busy.ci95.max(0.01),
+            "{shape}: measured {} ± {}",
+            busy.mean,
+            busy.ci95
+        );
+    }
 }
 
 /// A supervisor and its workers loop for a geometric number of rounds R of mean M = 3: each

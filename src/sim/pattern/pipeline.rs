@@ -73,14 +73,28 @@ impl Pattern for Pipeline {
 
     fn peak_load(s: &Scenario, p: &PatternParams) -> f64 {
         let total: f64 = s.stage_work.iter().sum();
+        // With LLM calls each stage is a call of its own: a first token, then its share of
+        // the rest of the request's work.
+        let ttft = s
+            .llm
+            .as_ref()
+            .and_then(|l| l.latency)
+            .map_or(0.0, |t| t.ttft);
+        let (mean, stages) = (s.service.mean(), s.stage_work.len() as f64);
         let mut first = 0;
         p.stage_workers
             .iter()
             .zip(&s.stage_work)
-            .map(|(&n, w)| {
+            .map(|(&n, &w)| {
                 let speed: f64 = p.speeds[first..first + n as usize].iter().sum();
                 first += n as usize;
-                s.rate * s.service.mean() * w / total / speed
+                if ttft > 0.0 {
+                    let share = (ttft + (mean - ttft).max(0.0) * w / total)
+                        / (mean + (stages - 1.0) * ttft);
+                    s.rate * p.work_per_request * share / speed
+                } else {
+                    s.rate * p.work_per_request * w / total / speed
+                }
             })
             .fold(p.load, f64::max)
     }

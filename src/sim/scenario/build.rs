@@ -726,7 +726,19 @@ impl Scenario {
                 ));
             }
             let work_factor = shape.work_factor * f64::from(votes);
-            let work_per_request = service.mean() * work_factor * rounds_factor;
+            let calls = shape
+                .fan_out
+                .unwrap_or(shape.stage_workers.len().max(1) as u32)
+                * votes;
+            // A request split into calls (stages, split shards) waits for a first token in each:
+            // one more per call beyond the first, every round.
+            let first_tokens = match llm.as_ref().and_then(|l| l.latency) {
+                Some(t) if shape.work_factor == 1.0 => t.ttft * f64::from(calls / votes - 1),
+                _ => 0.0,
+            };
+            let rounds_run = rounds.map_or(1.0, |r| r.run_moments(input.max_rounds).0);
+            let work_per_request =
+                service.mean() * work_factor * rounds_factor + first_tokens * rounds_run;
             let load = rate * work_per_request / worker_speeds.iter().sum::<f64>();
             per_pattern.push(PatternParams {
                 pattern: pattern.clone(),
@@ -740,10 +752,6 @@ impl Scenario {
                 coordination_load: None,
                 peak_load: load,
                 provider_ceiling: llm.as_ref().and_then(|l| {
-                    let calls = shape
-                        .fan_out
-                        .unwrap_or(shape.stage_workers.len().max(1) as u32)
-                        * votes;
                     let supervisor = *model == Model::MasterSlave;
                     l.ceiling(
                         f64::from(calls),
