@@ -726,14 +726,14 @@ impl Scenario {
                 ));
             }
             let work_factor = shape.work_factor * f64::from(votes);
-            let calls = shape
+            let parts = shape
                 .fan_out
-                .unwrap_or(shape.stage_workers.len().max(1) as u32)
-                * votes;
+                .unwrap_or(shape.stage_workers.len().max(1) as u32);
+            let calls = parts * votes;
             // A request split into calls (stages, split shards) waits for a first token in each:
-            // one more per call beyond the first, every round.
+            // one more per part beyond the first, every round.
             let first_tokens = match llm.as_ref().and_then(|l| l.latency) {
-                Some(t) if shape.work_factor == 1.0 => t.ttft * f64::from(calls / votes - 1),
+                Some(t) if shape.work_factor == 1.0 => t.ttft * f64::from(parts - 1),
                 _ => 0.0,
             };
             let rounds_run = rounds.map_or(1.0, |r| r.run_moments(input.max_rounds).0);
