@@ -560,6 +560,9 @@ fn read_csv<B: BufRead>(input: B, path: &str, options: &ReadOptions) -> Result<T
     let mut builder = Builder::new(path, columns, options.skip_bad);
     let mut record = csv::ByteRecord::new();
     let mut rows_seen = false;
+    // The line after the last row read: where a file cut short (a truncated gzip) fails,
+    // since a read error carries no position of its own.
+    let mut next_line = 2;
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
@@ -568,7 +571,10 @@ fn read_csv<B: BufRead>(input: B, path: &str, options: &ReadOptions) -> Result<T
                 // Malformed quoting is one bad row; the reader resumes after it.
                 let error = csv_error(e);
                 if error.reason.starts_with("cannot read") {
-                    return Err(error);
+                    return Err(TraceError {
+                        line: Some(next_line),
+                        ..error
+                    });
                 }
                 builder.bad(error)?;
                 continue;
@@ -576,6 +582,7 @@ fn read_csv<B: BufRead>(input: B, path: &str, options: &ReadOptions) -> Result<T
         }
         rows_seen = true;
         let line = record.position().map_or(0, |p| p.line());
+        next_line = line + 1;
         if record.len() != headers.len() {
             let error = builder.error(
                 line,

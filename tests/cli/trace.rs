@@ -196,6 +196,17 @@ fn bad_input_says_file_line_column_and_reason() {
     assert!(err.contains("no request in the window 99999+10"), "{err}");
     let err = bad_input(&["trace", AZURE, "--trace-columns", "when=TIMESTAMP"]);
     assert!(err.contains("unknown role 'when'"), "{err}");
+    // A gzip cut short fails on the line after the last whole row, not at the top.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(small_csv().as_bytes()).unwrap();
+    let zipped = gz.finish().unwrap();
+    let path = file("cut.csv.gz", &zipped[..zipped.len() - 12]);
+    let err = bad_input(&["trace", path.to_str().unwrap()]);
+    assert!(
+        err.contains("cut.csv.gz:") && err.contains(": cannot read"),
+        "{err}"
+    );
+    assert!(!err.contains("cut.csv.gz:1:"), "{err}");
 }
 
 #[test]
