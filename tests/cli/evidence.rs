@@ -291,24 +291,19 @@ fn six_agents_never_get_an_overloaded_pipeline_and_warnings_reach_stderr() {
     assert_eq!(pipeline["standing"], "judged", "{pipeline}");
     assert_ne!(setting(&pipeline["settings"], "stages")["advised"], "4");
     // The user's own four stages overload a stage: said on stderr and in the JSON.
-    let out = crate::jaegis()
-        .args([
-            "recommend",
-            "--agents",
-            "6",
-            "--sequential-stages",
-            "--load",
-            "0.8",
-            "--stages",
-            "4",
-            "--simulate",
-            "--budget",
-            "5000",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stderr) = crate::outputs(&[
+        "recommend",
+        "--agents",
+        "6",
+        "--sequential-stages",
+        "--load",
+        "0.8",
+        "--stages",
+        "4",
+        "--simulate",
+        "--budget",
+        "5000",
+    ]);
     assert!(
         stderr.contains("warning: pipeline_001") && stderr.contains("1.20"),
         "{stderr}"

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::{bad_input, jaegis, stdout};
+use crate::{bad_input, jaegis, outputs, stdout};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,24 +175,19 @@ fn bad_input_exits_2_and_the_file_and_flags_do_not_both_name_a_scenario() {
 
 #[test]
 fn simulate_warns_of_error_level_findings_before_it_runs() {
-    let out = jaegis()
-        .args([
-            "simulate",
-            "--pattern",
-            "master_slave",
-            "--balancer",
-            "round_robin",
-            "--timeout",
-            "1s",
-            "--tasks",
-            "1000",
-            "--replications",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stderr) = outputs(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "round_robin",
+        "--timeout",
+        "1s",
+        "--tasks",
+        "1000",
+        "--replications",
+        "2",
+    ]);
     assert!(
         stderr.contains("warning: the timeout (1.00 s) is below the work's own p90")
             && stderr.contains("(J001)"),

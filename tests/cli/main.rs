@@ -27,13 +27,18 @@ pub fn jaegis() -> Command {
 
 /// Runs the binary and returns stdout, asserting success.
 pub fn stdout(args: &[&str]) -> String {
+    outputs(args).0
+}
+
+/// Runs the binary and returns stdout and stderr (its warnings), asserting success.
+pub fn outputs(args: &[&str]) -> (String, String) {
     let out = jaegis().args(args).output().expect("jaegis runs");
-    assert!(
-        out.status.success(),
-        "jaegis {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("stdout is UTF-8")
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "jaegis {args:?} failed: {stderr}");
+    (
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr,
+    )
 }
 
 /// Runs the binary, asserts exit code 2 and a one- or two-line message, returns stderr.

@@ -1,7 +1,7 @@
 //! `jaegis simulate` as a user runs it.
 
 use crate::commands::tempdir;
-use crate::{bad_input, check_format, jaegis, stdout};
+use crate::{bad_input, check_format, jaegis, outputs, stdout};
 
 /// A small, quick scenario: results in well under a second.
 const SMALL: &[&str] = &["--tasks", "3000", "--replications", "3"];
@@ -360,24 +360,19 @@ fn bad_input_names_the_flag_and_what_is_accepted() {
 
 #[test]
 fn overload_runs_with_a_warning() {
-    let out = jaegis()
-        .args([
-            "simulate",
-            "--pattern",
-            "master_slave",
-            "--balancer",
-            "round_robin",
-            "--load",
-            "1.2",
-            "--tasks",
-            "2000",
-            "--replications",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stderr) = outputs(&[
+        "simulate",
+        "--pattern",
+        "master_slave",
+        "--balancer",
+        "round_robin",
+        "--load",
+        "1.2",
+        "--tasks",
+        "2000",
+        "--replications",
+        "2",
+    ]);
     assert!(
         stderr.contains("warning:") && stderr.contains("grow without bound"),
         "{stderr}"
@@ -432,30 +427,25 @@ fn extreme_but_valid_settings_finish() {
 fn runs_that_collapse_are_flagged() {
     // Twenty stages with no buffers block each other: the line cannot keep up at load 0.8,
     // its backlog grows for the whole run, and it is reported as collapsed.
-    let out = jaegis()
-        .args([
-            "simulate",
-            "--pattern",
-            "pipeline",
-            "--agents",
-            "20",
-            "--stages",
-            "20",
-            "--buffer",
-            "0",
-            "--load",
-            "0.8",
-            "--tasks",
-            "5000",
-            "--replications",
-            "2",
-            "--balancer",
-            "round_robin",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stderr) = outputs(&[
+        "simulate",
+        "--pattern",
+        "pipeline",
+        "--agents",
+        "20",
+        "--stages",
+        "20",
+        "--buffer",
+        "0",
+        "--load",
+        "0.8",
+        "--tasks",
+        "5000",
+        "--replications",
+        "2",
+        "--balancer",
+        "round_robin",
+    ]);
     assert!(stderr.contains("collapsed under round_robin"), "{stderr}");
 }
 

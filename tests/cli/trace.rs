@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{bad_input, jaegis, stdout};
+use super::{bad_input, jaegis, outputs, stdout};
 
 const AZURE: &str = "examples/traces/azure-llm-conv-2023.csv.gz";
 
@@ -373,35 +373,29 @@ fn a_replay_reproduces_the_traces_arrivals_and_work() {
 #[test]
 fn tasks_beyond_a_replay_are_capped_with_a_warning() {
     let path = file("short.csv", b"time,work\n0,1\n2,1\n4,1\n");
-    let out = jaegis()
-        .args([
-            "simulate",
-            "--trace",
-            path.to_str().unwrap(),
-            "--pattern",
-            "peer_to_peer",
-        ])
-        .args([
-            "--agents",
-            "1",
-            "--warmup",
-            "0",
-            "--replications",
-            "1",
-            "--tasks",
-            "50",
-        ])
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (out, stderr) = outputs(&[
+        "simulate",
+        "--trace",
+        path.to_str().unwrap(),
+        "--pattern",
+        "peer_to_peer",
+        "--agents",
+        "1",
+        "--warmup",
+        "0",
+        "--replications",
+        "1",
+        "--tasks",
+        "50",
+        "--format",
+        "json",
+    ]);
     assert!(
         stderr.contains("--tasks 50 asks for more requests than")
             && stderr.contains("all its 3 are replayed"),
         "{stderr}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["scenario"]["tasks"], 3);
     assert_eq!(doc["results"][0]["tasks"]["completed"], 3);
 }
